@@ -1,0 +1,77 @@
+// The configuration, in one place. Field names and their order are the original's Go struct
+// (records.Config), because `/v1/config` prints them in exactly this order and operators'
+// tooling reads them by these names. Keys added by this project come after the original ones.
+
+export interface MesosCredentials {
+  Principal: string;
+  Secret: string;
+}
+
+export interface Config {
+  RefreshSeconds: number;
+  Port: number;
+  Timeout: number;
+  StateTimeoutSeconds: number;
+  ZkDetectionTimeout: number;
+  HttpPort: number;
+  TTL: number;
+  SRVRecordDefaultWeight: number;
+  SOASerial: number;
+  SOARefresh: number;
+  SOARetry: number;
+  SOAExpire: number;
+  SOAMinttl: number;
+  /** Normalised: trailing dots stripped, one '.' appended, case kept. */
+  SOAMname: string;
+  /** Normalised: '@' → '.', trailing dots stripped, one '.' appended, case kept. */
+  SOARname: string;
+  /** `null` when not configured (the original prints null). */
+  Masters: string[] | null;
+  ZoneResolvers: Record<string, string[]>;
+  /** Normalised to `ip:port` / `[v6]:port` when ExternalOn. */
+  Resolvers: string[];
+  IPSources: IPSource[];
+  Zk: string;
+  /** Lower-cased. */
+  Domain: string;
+  File: string;
+  Listener: string;
+  HTTPListener: string;
+  RecurseOn: boolean;
+  DnsOn: boolean;
+  HttpOn: boolean;
+  ExternalOn: boolean;
+  EnforceRFC952: boolean;
+  SetTruncateBit: boolean;
+  EnumerationOn: boolean;
+  MesosHTTPSOn: boolean;
+  CACertFile: string;
+  CertFile: string;
+  KeyFile: string;
+  MesosCredentials: MesosCredentials;
+  IAMConfigFile: string;
+  /** "" (none), "basic" or "iam". */
+  MesosAuthentication: '' | 'basic' | 'iam';
+
+  // ---- keys added by this project (not in the original) ----
+  /** Cache forwarded answers. */
+  CacheOn: boolean;
+  /** Max number of cached forwarded answers. */
+  CacheMaxEntries: number;
+  /** Max total bytes of cached forwarded answers. */
+  CacheMaxBytes: number;
+  /** Cap on upstream queries in flight; past it clients get SERVFAIL at once. */
+  ForwardMaxOutstanding: number;
+  /** CIDRs of clients allowed to use forwarding (names outside Domain). */
+  ForwardAllowFrom: string[];
+}
+
+export type IPSource = 'host' | 'docker' | 'mesos' | 'netinfo';
+
+/** Thrown for any configuration problem; `key` names the offending key (or "" for the file itself). */
+export class ConfigError extends Error {
+  constructor(public readonly key: string, message: string) {
+    super(key ? `config key "${key}": ${message}` : message);
+    this.name = 'ConfigError';
+  }
+}

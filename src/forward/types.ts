@@ -1,0 +1,23 @@
+// The contract between the DNS server and forwarding. The server hands over the raw query of a
+// name outside the Mesos domain; forwarding returns the bytes to send back (client's ID and
+// question restored, already truncated to `clientLimit`), or an error reply it built itself.
+
+export interface ForwardRequest {
+  /** The client's query exactly as received (already validated as a well-formed single question). */
+  query: Buffer;
+  /** Question name as sent by the client (presentation form, trailing dot), type and class numbers. */
+  qname: string;
+  qtype: number;
+  qclass: number;
+  /** Transport the client used. */
+  transport: 'udp' | 'tcp';
+  /** Max reply size for this client: 512 / min(EDNS size,1232) over UDP, 65535 over TCP. */
+  clientLimit: number;
+  /** Client address (for the allow-list). */
+  clientAddress: string;
+}
+
+export interface Forwarder {
+  forward(req: ForwardRequest): Promise<Buffer>;
+  close(): Promise<void>;
+}

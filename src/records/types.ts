@@ -1,0 +1,40 @@
+// What record generation produces: the original's three maps (name → set of values), kept in
+// insertion order because /v1/enumerate lists records in the order they were generated.
+// Names are fully qualified with a trailing dot and stored exactly as built (the legacy raw
+// DiscoveryInfo names may carry upper case); values are IP strings in canonical form for A/AAAA
+// and "<target>:<port>" for SRV.
+
+export interface RecordSet {
+  A: Map<string, Set<string>>;
+  AAAA: Map<string, Set<string>>;
+  SRV: Map<string, Set<string>>;
+}
+
+export type RRType = 'A' | 'AAAA' | 'SRV';
+
+export interface EnumRecord { name: string; host: string; rtype: RRType }
+export interface EnumTask { name: string; id: string; records: EnumRecord[] | null }
+export interface EnumFramework { tasks: EnumTask[]; name: string }
+/** `/v1/enumerate` body (key order matters: tasks before name). */
+export interface Enumeration { frameworks: EnumFramework[] | null }
+
+/** The parts of the config record generation depends on. */
+export interface GenerateOptions {
+  domain: string;
+  /** Normalised SOAMname (owner of the name-server record), e.g. "ns1.mesos.". */
+  nsName: string;
+  listener: string;
+  enforceRFC952: boolean;
+  ipSources: readonly string[];
+  /** The masters list used for this refresh, leader first ("" = unknown leader). */
+  masters: readonly string[];
+  /** Addresses of non-loopback interfaces, used when listener is "0.0.0.0". */
+  interfaceAddrs?: readonly string[];
+}
+
+export interface Generated {
+  records: RecordSet;
+  enumeration: Enumeration;
+  /** One message per entity skipped or value not usable; logged by the caller. */
+  warnings: string[];
+}

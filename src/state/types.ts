@@ -1,0 +1,105 @@
+// The Mesos master state, in one place: first the subset of `/master/state` JSON we read (as Mesos
+// writes it; anything may be missing or of the wrong type, so the raw shape is all-optional), then
+// the validated shape the record generator consumes. Parsing (state/parse.ts) turns the first into
+// the second, skipping any single entity it cannot understand rather than failing the whole load.
+
+// ---------- raw JSON, as served by the master ----------
+export interface RawLabel { key?: unknown; value?: unknown }
+export interface RawNetworkInfo {
+  ip_addresses?: { ip_address?: unknown }[];
+  ip_address?: unknown;
+}
+export interface RawStatus {
+  state?: unknown;
+  timestamp?: unknown;
+  labels?: RawLabel[];
+  container_status?: { network_infos?: RawNetworkInfo[] };
+}
+export interface RawDiscoveryPort { number?: unknown; protocol?: unknown; name?: unknown }
+export interface RawTask {
+  id?: unknown;
+  name?: unknown;
+  slave_id?: unknown;
+  state?: unknown;
+  resources?: { ports?: unknown };
+  statuses?: RawStatus[];
+  discovery?: { name?: unknown; ports?: { ports?: RawDiscoveryPort[] } };
+}
+export interface RawFramework {
+  name?: unknown;
+  pid?: unknown;
+  hostname?: unknown;
+  tasks?: RawTask[];
+}
+export interface RawSlave { id?: unknown; pid?: unknown; hostname?: unknown }
+export interface RawState {
+  leader?: unknown;
+  slaves?: RawSlave[];
+  frameworks?: RawFramework[];
+}
+
+// ---------- validated shape consumed by records/generate.ts ----------
+
+/** A parsed `name@host:port` pid. `host` is an IP literal or a host name (resolved separately). */
+export interface PID {
+  id: string;
+  host: string;
+  port: number;
+}
+
+export interface Label { key: string; value: string }
+
+export interface NetworkInfo {
+  /** From `ip_addresses[].ip_address` (non-empty list wins) else the single `ip_address`. */
+  ipAddresses: string[];
+  ipAddress: string;
+}
+
+export interface TaskStatus {
+  state: string;
+  timestamp: number;
+  labels: Label[];
+  networkInfos: NetworkInfo[];
+}
+
+export interface DiscoveryPort { number: number; protocol: string; name: string }
+
+export interface DiscoveryInfo {
+  name: string;
+  ports: DiscoveryPort[];
+}
+
+export interface Task {
+  id: string;
+  name: string;
+  slaveId: string;
+  state: string;
+  /** Range-expanded `resources.ports`, in order. */
+  ports: number[];
+  statuses: TaskStatus[];
+  /** Present only when `discovery.name` is non-empty. */
+  discovery: DiscoveryInfo | null;
+}
+
+export interface Framework {
+  name: string;
+  /** Null when the framework has no pid (then `hostname` is used, with no port). */
+  pid: PID | null;
+  hostname: string;
+  tasks: Task[];
+}
+
+export interface Slave {
+  id: string;
+  pid: PID;
+}
+
+export interface State {
+  /** Raw `leader` string, e.g. `master@10.0.0.1:5050`. */
+  leader: string;
+  slaves: Slave[];
+  frameworks: Framework[];
+}
+
+/** Host name → its IP addresses (A and AAAA), resolved before generation so generation is pure. */
+export type HostIPs = ReadonlyMap<string, readonly string[]>;
