@@ -1,0 +1,266 @@
+// Authoritative answers for the Mesos domain (SPEC Part A 1–11). Built for the hot path: the zone
+// image already holds every record encoded with its owner as a pointer to the question, so an
+// answer is: header + the client's question copied verbatim (which keeps the client's spelling,
+// A.5) + ready RR bytes in shuffled order + target addresses whose owners point at the SRV targets
+// just written. Sizes are exact, so truncation (A.8) is arithmetic, not trial encoding.
+import {
+  type Query, hashWire, CLASS_ANY, CLASS_IN, EDNS_MAX_UDP, RCODE_BADVERS, RCODE_NXDOMAIN, RCODE_REFUSED,
+  RCODE_SERVFAIL, TYPE_A, TYPE_AAAA, TYPE_ANY, TYPE_NS, TYPE_OPT, TYPE_SOA, TYPE_SRV,
+} from './wire.js';
+import { A_RR_LEN, AAAA_RR_LEN, NO_ENTRY, type ZoneImage } from '../zone/image.js';
+
+/** Everything an answer needs besides the query: swapped whole on every refresh. */
+export interface Authority {
+  /** null until the first successful state load (A.1: SERVFAIL meanwhile). */
+  image: ZoneImage | null;
+  /** Lower-case wire form of the apex. */
+  apex: Uint8Array;
+  /** SOA RDATA (MNAME, RNAME, SERIAL, REFRESH, RETRY, EXPIRE, MINIMUM). */
+  soaRdata: Uint8Array;
+  /** NS target (SOAMname as configured) in wire form. */
+  nsTarget: Uint8Array;
+  ttl: number;
+  /** TTL of the SOA in negative answers: min(TTL, SOAMinttl) (A.3). */
+  negTtl: number;
+  recurse: boolean;
+  setTruncateBit: boolean;
+}
+
+const FLAG_QR = 0x8000, FLAG_AA = 0x0400, FLAG_TC = 0x0200, FLAG_RD = 0x0100, FLAG_RA = 0x0080, FLAG_CD = 0x0010;
+const OPT_LEN = 11;
+
+/** UDP size limit for a query (A.7): 512 without EDNS, min(advertised, 1232) (never below 512) with it. */
+export function udpLimit(q: Query): number {
+  if (q.ednsSize < 0) return 512;
+  return Math.min(Math.max(q.ednsSize, 512), EDNS_MAX_UDP);
+}
+
+/** Is the (lower-cased) question name the apex or below it, on a label boundary? */
+export function inDomain(lname: Uint8Array, apex: Uint8Array): boolean {
+  const off = lname.length - apex.length;
+  if (off < 0) return false;
+  for (let i = 0; i < apex.length; i++) if (lname[off + i] !== apex[i]) return false;
+  let p = 0;
+  while (p < off) p += 1 + lname[p];
+  return p === off;
+}
+
+function replyFlags(q: Query, rcode: number, aa: boolean, ra: boolean): number {
+  return FLAG_QR | (q.opcode << 11) | (aa ? FLAG_AA : 0) | (q.flags & (FLAG_RD | FLAG_CD)) | (ra ? FLAG_RA : 0) | (rcode & 0xf);
+}
+
+function writeHeader(out: Buffer, q: Query, flags: number, qd: number, an: number, ns: number, ar: number): void {
+  out[0] = q.id >> 8; out[1] = q.id & 0xff;
+  out[2] = flags >> 8; out[3] = flags & 0xff;
+  out[4] = 0; out[5] = qd;
+  out[6] = an >> 8; out[7] = an & 0xff;
+  out[8] = ns >> 8; out[9] = ns & 0xff;
+  out[10] = ar >> 8; out[11] = ar & 0xff;
+}
+
+function writeOpt(out: Buffer, at: number, q: Query, extRcode: number): number {
+  out[at] = 0;
+  out.writeUInt16BE(TYPE_OPT, at + 1);
+  out.writeUInt16BE(EDNS_MAX_UDP, at + 3);
+  out[at + 5] = extRcode;
+  out[at + 6] = 0; // version 0
+  out[at + 7] = q.ednsDO ? 0x80 : 0; // RFC 3225: DO copied
+  out[at + 8] = 0;
+  out.writeUInt16BE(0, at + 9);
+  return at + OPT_LEN;
+}
+
+/**
+ * A reply without records: FORMERR, NOTIMP, REFUSED, SERVFAIL, BADVERS. The question is echoed
+ * when it was readable; an OPT record is included when the query had one.
+ */
+export function errorReply(msg: Uint8Array, q: Query, rcode: number, ra: boolean): Buffer {
+  const qlen = q.qnameEnd > 12 ? q.qnameEnd + 4 - 12 : 0;
+  const hasOpt = q.ednsSize >= 0;
+  const out = Buffer.allocUnsafe(12 + qlen + (hasOpt ? OPT_LEN : 0));
+  writeHeader(out, q, replyFlags(q, rcode, false, ra), qlen ? 1 : 0, 0, 0, hasOpt ? 1 : 0);
+  if (qlen) out.set(msg.subarray(12, 12 + qlen), 12);
+  if (hasOpt) writeOpt(out, 12 + qlen, q, rcode >> 4);
+  return out;
+}
+
+// Scratch arrays reused across answers (single-threaded, synchronous use only).
+const ansOff: number[] = [];
+const ansLen: number[] = [];
+const ansTarget: number[] = [];
+
+function pushRRs(image: ZoneImage, off: number, count: number, len: number): void {
+  for (let i = 0; i < count; i++, off += len) { ansOff.push(off); ansLen.push(len); ansTarget.push(NO_ENTRY); }
+}
+
+/** Answer a query for a name inside the domain. `limit` is the transport's size limit. */
+export function answerAuthoritative(msg: Uint8Array, q: Query, auth: Authority, limit: number): Buffer {
+  if (q.qclass !== CLASS_IN && q.qclass !== CLASS_ANY) return errorReply(msg, q, RCODE_REFUSED, auth.recurse);
+  if (q.ednsSize >= 0 && q.ednsVersion !== 0) return errorReply(msg, q, RCODE_BADVERS, auth.recurse);
+  const image = auth.image;
+  if (!image) return errorReply(msg, q, RCODE_SERVFAIL, auth.recurse);
+
+  const e = image.find(q.hash, q.lname);
+  const isApex = q.lname.length === auth.apex.length;
+  const qtype = q.qtype;
+  ansOff.length = 0; ansLen.length = 0; ansTarget.length = 0;
+
+  if (e >= 0) {
+    if (qtype === TYPE_A || qtype === TYPE_ANY) pushRRs(image, image.aOff(e), image.aCount(e), A_RR_LEN);
+    if (qtype === TYPE_AAAA || qtype === TYPE_ANY) pushRRs(image, image.aaaaOff(e), image.aaaaCount(e), AAAA_RR_LEN);
+    if (qtype === TYPE_SRV || qtype === TYPE_ANY) {
+      for (let i = 0, n = image.srvCount(e); i < n; i++) {
+        const [off, len, target] = image.srvAt(e, i);
+        ansOff.push(off); ansLen.push(len); ansTarget.push(target);
+      }
+    }
+    if (isApex && (qtype === TYPE_SOA || qtype === TYPE_NS)) return apexAnswer(msg, q, auth, image, limit);
+  }
+  const n = ansOff.length;
+  if (n === 0) return negative(msg, q, auth, e >= 0 ? 0 : RCODE_NXDOMAIN);
+
+  // Shuffle (Fisher–Yates) so clients spread load over tasks (the original does the same).
+  for (let i = n - 1; i > 0; i--) {
+    const j = (Math.random() * (i + 1)) | 0;
+    let t = ansOff[i]; ansOff[i] = ansOff[j]; ansOff[j] = t;
+    t = ansLen[i]; ansLen[i] = ansLen[j]; ansLen[j] = t;
+    t = ansTarget[i]; ansTarget[i] = ansTarget[j]; ansTarget[j] = t;
+  }
+
+  const qEnd = q.qnameEnd + 4;
+  const optLen = q.ednsSize >= 0 ? OPT_LEN : 0;
+  let size = qEnd + optLen;
+  for (let i = 0; i < n; i++) size += ansLen[i];
+
+  // Additional: every A and AAAA of each distinct SRV target (A.9); owners point at the target in the SRV rdata.
+  let addSize = 0, addCount = 0;
+  let pos = qEnd;
+  const targets: number[] = [];
+  const targetPos: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = ansTarget[i];
+    if (t !== NO_ENTRY && targets.indexOf(t) < 0) {
+      targets.push(t); targetPos.push(pos + 18);
+      const nameLen = pos + 18 > 0x3fff ? image.nameWire(t).length : 2;
+      const c4 = image.aCount(t), c6 = image.aaaaCount(t);
+      addSize += c4 * (A_RR_LEN - 2 + nameLen) + c6 * (AAAA_RR_LEN - 2 + nameLen);
+      addCount += c4 + c6;
+    }
+    pos += ansLen[i];
+  }
+
+  let count = n;
+  let truncated = false;
+  if (size + addSize > limit) {
+    truncated = true;
+    addSize = 0; addCount = 0;
+    while (count > 0 && size > limit) size -= ansLen[--count];
+  }
+  size += addSize;
+
+  const out = Buffer.allocUnsafe(size);
+  const flags = replyFlags(q, 0, true, auth.recurse) | (truncated && auth.setTruncateBit ? FLAG_TC : 0);
+  writeHeader(out, q, flags, 1, count, 0, addCount + (optLen ? 1 : 0));
+  out.set(msg.subarray(12, qEnd), 12);
+  const u8 = image.u8;
+  let w = qEnd;
+  for (let i = 0; i < count; i++) { out.set(u8.subarray(ansOff[i], ansOff[i] + ansLen[i]), w); w += ansLen[i]; }
+  if (addCount) {
+    for (let k = 0; k < targets.length; k++) {
+      const t = targets[k], tp = targetPos[k];
+      w = writeAddrs(out, w, u8, image.aOff(t), image.aCount(t), A_RR_LEN, tp, image, t);
+      w = writeAddrs(out, w, u8, image.aaaaOff(t), image.aaaaCount(t), AAAA_RR_LEN, tp, image, t);
+    }
+  }
+  if (optLen) writeOpt(out, w, q, 0);
+  return out;
+}
+
+/** Copy address RRs with their owner rewritten to `ownerPos` (a pointer) or the full name past 0x3fff. */
+function writeAddrs(out: Buffer, w: number, u8: Uint8Array, off: number, count: number, len: number,
+  ownerPos: number, image: ZoneImage, entry: number): number {
+  for (let i = 0; i < count; i++, off += len) {
+    if (ownerPos <= 0x3fff) {
+      out[w] = 0xc0 | (ownerPos >> 8); out[w + 1] = ownerPos & 0xff;
+      w += 2;
+    } else {
+      const name = image.nameWire(entry);
+      out.set(name, w); w += name.length;
+    }
+    out.set(u8.subarray(off + 2, off + len), w);
+    w += len - 2;
+  }
+  return w;
+}
+
+/** NXDOMAIN or NODATA with the apex SOA in AUTHORITY (A.3), owner spelled as the question's suffix. */
+function negative(msg: Uint8Array, q: Query, auth: Authority, rcode: number): Buffer {
+  const qEnd = q.qnameEnd + 4;
+  const optLen = q.ednsSize >= 0 ? OPT_LEN : 0;
+  const rd = auth.soaRdata;
+  const out = Buffer.allocUnsafe(qEnd + 12 + rd.length + optLen);
+  writeHeader(out, q, replyFlags(q, rcode, true, auth.recurse), 1, 0, 1, optLen ? 1 : 0);
+  out.set(msg.subarray(12, qEnd), 12);
+  let w = writeSoa(out, qEnd, 12 + q.lname.length - auth.apex.length, auth.negTtl, rd);
+  if (optLen) w = writeOpt(out, w, q, 0);
+  return out;
+}
+
+function writeSoa(out: Buffer, w: number, ownerPos: number, ttl: number, rd: Uint8Array): number {
+  out.writeUInt16BE(0xc000 | ownerPos, w);
+  out.writeUInt16BE(TYPE_SOA, w + 2);
+  out.writeUInt16BE(CLASS_IN, w + 4);
+  out.writeUInt32BE(ttl >>> 0, w + 6);
+  out.writeUInt16BE(rd.length, w + 10);
+  out.set(rd, w + 12);
+  return w + 12 + rd.length;
+}
+
+/** `<domain>. SOA` and `<domain>. NS` answered in the ANSWER section (A.2). */
+function apexAnswer(msg: Uint8Array, q: Query, auth: Authority, image: ZoneImage, limit: number): Buffer {
+  const qEnd = q.qnameEnd + 4;
+  const optLen = q.ednsSize >= 0 ? OPT_LEN : 0;
+  const flags = replyFlags(q, 0, true, auth.recurse);
+  if (q.qtype === TYPE_SOA) {
+    const out = Buffer.allocUnsafe(qEnd + 12 + auth.soaRdata.length + optLen);
+    writeHeader(out, q, flags, 1, 1, 0, optLen ? 1 : 0);
+    out.set(msg.subarray(12, qEnd), 12);
+    const w = writeSoa(out, qEnd, 12, auth.ttl, auth.soaRdata);
+    if (optLen) writeOpt(out, w, q, 0);
+    return out;
+  }
+  // NS, with the name server's addresses in ADDITIONAL when the zone has them.
+  const ns = auth.nsTarget;
+  const nsEntry = image.find(hashLower(ns), lower(ns));
+  const targetPos = qEnd + 12;
+  const c4 = nsEntry >= 0 ? image.aCount(nsEntry) : 0;
+  const c6 = nsEntry >= 0 ? image.aaaaCount(nsEntry) : 0;
+  let addCount = c4 + c6;
+  let size = qEnd + 12 + ns.length + optLen + c4 * A_RR_LEN + c6 * AAAA_RR_LEN;
+  if (size > limit) { size -= c4 * A_RR_LEN + c6 * AAAA_RR_LEN; addCount = 0; }
+  const out = Buffer.allocUnsafe(size);
+  writeHeader(out, q, flags, 1, 1, 0, addCount + (optLen ? 1 : 0));
+  out.set(msg.subarray(12, qEnd), 12);
+  let w = qEnd;
+  out.writeUInt16BE(0xc00c, w);
+  out.writeUInt16BE(TYPE_NS, w + 2);
+  out.writeUInt16BE(CLASS_IN, w + 4);
+  out.writeUInt32BE(auth.ttl >>> 0, w + 6);
+  out.writeUInt16BE(ns.length, w + 10);
+  out.set(ns, w + 12);
+  w += 12 + ns.length;
+  if (addCount) {
+    w = writeAddrs(out, w, image.u8, image.aOff(nsEntry), c4, A_RR_LEN, targetPos, image, nsEntry);
+    w = writeAddrs(out, w, image.u8, image.aaaaOff(nsEntry), c6, AAAA_RR_LEN, targetPos, image, nsEntry);
+  }
+  if (optLen) writeOpt(out, w, q, 0);
+  return out;
+}
+
+function lower(w: Uint8Array): Uint8Array {
+  const out = new Uint8Array(w.length);
+  for (let i = 0; i < w.length; i++) { const c = w[i]; out[i] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c; }
+  return out;
+}
+
+function hashLower(w: Uint8Array): number { return hashWire(lower(w)); }

@@ -1,0 +1,128 @@
+// UDP and TCP listeners. UDP replies are sent straight from the 'message' callback for answers
+// inside the domain (no promise, no extra tick); TCP frames messages with the 2-byte length
+// prefix by hand (dns-packet cannot frame), answers several queries per connection, and closes
+// idle or abusive connections so a slow client cannot pin resources.
+import dgram from 'node:dgram';
+import net from 'node:net';
+import type { QueryHandler } from './handler.js';
+import { dnsMetrics } from './metrics.js';
+import type { Logger } from '../log.js';
+
+export interface DnsServerOptions {
+  host: string;
+  port: number;
+  handler: QueryHandler;
+  log: Logger;
+  /** Idle timeout of a TCP connection (RFC 7766 suggests seconds, not minutes). */
+  tcpIdleMs?: number;
+  maxTcpConnections?: number;
+}
+
+export interface DnsServer {
+  udpPort: number;
+  tcpPort: number;
+  close(): Promise<void>;
+}
+
+const MAX_TCP_PENDING = 64;
+
+function isWildcard(host: string): boolean { return host === '0.0.0.0' || host === '::'; }
+
+async function bindUdp(host: string, port: number): Promise<dgram.Socket> {
+  const type = net.isIPv6(host) || host === '0.0.0.0' ? 'udp6' : 'udp4';
+  const bindHost = host === '0.0.0.0' ? '::' : host;
+  const tryBind = (t: 'udp4' | 'udp6', h: string) => new Promise<dgram.Socket>((resolve, reject) => {
+    const s = dgram.createSocket({ type: t, ipv6Only: false, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
+    s.once('error', reject);
+    s.bind(port, h, () => { s.removeListener('error', reject); resolve(s); });
+  });
+  try {
+    return await tryBind(type, bindHost);
+  } catch (err) {
+    if (host === '0.0.0.0') return tryBind('udp4', host); // no IPv6 on this host: IPv4 only
+    throw err;
+  }
+}
+
+export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
+  const { handler, log } = o;
+  const udp = await bindUdp(o.host, o.port);
+  const udpPort = udp.address().port;
+  const sendCb = (err: Error | null) => { if (err) dnsMetrics.sendErrors++; };
+
+  udp.on('message', (msg, rinfo) => {
+    let reply: Buffer | Promise<Buffer> | null;
+    try {
+      reply = handler(msg, 'udp', rinfo.address);
+    } catch (err) {
+      log.error({ err }, 'query handler failed');
+      return;
+    }
+    if (reply === null) return;
+    if (!(reply instanceof Promise)) { udp.send(reply, rinfo.port, rinfo.address, sendCb); return; }
+    reply.then((b) => udp.send(b, rinfo.port, rinfo.address, sendCb), (err) => log.error({ err }, 'forwarding failed'));
+  });
+  udp.on('error', (err) => log.error({ err }, 'UDP socket error'));
+
+  const idleMs = o.tcpIdleMs ?? 10_000;
+  const maxConns = o.maxTcpConnections ?? 1000;
+  const sockets = new Set<net.Socket>();
+  const tcp = net.createServer({ noDelay: true }, (sock) => {
+    if (sockets.size >= maxConns) { dnsMetrics.tcpRejected++; sock.destroy(); return; }
+    dnsMetrics.tcpConnections++;
+    sockets.add(sock);
+    sock.setTimeout(idleMs, () => sock.destroy());
+    sock.on('close', () => sockets.delete(sock));
+    sock.on('error', () => sock.destroy());
+    let buf = Buffer.alloc(0);
+    let pending = 0;
+    const send = (b: Buffer) => {
+      if (sock.destroyed) return;
+      const len = Buffer.allocUnsafe(2);
+      len.writeUInt16BE(b.length);
+      sock.write(Buffer.concat([len, b]));
+    };
+    sock.on('data', (chunk) => {
+      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+      while (buf.length >= 2) {
+        const n = buf.readUInt16BE(0);
+        if (buf.length < 2 + n) break;
+        const msg = buf.subarray(2, 2 + n);
+        buf = buf.subarray(2 + n);
+        let reply: Buffer | Promise<Buffer> | null;
+        try { reply = handler(msg, 'tcp', sock.remoteAddress ?? ''); } catch (err) {
+          log.error({ err }, 'query handler failed'); sock.destroy(); return;
+        }
+        if (reply === null) continue;
+        if (!(reply instanceof Promise)) { send(reply); continue; }
+        if (++pending > MAX_TCP_PENDING) { sock.destroy(); return; }
+        reply.then((b) => { pending--; send(b); }, (err) => { pending--; log.error({ err }, 'forwarding failed'); });
+      }
+      if (buf.length > 2 + 65535) sock.destroy();
+    });
+  });
+  tcp.on('error', (err) => log.error({ err }, 'TCP server error'));
+  const tcpHost = o.host === '0.0.0.0' ? '::' : o.host;
+  await new Promise<void>((resolve, reject) => {
+    tcp.once('error', reject);
+    const listen = (h: string) => tcp.listen({ port: udpPort, host: h, ipv6Only: false }, () => { tcp.removeListener('error', reject); resolve(); });
+    if (isWildcard(o.host)) {
+      tcp.once('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EAFNOSUPPORT') listen('0.0.0.0'); });
+    }
+    listen(tcpHost);
+  });
+  const tcpAddr = tcp.address();
+  const tcpPort = typeof tcpAddr === 'object' && tcpAddr ? tcpAddr.port : udpPort;
+
+  return {
+    udpPort,
+    tcpPort,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await Promise.all([
+        new Promise<void>((r) => udp.close(() => r())),
+        new Promise<void>((r) => tcp.close(() => r())),
+      ]);
+    },
+  };
+}

@@ -1,0 +1,224 @@
+// Query parsing straight off the wire, by hand. The hot path is "UDP packet in → answer out", and
+// a general decoder (dns-packet) allocates an object per record and name; here we read only what
+// an answer needs (header, the one question, the OPT record) with every read bounds-checked, and
+// hash the question name while we lower-case it so the zone lookup needs no string at all.
+
+export const TYPE_A = 1;
+export const TYPE_NS = 2;
+export const TYPE_SOA = 6;
+export const TYPE_AAAA = 28;
+export const TYPE_SRV = 33;
+export const TYPE_OPT = 41;
+export const TYPE_DS = 43;
+export const TYPE_ANY = 255;
+export const CLASS_IN = 1;
+export const CLASS_ANY = 255;
+
+export const RCODE_NOERROR = 0;
+export const RCODE_FORMERR = 1;
+export const RCODE_SERVFAIL = 2;
+export const RCODE_NXDOMAIN = 3;
+export const RCODE_NOTIMP = 4;
+export const RCODE_REFUSED = 5;
+/** Extended rcode 16 (BADVERS): low 4 bits 0 in the header, upper 8 bits 1 in the OPT record. */
+export const RCODE_BADVERS = 16;
+
+/** The largest UDP reply we send to an EDNS client (DNS flag day 2020). */
+export const EDNS_MAX_UDP = 1232;
+
+export const enum ParseStatus {
+  /** Well-formed single-question query. */
+  Ok,
+  /** Not even a readable header (or a response): drop it silently. */
+  Drop,
+  /** Header readable, rest malformed or QDCOUNT ≠ 1: FORMERR. */
+  FormErr,
+  /** Opcode other than QUERY: NOTIMP. */
+  NotImp,
+}
+
+export interface Query {
+  status: ParseStatus;
+  id: number;
+  /** Header flags word of the query. */
+  flags: number;
+  opcode: number;
+  /** Offset just past QNAME (the question is msg[12 .. qnameEnd+4]); 12 when no question was read. */
+  qnameEnd: number;
+  qtype: number;
+  qclass: number;
+  /** Number of labels in QNAME. */
+  labels: number;
+  /** FNV-1a hash of the lower-cased wire-format QNAME (what the zone's table is keyed by). */
+  hash: number;
+  /** Lower-cased wire-format QNAME (a fresh copy; the client's spelling stays in the message). */
+  lname: Uint8Array;
+  /** EDNS: -1 when the query had no OPT record, else the advertised UDP payload size. */
+  ednsSize: number;
+  ednsVersion: number;
+  /** DO bit of the OPT record. */
+  ednsDO: boolean;
+}
+
+export const FNV_OFFSET = 0x811c9dc5;
+export const FNV_PRIME = 0x01000193;
+
+/** FNV-1a over a lower-cased wire name; the zone builder must use the same function. */
+export function hashWire(name: Uint8Array, start = 0, end = name.length): number {
+  let h = FNV_OFFSET;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ name[i], FNV_PRIME);
+  return h >>> 0;
+}
+
+function emptyQuery(status: ParseStatus, id = 0, flags = 0): Query {
+  return {
+    status, id, flags, opcode: (flags >> 11) & 0xf, qnameEnd: 12, qtype: 0, qclass: 0, labels: 0,
+    hash: 0, lname: EMPTY, ednsSize: -1, ednsVersion: 0, ednsDO: false,
+  };
+}
+const EMPTY = new Uint8Array(0);
+
+/** Skip a possibly-compressed name starting at `off`; returns the offset after it or -1. */
+function skipName(msg: Uint8Array, off: number): number {
+  const n = msg.length;
+  for (let guard = 0; guard < 128; guard++) {
+    if (off >= n) return -1;
+    const len = msg[off];
+    if (len === 0) return off + 1;
+    if ((len & 0xc0) === 0xc0) return off + 2 <= n ? off + 2 : -1;
+    if (len & 0xc0) return -1;
+    off += 1 + len;
+  }
+  return -1;
+}
+
+/** Parse a query. Never throws; every read is checked against the message length. */
+export function parseQuery(msg: Uint8Array): Query {
+  const n = msg.length;
+  if (n < 12) return emptyQuery(ParseStatus.Drop);
+  const id = (msg[0] << 8) | msg[1];
+  const flags = (msg[2] << 8) | msg[3];
+  if (flags & 0x8000) return emptyQuery(ParseStatus.Drop, id, flags); // a response: never answer it
+  const opcode = (flags >> 11) & 0xf;
+  const qd = (msg[4] << 8) | msg[5];
+  if (opcode !== 0) {
+    const q = emptyQuery(ParseStatus.NotImp, id, flags);
+    return qd === 1 ? readQuestion(msg, q, false) : q;
+  }
+  if (qd !== 1) return emptyQuery(ParseStatus.FormErr, id, flags);
+  const q = readQuestion(msg, emptyQuery(ParseStatus.Ok, id, flags), true);
+  if (q.status !== ParseStatus.Ok) return q;
+
+  // Look for the OPT record in ADDITIONAL (skipping any answer/authority records a client sent).
+  const an = (msg[6] << 8) | msg[7];
+  const ns = (msg[8] << 8) | msg[9];
+  const ar = (msg[10] << 8) | msg[11];
+  let off = q.qnameEnd + 4;
+  const total = an + ns + ar;
+  let sawOpt = false;
+  for (let i = 0; i < total; i++) {
+    const nameStart = off;
+    off = skipName(msg, off);
+    if (off < 0 || off + 10 > n) { q.status = ParseStatus.FormErr; return q; }
+    const type = (msg[off] << 8) | msg[off + 1];
+    const rdlen = (msg[off + 8] << 8) | msg[off + 9];
+    if (off + 10 + rdlen > n) { q.status = ParseStatus.FormErr; return q; }
+    if (type === TYPE_OPT) {
+      // RFC 6891 §6.1.1: one OPT, owned by the root, in ADDITIONAL; anything else is FORMERR.
+      if (sawOpt || i < an + ns || msg[nameStart] !== 0) { q.status = ParseStatus.FormErr; return q; }
+      sawOpt = true;
+      q.ednsSize = (msg[off + 2] << 8) | msg[off + 3];
+      q.ednsVersion = msg[off + 5];
+      q.ednsDO = (msg[off + 6] & 0x80) !== 0;
+    }
+    off += 10 + rdlen;
+  }
+  return q;
+}
+
+/** Read QNAME/QTYPE/QCLASS at offset 12: lower-cases into q.lname and hashes it. */
+function readQuestion(msg: Uint8Array, q: Query, strict: boolean): Query {
+  const n = msg.length;
+  let off = 12;
+  let h = FNV_OFFSET;
+  let labels = 0;
+  for (;;) {
+    if (off >= n) return fail(q, strict);
+    const len = msg[off];
+    if (len === 0) { h = Math.imul(h ^ 0, FNV_PRIME); off++; break; }
+    if (len > 63) return fail(q, strict); // pointers cannot occur here: nothing precedes the question
+    if (off + 1 + len > n || off + 1 + len - 12 > 254) return fail(q, strict);
+    h = Math.imul(h ^ len, FNV_PRIME);
+    for (let i = off + 1; i <= off + len; i++) {
+      let c = msg[i];
+      if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+      h = Math.imul(h ^ c, FNV_PRIME);
+    }
+    labels++;
+    off += 1 + len;
+  }
+  if (off + 4 > n) return fail(q, strict);
+  const lname = new Uint8Array(off - 12);
+  for (let i = 12, j = 0; i < off; i++, j++) {
+    const c = msg[i];
+    lname[j] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+  }
+  q.qnameEnd = off;
+  q.labels = labels;
+  q.hash = h >>> 0;
+  q.lname = lname;
+  q.qtype = (msg[off] << 8) | msg[off + 1];
+  q.qclass = (msg[off + 2] << 8) | msg[off + 3];
+  return q;
+}
+
+function fail(q: Query, strict: boolean): Query {
+  if (strict) q.status = ParseStatus.FormErr;
+  q.qnameEnd = 12;
+  return q;
+}
+
+/** Presentation form of a wire name (labels escaped as dig prints them), with trailing dot. */
+export function wireToName(w: Uint8Array, start = 0): string {
+  let s = '';
+  let off = start;
+  while (off < w.length) {
+    const len = w[off];
+    if (len === 0) break;
+    for (let i = off + 1; i <= off + len && i < w.length; i++) {
+      const c = w[i];
+      if (c === 0x2e || c === 0x5c) s += '\\' + String.fromCharCode(c);
+      else if (c > 0x20 && c < 0x7f) s += String.fromCharCode(c);
+      else s += '\\' + c.toString().padStart(3, '0');
+    }
+    s += '.';
+    off += 1 + len;
+  }
+  return s === '' ? '.' : s;
+}
+
+/**
+ * Wire form of a presentation name ("a.b.c." or "a.b.c"), or null if it cannot be encoded
+ * (empty label, label > 63 bytes, name > 255 bytes). No escapes: generated names have none.
+ */
+export function nameToWire(name: string, lower = false): Uint8Array | null {
+  if (name === '.' || name === '') return new Uint8Array([0]);
+  const s = name.endsWith('.') ? name.slice(0, -1) : name;
+  const bytes = Buffer.from(lower ? s.toLowerCase() : s, 'utf8');
+  if (bytes.length + 2 > 255) return null;
+  const out = new Uint8Array(bytes.length + 2);
+  let labelStart = 0;
+  let o = 0;
+  for (let i = 0; i <= bytes.length; i++) {
+    if (i === bytes.length || bytes[i] === 0x2e) {
+      const len = i - labelStart;
+      if (len === 0 || len > 63) return null;
+      out[o++] = len;
+      out.set(bytes.subarray(labelStart, i), o);
+      o += len;
+      labelStart = i + 1;
+    }
+  }
+  out[o] = 0;
+  return out;
+}

@@ -1,0 +1,151 @@
+// The running server: leader detection → state fetch → (worker) record generation → zone swap,
+// with DNS and HTTP answering from whatever zone is current. Listeners start before the first
+// state load (A.1) so forwarding works at once and the domain answers SERVFAIL, not silence.
+// Refreshes never overlap: a trigger during a refresh marks one more to run right after it, so a
+// burst of ZooKeeper events or a slow master can never queue up work.
+import os from 'node:os';
+import type { Config } from './config/types.js';
+import type { Logger } from './log.js';
+import { createMasterDetector, type MasterDetector, type MastersUpdate } from './detect/index.js';
+import { createStateClient, type StateClient } from './state/fetch.js';
+import { ZoneBuilder, BuildError } from './zone/builder.js';
+import type { BuildParams } from './zone/build.js';
+import { ImageSnapshot } from './zone/snapshot.js';
+import { createAuthority } from './dns/authority.js';
+import { createQueryHandler } from './dns/handler.js';
+import { startDnsServer, type DnsServer } from './dns/server.js';
+import { startHttpServer } from './http/api.js';
+import { createForwarder } from './forward/index.js';
+import type { Forwarder } from './forward/types.js';
+
+export const VERSION = '0.1.0';
+
+export interface RunningServer {
+  dnsPort: number | null;
+  httpPort: number | null;
+  /** Resolves after the next refresh attempt completes (tests, demo). */
+  refreshNow(): Promise<void>;
+  snapshot(): ImageSnapshot | null;
+  close(): Promise<void>;
+}
+
+function interfaceAddresses(): string[] {
+  const out: string[] = [];
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list ?? []) if (!a.internal) out.push(a.address.split('%')[0]);
+  }
+  return out;
+}
+
+export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
+  let serial = Math.floor(Date.now() / 1000);
+  let snapshot: ImageSnapshot | null = null;
+  let authority = createAuthority(config, null, serial);
+  const liveConfig = () => ({ ...config, SOASerial: serial });
+
+  const forwarder: Forwarder | null = config.ExternalOn ? createForwarder(config, log) : null;
+  const detector: MasterDetector = createMasterDetector(config, log);
+  const stateClient: StateClient = createStateClient(config, log);
+  const builder = new ZoneBuilder(Math.min(config.StateTimeoutSeconds, 10) * 1000);
+  const ifAddrs = config.Listener === '0.0.0.0' ? interfaceAddresses() : [];
+
+  let dns: DnsServer | null = null;
+  let http: { port: number; close(): Promise<void> } | null = null;
+  try {
+    if (config.DnsOn) {
+      dns = await startDnsServer({
+        host: config.Listener, port: config.Port, log,
+        handler: createQueryHandler({ authority: () => authority, forwarder }),
+      });
+    }
+    if (config.HttpOn) {
+      http = await startHttpServer({
+        config: liveConfig,
+        snapshot: () => snapshot,
+        version: VERSION,
+        mastersSource: () => { const c = detector.current(); return { masters: c.masters, source: c.source }; },
+        log,
+      }, config.HTTPListener, config.HttpPort);
+    }
+  } catch (err) {
+    await dns?.close();
+    await forwarder?.close();
+    await stateClient.close();
+    throw err;
+  }
+  log.info({ dns: dns && `${config.Listener}:${dns.udpPort}`, http: http && `${config.HTTPListener}:${http.port}`, domain: config.Domain }, 'listening');
+
+  // ---- refresh loop ----
+  let running: Promise<void> | null = null;
+  let again = false;
+  let closed = false;
+  let waiters: (() => void)[] = [];
+
+  async function refreshOnce(update: MastersUpdate): Promise<void> {
+    const t0 = performance.now();
+    const fetched = await stateClient.fetchState(update.masters);
+    const tFetched = performance.now();
+    const params: BuildParams = {
+      generate: {
+        domain: config.Domain, nsName: config.SOAMname, listener: config.Listener,
+        enforceRFC952: config.EnforceRFC952, ipSources: config.IPSources,
+        masters: update.masters, interfaceAddrs: ifAddrs,
+      },
+      image: { domain: config.Domain, ttl: config.TTL, srvWeight: config.SRVRecordDefaultWeight },
+    };
+    const zone = await builder.build(fetched.body, params);
+    if (closed) return;
+    const changed = snapshot?.contentHash !== zone.contentHash;
+    if (changed) serial = Math.max(Math.floor(Date.now() / 1000), serial + 1);
+    snapshot = new ImageSnapshot(zone, serial);
+    authority = createAuthority(config, snapshot.image, serial);
+    for (const w of zone.warnings) log.warn({ master: fetched.master }, w);
+    log.info({
+      durationMs: Math.round(performance.now() - t0), fetchMs: Math.round(tFetched - t0),
+      master: fetched.master, mastersSource: update.source, leader: zone.leader,
+      ...zone.counts, skipped: zone.warnings.length, serial, changed,
+    }, 'refresh');
+  }
+
+  function refresh(): Promise<void> {
+    if (closed) return Promise.resolve();
+    const done = new Promise<void>((r) => waiters.push(r));
+    if (running) { again = true; return done; }
+    const loop = async () => {
+      do {
+        again = false;
+        const batch = waiters;
+        waiters = [];
+        try {
+          await refreshOnce(detector.current());
+        } catch (err) {
+          const e = err as Error;
+          log.warn({ err: e.message, rejected: e instanceof BuildError ? e.rejected : undefined },
+            snapshot ? 'refresh failed; keeping the previous records' : 'refresh failed; no records yet');
+        }
+        batch.forEach((r) => r());
+      } while (again && !closed);
+      running = null;
+      const rest = waiters; waiters = []; rest.forEach((r) => r());
+    };
+    running = loop();
+    return done;
+  }
+
+  detector.start(() => { void refresh(); });
+  const timer = setInterval(() => { void refresh(); }, config.RefreshSeconds * 1000);
+
+  return {
+    dnsPort: dns?.udpPort ?? null,
+    httpPort: http?.port ?? null,
+    refreshNow: refresh,
+    snapshot: () => snapshot,
+    close: async () => {
+      closed = true;
+      clearInterval(timer);
+      await Promise.allSettled([
+        detector.close(), dns?.close(), http?.close(), forwarder?.close(), stateClient.close(), builder.close(),
+      ]);
+    },
+  };
+}

@@ -1,0 +1,82 @@
+// The whole refresh computation as one function: state bytes in, a ready zone out. It runs in a
+// worker thread (zone/worker.ts) so that parsing a 50 MB state and generating its records never
+// delays an answer; everything it returns is a transferable byte buffer, so handing the result to
+// the answering thread copies nothing. Host-name resolution is injected to keep it testable.
+import { createHash } from 'node:crypto';
+import { parseState, hostNamesOf } from '../state/parse.js';
+import { generate } from '../records/generate.js';
+import type { GenerateOptions, RecordSet } from '../records/types.js';
+import { buildImage, type ImageParams } from './image.js';
+import { goIndent } from '../http/json.js';
+
+export interface BuildParams {
+  generate: GenerateOptions;
+  image: ImageParams;
+}
+
+export interface BuiltZone {
+  /** Zone image (zone/image.ts). */
+  image: ArrayBuffer;
+  /** Compact JSON of {As, AAAAs, SRVs} with names sorted (for /v1/axfr). */
+  axfr: Uint8Array;
+  /** Pretty-printed /v1/enumerate body. */
+  enumeration: Uint8Array;
+  /** Hash of the content, to bump the SOA serial only when something changed (A.4). */
+  contentHash: string;
+  counts: { frameworks: number; slaves: number; tasks: number; names: number; records: number };
+  warnings: string[];
+  /** Raw `leader` of the state (for the log line). */
+  leader: string;
+}
+
+export type HostResolver = (names: string[]) => Promise<Map<string, string[]>>;
+
+export class StateRejected extends Error {}
+
+function sortedRecords(m: Map<string, Set<string>>): Record<string, string[]> {
+  const o: Record<string, string[]> = {};
+  for (const name of [...m.keys()].sort()) o[name] = [...m.get(name)!];
+  return o;
+}
+
+function countRecords(r: RecordSet): number {
+  let n = 0;
+  for (const m of [r.A, r.AAAA, r.SRV]) for (const v of m.values()) n += v.size;
+  return n;
+}
+
+export async function buildZone(body: Uint8Array, p: BuildParams, resolve: HostResolver): Promise<BuiltZone> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+  } catch (err) {
+    throw new StateRejected(`state is not JSON: ${(err as Error).message}`);
+  }
+  const parsed = parseState(raw);
+  if (!parsed.state) throw new StateRejected(parsed.error ?? 'state unusable');
+  const state = parsed.state;
+  const names = hostNamesOf(state);
+  const hostIPs = names.length ? await resolve(names) : new Map<string, string[]>();
+  const gen = generate(state, hostIPs, p.generate);
+  const image = buildImage(gen.records, p.image);
+  const enc = new TextEncoder();
+  const axfr = enc.encode(JSON.stringify({
+    As: sortedRecords(gen.records.A), AAAAs: sortedRecords(gen.records.AAAA), SRVs: sortedRecords(gen.records.SRV),
+  }));
+  const enumeration = enc.encode(goIndent(gen.enumeration));
+  const h = createHash('sha1');
+  h.update(new Uint8Array(image));
+  h.update(axfr);
+  h.update(enumeration);
+  let tasks = 0;
+  for (const f of gen.enumeration.frameworks ?? []) tasks += f.tasks.length;
+  return {
+    image, axfr, enumeration, contentHash: h.digest('hex'),
+    counts: {
+      frameworks: state.frameworks.length, slaves: state.slaves.length, tasks,
+      names: gen.records.A.size + gen.records.AAAA.size + gen.records.SRV.size, records: countRecords(gen.records),
+    },
+    warnings: [...parsed.warnings, ...gen.warnings],
+    leader: state.leader,
+  };
+}
