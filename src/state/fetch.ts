@@ -1,0 +1,506 @@
+// The state client: fetches the raw `/master/state` bytes from the masters in order (SPEC B §5.1,
+// §5.2, A.16). It returns bytes, not objects, because parsing a 50 MB state is expensive and may run
+// off the main thread; here we only scan for the top-level `leader` key, which the leader-redirect
+// rule needs. One undici Agent is kept for the client's lifetime so connections (and TLS sessions)
+// are reused; the original disabled keep-alive, which only costs handshakes.
+import { Agent, request, type Dispatcher } from 'undici';
+import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import { joinHostPort, parsePort, splitHostPort, splitHostPortDetailed } from '../config/addr.js';
+import type { Config } from '../config/types.js';
+import type { Logger } from '../log.js';
+
+/** Default cap on a state body (decoded): a runaway master must not exhaust our memory. */
+export const DEFAULT_MAX_BODY_BYTES = 512 * 1024 * 1024;
+/** Cap on the IAM login answer, which is a small JSON object. */
+const MAX_LOGIN_BYTES = 1024 * 1024;
+/** Go's http.Client stops after 10 redirects. */
+const MAX_REDIRECTS = 10;
+
+export interface FetchedState {
+  /** The raw (decoded) state bytes, as the master sent them. */
+  body: Buffer;
+  /** `host:port` the body came from (the leader named by the state, when redirected to it). */
+  master: string;
+  /** The state's top-level `leader` value (non-empty). */
+  leader: string;
+}
+
+export interface StateClient {
+  /** Try `masters` in order ("" entries skipped); throws StateFetchError when every one fails. */
+  fetchState(masters: readonly string[]): Promise<FetchedState>;
+  /** Drop pooled connections and abort requests in flight. */
+  close(): Promise<void>;
+}
+
+export interface StateClientOptions {
+  maxBodyBytes?: number;
+}
+
+export interface FetchAttempt {
+  master: string;
+  error: string;
+}
+
+/** Every master failed: `attempts` says which and why, in the order they were tried. */
+export class StateFetchError extends Error {
+  constructor(public readonly attempts: readonly FetchAttempt[], message?: string) {
+    super(
+      message ??
+        `failed to fetch state from every master: ${attempts.map((a) => `${a.master}: ${a.error}`).join('; ')}`,
+    );
+    this.name = 'StateFetchError';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// host:port handling, Go style (shared helpers in config/addr.ts)
+
+/** A masters-list entry: the standard split, else (as the original) a split at the first ':'. */
+function splitMaster(master: string): { host: string; port: string } {
+  const hp = splitHostPort(master);
+  if (hp) return hp;
+  const i = master.indexOf(':');
+  if (i < 0) throw new Error(`invalid master address ${JSON.stringify(master)}: missing port`);
+  return { host: master.slice(0, i), port: master.slice(i + 1) };
+}
+
+/** The host of a `name@host:port` leader (exactly one '@', as the original requires). */
+export function leaderHost(leader: string): string {
+  const parts = leader.split('@');
+  if (parts.length !== 2) throw new Error(`Invalid leader address: ${leader}`);
+  const hp = splitHostPortDetailed(parts[1]!);
+  if ('error' in hp) throw new Error(`Invalid leader address: ${leader}: ${hp.error}`);
+  return hp.host;
+}
+
+function stateURL(scheme: string, host: string, port: string): string {
+  if (parsePort(port) === null) throw new Error(`invalid port ${JSON.stringify(port)}`);
+  if (host === '') throw new Error('empty host');
+  // A zone index (fe80::1%eth0) must be percent-encoded inside a URL.
+  const h = host.includes(':') ? `[${host.replace(/%/g, '%25')}]` : host;
+  return `${scheme}://${h}:${port}/master/state`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The top-level "leader" scan
+
+export type LeaderScan = { ok: true; leader: string } | { ok: false; error: string };
+
+const QUOTE = 0x22, BACKSLASH = 0x5c, LBRACE = 0x7b, RBRACE = 0x7d, LBRACKET = 0x5b, RBRACKET = 0x5d;
+const COMMA = 0x2c, COLON = 0x3a, SPACE = 0x20, TAB = 0x09, LF = 0x0a, CR = 0x0d, LETTER_N = 0x6e;
+
+function isWs(c: number): boolean {
+  return c === SPACE || c === LF || c === CR || c === TAB;
+}
+
+/** Index of the quote closing the string that opens at `open`, or -1. Jumps quote to quote natively. */
+function stringEnd(buf: Buffer, open: number): number {
+  let j = buf.indexOf(QUOTE, open + 1);
+  while (j >= 0) {
+    let bs = 0;
+    for (let k = j - 1; k > open && buf[k] === BACKSLASH; k--) bs++;
+    if ((bs & 1) === 0) return j;
+    j = buf.indexOf(QUOTE, j + 1);
+  }
+  return -1;
+}
+
+/** Is the key string buf[open..close] "leader", matched case-insensitively as Go's decoder does? */
+function isLeaderKey(buf: Buffer, open: number, close: number): boolean {
+  const len = close - open - 1;
+  if (len === 6) {
+    // Fast path: plain ASCII, compared with the case bit folded.
+    const w = 'leader';
+    for (let k = 0; k < 6; k++) if ((buf[open + 1 + k]! | 0x20) !== w.charCodeAt(k)) return false;
+    return true;
+  }
+  const bs = len > 6 ? buf.indexOf(BACKSLASH, open + 1) : -1;
+  if (bs >= 0 && bs < close) {
+    try {
+      return (JSON.parse(buf.toString('utf8', open, close + 1)) as string).toLowerCase() === 'leader';
+    } catch {
+      return false;
+    }
+  }
+  return false;
+}
+
+/**
+ * Finds the top-level `leader` string without building the document: strings are skipped with
+ * native `indexOf`, so a 50 MB state takes well under 100 ms. Like Go's decoder, keys match
+ * case-insensitively, the last occurrence wins, `null` leaves it unset and any other type is an
+ * error. It also checks the outline (one object, brackets balanced, nothing after it), which catches
+ * truncated and non-JSON bodies; full validation is the parser's job. Resumable, so that the async
+ * entry point can yield to the event loop between slices and never stall DNS answers for long.
+ */
+class LeaderScanner {
+  private i = 0;
+  private depth = 0;
+  private keyPos = false; // at depth 1, the next string is a key
+  private valuePos = false; // at depth 1, just after a ':'
+  private keyIsLeader = false;
+  private leader: string | undefined;
+  private badType = false;
+  private started = false;
+
+  constructor(private readonly buf: Buffer) {}
+
+  /** Scan up to about `budget` more bytes; returns the verdict once there is one, else undefined. */
+  step(budget: number): LeaderScan | undefined {
+    const buf = this.buf;
+    const n = buf.length;
+    let i = this.i;
+    if (!this.started) {
+      this.started = true;
+      while (i < n && isWs(buf[i]!)) i++;
+      if (i >= n || buf[i] !== LBRACE) return { ok: false, error: 'state is not a JSON object' };
+    }
+    const stop = Math.min(n, i + budget);
+    let depth = this.depth, keyPos = this.keyPos, valuePos = this.valuePos, keyIsLeader = this.keyIsLeader;
+    for (; i < stop; i++) {
+      const c = buf[i]!;
+      if (valuePos && !isWs(c)) {
+        valuePos = false;
+        if (keyIsLeader) {
+          if (c === QUOTE) {
+            const end = stringEnd(buf, i);
+            if (end < 0) return { ok: false, error: 'unterminated string in state' };
+            try {
+              this.leader = JSON.parse(buf.toString('utf8', i, end + 1)) as string;
+            } catch {
+              return { ok: false, error: 'invalid "leader" string in state' };
+            }
+            i = end;
+            continue;
+          }
+          if (c !== LETTER_N) this.badType = true;
+        }
+      }
+      switch (c) {
+        case QUOTE: {
+          const end = stringEnd(buf, i);
+          if (end < 0) return { ok: false, error: 'unterminated string in state' };
+          if (depth === 1 && keyPos) {
+            keyIsLeader = isLeaderKey(buf, i, end);
+            keyPos = false;
+          }
+          i = end;
+          break;
+        }
+        case LBRACE:
+        case LBRACKET:
+          if (++depth === 1) keyPos = true;
+          break;
+        case RBRACE:
+        case RBRACKET:
+          if (--depth === 0) {
+            for (i++; i < n; i++) if (!isWs(buf[i]!)) return { ok: false, error: 'unexpected data after the state object' };
+            if (this.badType) return { ok: false, error: 'state "leader" is not a string' };
+            return { ok: true, leader: this.leader ?? '' };
+          }
+          if (depth < 0) return { ok: false, error: 'unbalanced brackets in state' };
+          break;
+        case COMMA:
+          if (depth === 1) keyPos = true;
+          break;
+        case COLON:
+          if (depth === 1) valuePos = true;
+          break;
+        default:
+          break;
+      }
+    }
+    if (i >= n) return { ok: false, error: 'state ends before its closing brace (truncated?)' };
+    this.i = i;
+    this.depth = depth;
+    this.keyPos = keyPos;
+    this.valuePos = valuePos;
+    this.keyIsLeader = keyIsLeader;
+    return undefined;
+  }
+}
+
+/** Synchronous scan of the whole body (see LeaderScanner). */
+export function scanLeader(buf: Buffer): LeaderScan {
+  const scanner = new LeaderScanner(buf);
+  for (;;) {
+    const verdict = scanner.step(Number.MAX_SAFE_INTEGER);
+    if (verdict) return verdict;
+  }
+}
+
+/** The same scan in slices of `sliceBytes`, yielding to the event loop between them. */
+export async function scanLeaderAsync(buf: Buffer, sliceBytes = 2 * 1024 * 1024): Promise<LeaderScan> {
+  const scanner = new LeaderScanner(buf);
+  for (;;) {
+    const verdict = scanner.step(sliceBytes);
+    if (verdict) return verdict;
+    await new Promise<void>((r) => setImmediate(r));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The client
+
+interface IAMConfig {
+  uid: string;
+  loginEndpoint: string;
+  key: KeyObject;
+}
+
+function loadIAM(file: string): IAMConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`failed to load IAM config from file ${file}: ${(e as Error).message}`);
+  }
+  const o = (raw ?? {}) as Record<string, unknown>;
+  const uid = o['uid'], pk = o['private_key'], ep = o['login_endpoint'];
+  if (typeof uid !== 'string' || typeof pk !== 'string' || typeof ep !== 'string' || !uid || !pk || !ep) {
+    throw new Error('invalid HTTP IAM configuration');
+  }
+  try {
+    return { uid, loginEndpoint: ep, key: createPrivateKey(pk) };
+  } catch (e) {
+    throw new Error(`invalid HTTP IAM configuration: private_key: ${(e as Error).message}`);
+  }
+}
+
+function b64url(b: Buffer | string): string {
+  return Buffer.from(b).toString('base64url');
+}
+
+/** RS256 JWT with the claims the original sends: `uid` and `exp` = now + 1 h. */
+export function iamToken(uid: string, key: KeyObject, nowSeconds = Math.floor(Date.now() / 1000)): string {
+  const head = b64url(JSON.stringify({ alg: 'RS256', typ: 'JWT' }));
+  const claims = b64url(JSON.stringify({ exp: nowSeconds + 3600, uid }));
+  const signature = sign('sha256', Buffer.from(`${head}.${claims}`), key);
+  return `${head}.${claims}.${b64url(signature)}`;
+}
+
+/** Go forwards credentials on a redirect only to the same host or one of its subdomains. */
+function mayCarryCredentials(initial: URL, dest: URL): boolean {
+  const i = initial.hostname.toLowerCase(), d = dest.hostname.toLowerCase();
+  return d === i || d.endsWith('.' + i);
+}
+
+function errorText(e: unknown): string {
+  if (e instanceof AggregateError && e.errors.length > 0) return errorText(e.errors[0]);
+  if (e instanceof Error) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const cause = e.cause instanceof Error ? `: ${e.cause.message}` : '';
+    const msg = e.message || code || e.name;
+    return code && !msg.includes(code) ? `${msg} (${code})${cause}` : `${msg}${cause}`;
+  }
+  return String(e);
+}
+
+/** Drop a body we will not read. The listener matters: undici reports the drop as an 'error' event. */
+function discard(res: Dispatcher.ResponseData): void {
+  res.body.on('error', () => {});
+  res.body.destroy();
+}
+
+/** Collect a response body, gunzipping when needed and stopping at `limit` decoded bytes. */
+async function readBody(res: Dispatcher.ResponseData, limit: number): Promise<Buffer> {
+  const len = Number(res.headers['content-length']);
+  const enc = String(res.headers['content-encoding'] ?? '').trim().toLowerCase();
+  if ((enc === '' || enc === 'identity') && Number.isFinite(len) && len > limit) {
+    discard(res);
+    throw new Error(`state body of ${len} bytes exceeds the limit of ${limit}`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const sink = async (source: AsyncIterable<Buffer>): Promise<void> => {
+    for await (const chunk of source) {
+      size += chunk.length;
+      if (size > limit) throw new Error(`state body exceeds the limit of ${limit} bytes`);
+      chunks.push(chunk);
+    }
+  };
+  if ((enc === '' || enc === 'identity') && Number.isFinite(len) && len > 0) {
+    // Known length: copy into one buffer as chunks arrive, instead of one big concat (a stall) at the end.
+    const whole = Buffer.allocUnsafe(len);
+    let at = 0;
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      if (at + chunk.length > len) throw new Error(`state body longer than its Content-Length of ${len}`);
+      chunk.copy(whole, at);
+      at += chunk.length;
+    }
+    if (at !== len) throw new Error(`state body shorter (${at}) than its Content-Length of ${len}`);
+    return whole;
+  }
+  if (enc === '' || enc === 'identity') {
+    await sink(res.body);
+  } else if (enc === 'gzip' || enc === 'x-gzip') {
+    await pipeline(res.body as unknown as Readable, createGunzip({ chunkSize: 64 * 1024 }), sink);
+  } else {
+    discard(res);
+    throw new Error(`unsupported Content-Encoding ${JSON.stringify(enc)}`);
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+}
+
+export function createStateClient(config: Config, log: Logger, options: StateClientOptions = {}): StateClient {
+  const scheme = config.MesosHTTPSOn ? 'https' : 'http';
+  const timeoutMs = Math.max(1, config.StateTimeoutSeconds) * 1000;
+  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+
+  // TLS material is read once, here: a bad file is a start-up problem, not a per-refresh one.
+  const tls: { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized: boolean } = { rejectUnauthorized: false };
+  if (config.CACertFile) {
+    tls.ca = readFileSync(config.CACertFile);
+    tls.rejectUnauthorized = true;
+  }
+  if (config.CertFile && config.KeyFile) {
+    tls.cert = readFileSync(config.CertFile);
+    tls.key = readFileSync(config.KeyFile);
+  }
+  const basic =
+    config.MesosAuthentication === 'basic'
+      ? 'Basic ' + Buffer.from(`${config.MesosCredentials.Principal}:${config.MesosCredentials.Secret}`, 'utf8').toString('base64')
+      : null;
+  const iam = config.MesosAuthentication === 'iam' ? loadIAM(config.IAMConfigFile) : null;
+
+  // Our own AbortSignal bounds each exchange end to end, so undici's per-phase timeouts are off.
+  const agent = new Agent({ connect: tls, headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 4_000 });
+  const inflight = new Set<AbortController>();
+  let closed = false;
+
+  /** Run `fn` under one deadline of StateTimeoutSeconds; a timeout is reported as such. */
+  async function withDeadline<T>(what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    if (closed) throw new Error('state client is closed');
+    const ac = new AbortController();
+    inflight.add(ac);
+    const timer = setTimeout(() => ac.abort(new Error(`${what} timed out after ${config.StateTimeoutSeconds}s`)), timeoutMs);
+    try {
+      return await fn(ac.signal);
+    } catch (e) {
+      if (ac.signal.aborted) throw ac.signal.reason instanceof Error ? ac.signal.reason : new Error(`${what} aborted`);
+      throw e;
+    } finally {
+      clearTimeout(timer);
+      inflight.delete(ac);
+    }
+  }
+
+  async function iamLogin(cfg: IAMConfig): Promise<string> {
+    return withDeadline('IAM login', async (signal) => {
+      const res = await request(cfg.loginEndpoint, {
+        dispatcher: agent,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'user-agent': 'Mesos-DNS' },
+        body: JSON.stringify({ uid: cfg.uid, token: iamToken(cfg.uid, cfg.key) }),
+        signal,
+      });
+      if (res.statusCode !== 200) {
+        await res.body.dump().catch(() => {});
+        throw new Error(`IAM authentication failed (HTTP ${res.statusCode})`);
+      }
+      const raw = await readBody(res, MAX_LOGIN_BYTES);
+      let token: unknown;
+      try {
+        token = (JSON.parse(raw.toString('utf8')) as Record<string, unknown> | null)?.['token'];
+      } catch {
+        throw new Error('IAM authentication failed: login answer is not JSON');
+      }
+      if (typeof token !== 'string' || token === '') throw new Error('IAM authentication failed: no token in login answer');
+      return token;
+    });
+  }
+
+  /** One GET of `<scheme>://host:port/master/state`, following HTTP redirects as Go's client does. */
+  async function getState(host: string, port: string): Promise<Buffer> {
+    const first = new URL(stateURL(scheme, host, port));
+    const authorization = basic ?? (iam ? `token=${await iamLogin(iam)}` : null);
+    return withDeadline('state request', async (signal) => {
+      let url = first;
+      let retried = false;
+      for (let hops = 0; ; ) {
+        const headers: Record<string, string> = {
+          'user-agent': 'Mesos-DNS',
+          accept: 'application/json',
+          'accept-encoding': 'gzip',
+        };
+        if (authorization !== null && mayCarryCredentials(first, url)) headers['authorization'] = authorization;
+        let res: Dispatcher.ResponseData;
+        try {
+          res = await request(url, { dispatcher: agent, method: 'GET', headers, signal });
+        } catch (e) {
+          // A pooled connection the master closed while idle fails at once; a GET is safe to resend.
+          const code = (e as NodeJS.ErrnoException).code;
+          if (!retried && !signal.aborted && (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE')) {
+            retried = true;
+            continue;
+          }
+          throw e;
+        }
+        const status = res.statusCode;
+        if (status >= 200 && status <= 299) return await readBody(res, maxBody);
+        const location = res.headers['location'];
+        await res.body.dump().catch(() => {});
+        if ([301, 302, 303, 307, 308].includes(status) && typeof location === 'string' && location !== '') {
+          if (++hops > MAX_REDIRECTS) throw new Error(`stopped after ${MAX_REDIRECTS} redirects`);
+          url = new URL(location, url);
+          if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`redirect to unsupported URL ${location}`);
+          continue;
+        }
+        throw new Error(`HTTP ${status}`);
+      }
+    });
+  }
+
+  /** One master with the leader-redirect rule of SPEC B §5.2: at most one hop, same port. */
+  async function fetchFromMaster(master: string): Promise<FetchedState> {
+    const { host, port } = splitMaster(master);
+    const body = await getState(host, port);
+    const scan = await scanLeaderAsync(body);
+    if (!scan.ok) throw new Error(scan.error);
+    if (scan.leader === '') throw new Error('fetched state does not contain leader information');
+    const lh = leaderHost(scan.leader);
+    if (lh === host) return { body, master, leader: scan.leader };
+
+    const hop = joinHostPort(lh, port);
+    log.debug({ master, leader: scan.leader, hop }, 'master is not the leader; fetching state from the leader');
+    try {
+      const hopBody = await getState(lh, port);
+      const hopScan = await scanLeaderAsync(hopBody);
+      if (!hopScan.ok) throw new Error(hopScan.error);
+      if (hopScan.leader === '') throw new Error('fetched state does not contain leader information');
+      return { body: hopBody, master: hop, leader: hopScan.leader };
+    } catch (e) {
+      throw new Error(`leader ${hop} named by its state: ${errorText(e)}`);
+    }
+  }
+
+  return {
+    async fetchState(masters: readonly string[]): Promise<FetchedState> {
+      const candidates = masters.filter((m) => m !== '');
+      if (candidates.length === 0) throw new StateFetchError([], 'no masters given to fetch state from');
+      const attempts: FetchAttempt[] = [];
+      for (const master of candidates) {
+        try {
+          const got = await fetchFromMaster(master);
+          // Failures are only worth a line when a later master saved the day; otherwise the
+          // caller reports the StateFetchError, which names them all.
+          for (const a of attempts) log.warn({ master: a.master, err: a.error }, 'state fetch from master failed; used the next one');
+          return got;
+        } catch (e) {
+          attempts.push({ master, error: errorText(e) });
+          if (closed) break;
+        }
+      }
+      throw new StateFetchError(attempts);
+    },
+    async close() {
+      closed = true;
+      for (const ac of inflight) ac.abort(new Error('state client closed'));
+      await agent.destroy().catch(() => {});
+    },
+  };
+}
