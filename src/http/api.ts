@@ -1,0 +1,255 @@
+// The HTTP API (Part B §9): same paths, statuses, plain-text error bodies and Go-style JSON as the
+// original, so existing scripts and dashboards keep working. It is a plain node:http handler with
+// a hand-written router rather than a framework: there are seven GET routes, and the original's
+// generic behaviour (404 → 405 → 415 → 406, in go-restful's order, with its exact bodies) is
+// easier to reproduce exactly than to coax out of a framework.
+//
+// Deliberate differences from the original, each small:
+// - Names are looked up case-insensitively and `.*` is NOT stripped (Part A.5, A.6).
+// - `/v1/config` redacts the Mesos secret (Part A.18) and, after the original's fields, shows this
+//   project's added config keys and — when the process provides it — `MastersSource`
+//   {masters, source}: which masters the last refresh used and where that list came from
+//   (ZooKeeper or the static config), which the original left operators guessing.
+// - Before the first state load (we serve from the start, Part A.1) there is no zone: the routes
+//   that read it (hosts, services, enumerate, axfr) answer 503 with {"error":"no state loaded yet"}
+//   rather than the "not found" placeholders, which a client could not tell from a real absence.
+//   version and config do not depend on the zone and answer 200.
+// - A path that cannot be URL-decoded is a 404 (the original's Go server answered 400 from below
+//   the router); nothing in a request can make the handler throw past its own catch.
+// - Accept list entries are trimmed and compared case-insensitively, so the usual
+//   `text/html, application/json` (space after the comma) is accepted; the original compared each
+//   entry exactly. A handler failure is a plain `500: Internal Server Error`, not a stack dump.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from '../config/types.js';
+import type { Logger } from '../log.js';
+import type { ZoneSnapshot } from '../zone/types.js';
+import { goIndent } from './json.js';
+import { configView } from './config-view.js';
+import { httpMetrics, type HttpMetrics, type HttpRoute } from './metrics.js';
+
+export interface HttpApiDeps {
+  /** Live config, including the current SOASerial. */
+  config: () => Config;
+  /** The current zone; null until the first successful state load. */
+  snapshot: () => ZoneSnapshot | null;
+  /** Build version string shown by /v1/version. */
+  version: string;
+  /** Masters used by the last refresh and their origin (e.g. "zk", "config"); shown by /v1/config. */
+  mastersSource?: () => { masters: string[]; source: string };
+  log: Logger;
+  /** Counters to update; defaults to the process-wide ones. */
+  metrics?: HttpMetrics;
+}
+
+const JSON_TYPE = 'application/json';
+const TEXT_TYPE = 'text/plain; charset=utf-8';
+export const NO_STATE_ERROR = 'no state loaded yet';
+
+interface Match { route: HttpRoute; param: string }
+
+/**
+ * Request target → decoded path segments (without the leading empty one), or null when it is not
+ * a usable path. Decoding happens before splitting, as in Go (URL.Path is decoded), so `%2F` acts
+ * as a separator. One trailing slash is tolerated, as go-restful does.
+ */
+function pathSegments(target: string | undefined): string[] | null {
+  if (!target) return null;
+  let raw = target;
+  if (!raw.startsWith('/')) {
+    // absolute-form (`GET http://host/v1/version`), which Go's server also accepts
+    const m = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*(\/[^?#]*)?/i.exec(raw);
+    if (!m) return null;
+    raw = m[1] ?? '/';
+  }
+  const end = raw.search(/[?#]/);
+  if (end >= 0) raw = raw.slice(0, end);
+  let path: string;
+  try {
+    path = decodeURIComponent(raw);
+  } catch {
+    return null; // malformed %-escape or invalid UTF-8
+  }
+  if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
+  const segs = path.split('/');
+  segs.shift();
+  return segs;
+}
+
+function matchRoute(segs: string[], enumerationOn: boolean): Match | null {
+  if (segs[0] !== 'v1') return null;
+  const [, a, b, c] = segs;
+  switch (segs.length) {
+    case 2:
+      if (a === 'version' || a === 'config') return { route: a, param: '' };
+      if (enumerationOn && (a === 'enumerate' || a === 'axfr')) return { route: a, param: '' };
+      return null;
+    case 3:
+      if (!b) return null; // empty parameter (`/v1/hosts//`) matches nothing, as in the original
+      if (a === 'hosts') return { route: 'hosts', param: b };
+      if (a === 'services') return { route: 'services', param: b };
+      return null;
+    case 4:
+      if (a === 'hosts' && b && c === 'ports') return { route: 'hosts_ports', param: b };
+      return null;
+    default:
+      return null;
+  }
+}
+
+/** go-restful: no body, or a body declared as application/json (parameters ignored). */
+function contentTypeOk(req: IncomingMessage): boolean {
+  const len = req.headers['content-length'];
+  const hasBody = req.headers['transfer-encoding'] !== undefined || (len !== undefined && len.trim() !== '0');
+  if (!hasBody) return true;
+  const ct = req.headers['content-type'];
+  return ct !== undefined && ct.split(';')[0]!.trim().toLowerCase() === JSON_TYPE;
+}
+
+/** go-restful: no Accept (or empty) means anything; otherwise some entry must be *\/* or application/json. */
+function acceptOk(req: IncomingMessage): boolean {
+  const accept = req.headers.accept;
+  if (accept === undefined || accept.trim() === '') return true;
+  return accept.split(',').some((e) => {
+    const t = e.split(';')[0]!.trim().toLowerCase();
+    return t === '*/*' || t === JSON_TYPE;
+  });
+}
+
+/** Lookup key: ASCII lower-case (DNS case-insensitivity, RFC 4343) plus a trailing dot. No `.*` stripping (A.6). */
+export function lookupKey(name: string): string {
+  const lower = name.replace(/[A-Z]+/g, (s) => s.toLowerCase());
+  return lower.endsWith('.') ? lower : lower + '.';
+}
+
+/** `/v1/hosts/{host}` body: every A value, then every AAAA value, or the original's placeholder. */
+export function hostsBody(snap: ZoneSnapshot, host: string): { host: string; ip: string }[] {
+  const key = lookupKey(host);
+  const { A, AAAA } = snap.addresses(key);
+  const out = [...A, ...AAAA].map((ip) => ({ host: key, ip }));
+  return out.length ? out : [{ host: '', ip: '' }];
+}
+
+/**
+ * `/v1/services/{service}` body: per SRV value, one entry with an A value of the target (if any)
+ * and one with an AAAA value (if any); `service` echoes the parameter as received, as the original.
+ */
+export function servicesBody(snap: ZoneSnapshot, service: string): { service: string; host: string; ip: string; port: string }[] {
+  const out: { service: string; host: string; ip: string; port: string }[] = [];
+  for (const { target, port } of snap.services(lookupKey(service))) {
+    const { A, AAAA } = snap.addresses(lookupKey(target));
+    if (A.length) out.push({ service, host: target, ip: A[0]!, port: String(port) });
+    if (AAAA.length) out.push({ service, host: target, ip: AAAA[0]!, port: String(port) });
+  }
+  return out.length ? out : [{ service: '', host: '', ip: '', port: '' }];
+}
+
+export function createHttpApi(deps: HttpApiDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const metrics = deps.metrics ?? httpMetrics;
+
+  const send = (res: ServerResponse, route: HttpRoute, status: number, type: string, body: string): void => {
+    metrics.inc(route, status);
+    res.statusCode = status;
+    res.setHeader('Content-Type', type);
+    res.setHeader('Content-Length', Buffer.byteLength(body));
+    res.end(body);
+  };
+  const sendJson = (res: ServerResponse, route: HttpRoute, status: number, value: unknown): void =>
+    send(res, route, status, JSON_TYPE, goIndent(value));
+
+  const handle = (req: IncomingMessage, res: ServerResponse, ctx: { route: HttpRoute }): void => {
+    // A body is never read: close the connection afterwards instead of draining an unbounded upload.
+    if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) {
+      res.setHeader('Connection', 'close');
+    }
+    const config = deps.config();
+    const segs = pathSegments(req.url);
+    const m = segs && matchRoute(segs, config.EnumerationOn);
+    if (!m) return send(res, 'unmatched', 404, TEXT_TYPE, '404: Page Not Found');
+    ctx.route = m.route;
+    if (req.method !== 'GET') return send(res, m.route, 405, TEXT_TYPE, '405: Method Not Allowed');
+    if (!contentTypeOk(req)) return send(res, m.route, 415, TEXT_TYPE, '415: Unsupported Media Type');
+    if (!acceptOk(req)) return send(res, m.route, 406, TEXT_TYPE, '406: Not Acceptable');
+
+    switch (m.route) {
+      case 'version':
+        return sendJson(res, m.route, 200, {
+          Service: 'Mesos-DNS',
+          URL: 'https://github.com/mesosphere/mesos-dns',
+          Version: deps.version,
+        });
+      case 'config': {
+        const extra = deps.mastersSource ? { MastersSource: deps.mastersSource() } : {};
+        return sendJson(res, m.route, 200, configView(config, extra));
+      }
+      case 'hosts_ports':
+        return send(res, m.route, 501, TEXT_TYPE, 'To be implemented...');
+      default:
+        break;
+    }
+
+    const snap = deps.snapshot();
+    if (!snap) return sendJson(res, m.route, 503, { error: NO_STATE_ERROR });
+    switch (m.route) {
+      case 'hosts':
+        return sendJson(res, m.route, 200, hostsBody(snap, m.param));
+      case 'services':
+        return sendJson(res, m.route, 200, servicesBody(snap, m.param));
+      case 'enumerate':
+        return send(res, m.route, 200, JSON_TYPE, snap.enumerationBody());
+      case 'axfr':
+        return sendJson(res, m.route, 200, {
+          TTL: config.TTL,
+          Serial: snap.serial,
+          RefreshSeconds: config.RefreshSeconds,
+          Mname: config.SOAMname,
+          Rname: config.SOARname,
+          Domain: config.Domain,
+          Records: snap.axfr(),
+        });
+    }
+  };
+
+  return (req, res) => {
+    const ctx: { route: HttpRoute } = { route: 'unmatched' };
+    try {
+      handle(req, res, ctx);
+    } catch (err) {
+      // The original dumped a Go stack trace; we log it and keep internals out of the body.
+      deps.log.error({ err, url: req.url }, 'HTTP API handler failed');
+      if (!res.headersSent) send(res, ctx.route, 500, TEXT_TYPE, '500: Internal Server Error');
+      else res.destroy();
+    }
+  };
+}
+
+export async function startHttpServer(
+  deps: HttpApiDeps,
+  host: string,
+  port: number,
+): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+  const server = createServer(createHttpApi(deps));
+  // Bounded request time so idle or slow-loris connections cannot pile up.
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  server.on('error', (err) => deps.log.error({ err }, 'HTTP server error'));
+  const bound = (server.address() as AddressInfo).port;
+  deps.log.info({ host, port: bound }, 'HTTP API listening');
+  return {
+    server,
+    port: bound,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
