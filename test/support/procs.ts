@@ -1,0 +1,132 @@
+// Start the real mesos-dns process (bin/mesos-dns, built dist/) with a config written to a temp
+// dir, read its pino log lines, and stop it. Also: free ports, temp dirs, bounded waiting.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import dgram from 'node:dgram';
+import net from 'node:net';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const BIN = join(ROOT, 'bin', 'mesos-dns');
+
+/** The environment for child processes: without tap's loader hooks, which must not run inside the server. */
+export function childEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  for (const k of Object.keys(env)) if (k.startsWith('TAP') || k.startsWith('_TAPJS')) delete env[k];
+  return env;
+}
+
+export function tempDir(prefix = 'mesos-dns-test-'): { dir: string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A port free for both UDP and TCP on 127.0.0.1 right now. */
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const s = net.createServer();
+      s.once('error', reject);
+      s.listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => resolve(p)); });
+    });
+    const ok = await new Promise<boolean>((resolve) => {
+      const u = dgram.createSocket('udp4');
+      u.once('error', () => resolve(false));
+      u.bind(port, '127.0.0.1', () => u.close(() => resolve(true)));
+    });
+    if (ok) return port;
+  }
+  throw new Error('no free port');
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  timeoutMs = 30_000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v as T;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export interface LogLine { level: number; msg: string; [k: string]: unknown }
+
+export interface ServerProcess {
+  proc: ChildProcess;
+  dnsPort: number;
+  httpPort: number;
+  configPath: string;
+  logs: LogLine[];
+  stderr: () => string;
+  /** Resolves with the n-th log line (counting from 1) whose msg is `msg`. */
+  waitLog(msg: string, n?: number, timeoutMs?: number): Promise<LogLine>;
+  stop(): Promise<number | null>;
+}
+
+/** Start mesos-dns with `config` (ports filled in when absent) and wait until it listens. */
+export async function startServerProcess(config: Record<string, unknown>, args: string[] = []): Promise<ServerProcess> {
+  const { dir, cleanup } = tempDir();
+  const dnsPort = (config.port as number | undefined) ?? await freePort();
+  const httpPort = (config.httpport as number | undefined) ?? await freePort();
+  const full = { listener: '127.0.0.1', httplistener: '127.0.0.1', ...config, port: dnsPort, httpport: httpPort };
+  const configPath = join(dir, 'config.json');
+  writeFileSync(configPath, JSON.stringify(full, null, 2));
+  const proc = spawn(process.execPath, [BIN, `-config=${configPath}`, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
+  const logs: LogLine[] = [];
+  let err = '';
+  let partial = '';
+  const listeners: (() => void)[] = [];
+  proc.stderr!.on('data', (c: Buffer) => {
+    err += c.toString();
+    partial += c.toString();
+    const lines = partial.split('\n');
+    partial = lines.pop()!;
+    for (const l of lines) {
+      try { logs.push(JSON.parse(l) as LogLine); } catch { /* not a log line */ }
+    }
+    listeners.forEach((f) => f());
+  });
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  const waitLog = (msg: string, n = 1, timeoutMs = 30_000) => new Promise<LogLine>((resolve, reject) => {
+    const check = () => {
+      const found = logs.filter((l) => l.msg === msg);
+      if (found.length >= n) { resolve(found[n - 1]); return true; }
+      return false;
+    };
+    if (check()) return;
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for log "${msg}" #${n}; stderr:\n${err}`)), timeoutMs);
+    listeners.push(() => { if (check()) clearTimeout(timer); });
+    void exited.then((code) => { clearTimeout(timer); if (!check()) reject(new Error(`server exited (${code}) before log "${msg}"; stderr:\n${err}`)); });
+  });
+  const sp: ServerProcess = {
+    proc, dnsPort, httpPort, configPath, logs, stderr: () => err, waitLog,
+    stop: async () => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      const code = await exited;
+      clearTimeout(t);
+      cleanup();
+      return code;
+    },
+  };
+  await waitLog('listening');
+  return sp;
+}
+
+/** Run the CLI to completion (for config errors, -version ...). */
+export function runCli(args: string[], timeoutMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
+    let stdout = '', stderr = '';
+    p.stdout.on('data', (c) => (stdout += c));
+    p.stderr.on('data', (c) => (stderr += c));
+    const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.on('exit', (code) => { clearTimeout(t); resolve({ code, stdout, stderr }); });
+  });
+}
+
+export function writeJSON(path: string, v: unknown): void { writeFileSync(path, JSON.stringify(v)); }
