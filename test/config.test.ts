@@ -628,9 +628,10 @@ t.test('config.example.json loads cleanly', async (tt) => {
     SOASerial: NOW,
     SOAMname: 'ns1.mesos.',
     SOARname: 'root.ns1.mesos.',
-    Masters: ['10.0.0.1:5050', '10.0.0.2:5050', '10.0.0.3:5050'],
-    Resolvers: ['10.0.0.2:53'],
-    Zk: 'zk://10.0.0.1:2181,10.0.0.2:2181,10.0.0.3:2181/mesos',
+    // Loopback only, so that trying the example on any machine sends nothing off it.
+    Masters: ['127.0.0.1:5050'],
+    Resolvers: ['127.0.0.53:53'],
+    Zk: 'zk://127.0.0.1:2181/mesos',
     File: path,
     Listener: '127.0.0.1',
     HTTPListener: '127.0.0.1',
