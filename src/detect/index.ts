@@ -1,0 +1,47 @@
+// Master detection: the one place that decides which masters the state loader asks. Two modes, as
+// in the original: a static list from the config (`Zk` empty), or Mesos' own leader election
+// read from ZooKeeper (zk.ts). Both hand out the same MastersUpdate so the main loop never cares
+// which one runs, and the source travels with the list so operators can see it.
+import type { Config } from '../config/types.js';
+import type { Logger } from '../log.js';
+import type { MasterDetector, MastersUpdate } from './types.js';
+import { ZkMasterDetector, type ZkDetectorOptions } from './zk.js';
+
+export type { MasterDetector, MastersSource, MastersUpdate } from './types.js';
+export { parseZkUrl, type ZkUrl, type ZkServer } from './zkurl.js';
+export type { ZkDetectorOptions } from './zk.js';
+
+/** Static mode: the configured list, delivered once. */
+class StaticMasterDetector implements MasterDetector {
+  private closed = false;
+  private readonly masters: string[];
+
+  constructor(masters: readonly string[] | null) {
+    this.masters = [...new Set((masters ?? []).filter((m) => m !== ''))];
+  }
+
+  start(onChange: (u: MastersUpdate) => void): void {
+    // Asynchronous so the caller finishes its own set-up before the first reload starts.
+    queueMicrotask(() => {
+      if (!this.closed) onChange(this.current());
+    });
+  }
+
+  current(): MastersUpdate {
+    return { masters: [...this.masters], source: 'static' };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+/**
+ * `options` is for tests (shorter sessions, debounce); production uses the defaults.
+ * Throws a ConfigError naming `zk` for a malformed `Zk` URL: validate it at start-up with
+ * parseZkUrl so the process exits before listening.
+ */
+export function createMasterDetector(config: Config, log: Logger, options: ZkDetectorOptions = {}): MasterDetector {
+  if (config.Zk === '') return new StaticMasterDetector(config.Masters);
+  return new ZkMasterDetector(config, log, options);
+}
