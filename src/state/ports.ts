@@ -1,0 +1,71 @@
+// The Mesos `resources.ports` string ("[31000-31001, 31005-31005]") expanded to port numbers with
+// the original's tolerances (SPEC §5.3): text around the brackets and a missing ']' are accepted,
+// items that are not integers are skipped, lo > hi yields nothing. The two forms that crashed the
+// original (no '[' at all, a bare integer item) make the task unusable instead: the caller skips
+// that one task with a warning. Ports outside 0..65535 cannot be served and are skipped too.
+
+export interface PortsResult {
+  ports: number[];
+  /** Set when the whole string is unusable (the task should be skipped). */
+  error?: string;
+  /** Items that were skipped (not integers, or out of range). */
+  skipped: string[];
+}
+
+/** Go strconv.Atoi: optional sign, decimal digits only. Null if not an integer. */
+function atoi(s: string): number | null {
+  let i = 0;
+  let neg = false;
+  if (s.length > 0 && (s.charCodeAt(0) === 0x2b || s.charCodeAt(0) === 0x2d)) {
+    neg = s.charCodeAt(0) === 0x2d;
+    i = 1;
+  }
+  if (i >= s.length || s.length - i > 18) return null;
+  let n = 0;
+  for (; i < s.length; i++) {
+    const c = s.charCodeAt(i) - 0x30;
+    if (c < 0 || c > 9) return null;
+    n = n * 10 + c;
+  }
+  return neg ? -n : n;
+}
+
+export function parsePorts(s: string): PortsResult {
+  const ports: number[] = [];
+  const skipped: string[] = [];
+  if (s === '' || s === '[]') return { ports, skipped };
+  const open = s.indexOf('[');
+  if (open < 0) return { ports, skipped, error: `ports ${JSON.stringify(s)} has no [ ]` };
+  // Go: strings.Split(s, "[")[1], then strings.Split(that, "]")[0]
+  let end = s.indexOf('[', open + 1);
+  if (end < 0) end = s.length;
+  const close = s.indexOf(']', open + 1);
+  if (close >= 0 && close < end) end = close;
+  const inner = s.slice(open + 1, end);
+  for (const raw of inner.split(',')) {
+    const item = raw.trim();
+    const dash = item.indexOf('-');
+    const lo = atoi(dash < 0 ? item : item.slice(0, dash));
+    if (lo === null) {
+      if (item !== '') skipped.push(item);
+      continue;
+    }
+    if (dash < 0) {
+      return { ports: [], skipped, error: `ports ${JSON.stringify(s)} has a bare port ${JSON.stringify(item)} (expected lo-hi)` };
+    }
+    let hiEnd = item.indexOf('-', dash + 1);
+    if (hiEnd < 0) hiEnd = item.length;
+    const hi = atoi(item.slice(dash + 1, hiEnd));
+    if (hi === null) {
+      skipped.push(item);
+      continue;
+    }
+    if (lo > hi) continue;
+    if (lo < 0 || hi > 65535) {
+      skipped.push(item);
+      continue;
+    }
+    for (let p = lo; p <= hi; p++) ports.push(p);
+  }
+  return { ports, skipped };
+}
