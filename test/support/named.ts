@@ -1,0 +1,279 @@
+// Launcher for a real BIND `named` on loopback, for tests that need a real upstream (forwarding)
+// or a real resolver in front of us (a forward zone pointing at our server).
+// Why it is built this way:
+// - A local root zone is always configured, so named never sends a query to the real root
+//   servers (TOOLCHAIN.md); zones it forwards to are delegated in that root zone, otherwise named
+//   would answer NXDOMAIN from its own root data instead of using the forward zone.
+// - `named -g` keeps it in the foreground but sends *all* logging to stderr (the logging statement
+//   is ignored), so the query log is read from stderr; `sync()` sends a marker query and waits
+//   until it is logged, so counts taken after it include every earlier query (one worker thread,
+//   lines in order) without sleeping.
+// - Ports are picked free (bound and released) and readiness is a real DNS query over UDP and
+//   TCP; if the port was taken in between, named is restarted on another one.
+import { spawn, type ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+export interface NamedZone {
+  /** Zone name without trailing dot, e.g. "example.test". */
+  name: string;
+  /** Primary zone: a zone file path, or its content. */
+  file?: string;
+  content?: string;
+  /** Forward zone (`forward only`): "127.0.0.1:8053", "127.0.0.1 port 8053" or { host, port }. */
+  forwarders?: Array<string | { host: string; port: number }>;
+}
+
+export interface NamedOptions {
+  zones: NamedZone[];
+  /** Default: true when a forward zone is configured. */
+  recursion?: boolean;
+  /** Extra lines inside `options { }`. */
+  extraOptions?: string;
+  /** ms to wait for readiness (default 15000). */
+  readyTimeoutMs?: number;
+}
+
+export interface QueryLogEntry {
+  name: string;
+  class: string;
+  type: string;
+  /** BIND's flags string: "+" RD, "E(0)" EDNS, "T" TCP, "D" DO, "C" CD. */
+  flags: string;
+  tcp: boolean;
+}
+
+export interface NamedInstance {
+  port: number;
+  dir: string;
+  /** Queries named has logged so far (call sync() first for an exact count). */
+  queryLog(): QueryLogEntry[];
+  /** Number of logged queries for a name (case-insensitive, trailing dot optional) and optional type. */
+  count(name: string, type?: string): number;
+  /** Waits until every query sent before this call is in the log. */
+  sync(): Promise<void>;
+  /** All of named's stderr so far (for failure messages). */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of running) c.kill('SIGKILL');
+});
+
+async function freePort(): Promise<number> {
+  for (;;) {
+    const srv = net.createServer();
+    const port = await new Promise<number>((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(0, '127.0.0.1', () => resolve((srv.address() as net.AddressInfo).port));
+    });
+    const udp = dgram.createSocket('udp4');
+    const ok = await new Promise<boolean>((resolve) => {
+      udp.once('error', () => resolve(false));
+      udp.bind(port, '127.0.0.1', () => resolve(true));
+    });
+    await new Promise<void>((r) => srv.close(() => r()));
+    await new Promise<void>((r) => {
+      try {
+        udp.close(() => r());
+      } catch {
+        r();
+      }
+    });
+    if (ok) return port;
+  }
+}
+
+function fwd(f: string | { host: string; port: number }): string {
+  if (typeof f !== 'string') return `${f.host} port ${f.port}`;
+  const m = /^(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(f);
+  return m ? `${m[1]} port ${m[2]}` : f;
+}
+
+/** A SOA query for `name` as bytes (hand-built so this file needs nothing but node). */
+function soaQuery(name: string, id: number): Buffer {
+  const labels = name.split('.').filter(Boolean);
+  const parts: Buffer[] = [Buffer.from([id >> 8, id & 0xff, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0])];
+  for (const l of labels) parts.push(Buffer.from([l.length]), Buffer.from(l, 'latin1'));
+  parts.push(Buffer.from([0, 0, 6, 0, 1]));
+  return Buffer.concat(parts);
+}
+
+const okRcode = (b: number) => (b & 0x0f) === 0 || (b & 0x0f) === 3;
+
+/** Sends `msg` and resolves true on a reply with its ID and rcode NOERROR or NXDOMAIN. */
+function udpAsk(port: number, msg: Buffer, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = dgram.createSocket('udp4');
+    const done = (ok: boolean) => {
+      clearTimeout(t);
+      try {
+        s.close();
+      } catch {
+        /* closed */
+      }
+      resolve(ok);
+    };
+    const t = setTimeout(() => done(false), timeoutMs);
+    s.on('error', () => done(false));
+    s.on('message', (m) => done(m.length >= 4 && m[0] === msg[0] && m[1] === msg[1] && okRcode(m[3])));
+    s.send(msg, port, '127.0.0.1');
+  });
+}
+
+function tcpAsk(port: number, msg: Buffer, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    let buf = Buffer.alloc(0);
+    const done = (ok: boolean) => {
+      clearTimeout(t);
+      s.destroy();
+      resolve(ok);
+    };
+    const t = setTimeout(() => done(false), timeoutMs);
+    s.on('error', () => done(false));
+    s.on('connect', () => s.write(Buffer.concat([Buffer.from([msg.length >> 8, msg.length & 0xff]), msg])));
+    s.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      if (buf.length >= 6) done(buf[2] === msg[0] && buf[3] === msg[1] && okRcode(buf[5]));
+    });
+  });
+}
+
+const QUERY_RE = /query: (\S+) (\S+) (\S+) (\S*)/;
+
+async function startOnce(opts: NamedOptions, port: number): Promise<NamedInstance | null> {
+  const dir = mkdtempSync(join(tmpdir(), 'named-'));
+  const zones = opts.zones.map((z) => ({ ...z, name: z.name.replace(/^\.+|\.+$/g, '') }));
+  const recursion = opts.recursion ?? zones.some((z) => z.forwarders);
+
+  const root = ['$TTL 300', '. IN SOA a.root. hostmaster.root. 1 60 60 600 60', '. IN NS a.root.', 'a.root. IN A 127.0.0.1'];
+  for (const z of zones) root.push(`${z.name}. IN NS ns.${z.name}.`, `ns.${z.name}. IN A 127.0.0.1`);
+  writeFileSync(join(dir, 'root.zone'), root.join('\n') + '\n');
+
+  const zoneStanzas = zones.map((z, i) => {
+    if (z.forwarders) {
+      return `zone "${z.name}" { type forward; forward only; forwarders { ${z.forwarders.map(fwd).join('; ')}; }; };`;
+    }
+    const file = join(dir, `zone${i}.db`);
+    if (z.content !== undefined) writeFileSync(file, z.content);
+    else if (z.file) copyFileSync(z.file, file);
+    else throw new Error(`zone ${z.name}: needs file, content or forwarders`);
+    return `zone "${z.name}" { type primary; file "${file}"; };`;
+  });
+
+  const conf = `options {
+  directory "${dir}";
+  pid-file none;
+  session-keyfile none;
+  listen-on port ${port} { 127.0.0.1; };
+  listen-on-v6 { none; };
+  recursion ${recursion ? 'yes' : 'no'};
+  ${recursion ? 'allow-recursion { 127.0.0.1; };' : ''}
+  dnssec-validation no;
+  querylog yes;
+  notify no;
+  ${opts.extraOptions ?? ''}
+};
+controls { };
+zone "." { type primary; file "${join(dir, 'root.zone')}"; };
+${zoneStanzas.join('\n')}
+`;
+  writeFileSync(join(dir, 'named.conf'), conf);
+
+  const child = spawn('named', ['-g', '-4', '-n', '1', '-c', join(dir, 'named.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  running.add(child);
+  let out = '';
+  let partial = '';
+  const log: QueryLogEntry[] = [];
+  let exited = false;
+  const exitP = new Promise<void>((r) => child.once('exit', () => r()));
+  void exitP.then(() => {
+    exited = true;
+    running.delete(child);
+  });
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (d: string) => {
+    out += d;
+    partial += d;
+    const lines = partial.split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      const m = QUERY_RE.exec(line);
+      if (m) log.push({ name: m[1], class: m[2], type: m[3], flags: m[4], tcp: m[4].includes('T') });
+    }
+  });
+
+  const stop = async () => {
+    if (!exited) {
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exitP;
+      clearTimeout(t);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  const syncZone = zones.find((z) => !z.forwarders)?.name ?? '';
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 15000);
+  let id = 1;
+  for (;;) {
+    if (exited) {
+      await stop();
+      if (/address in use/i.test(out)) return null;
+      throw new Error(`named exited during start-up:\n${out}`);
+    }
+    if (/not loaded due to errors/.test(out)) {
+      await stop();
+      throw new Error(`named could not load a zone:\n${out}`);
+    }
+    if (/address in use/i.test(out)) {
+      await stop();
+      return null;
+    }
+    const q = soaQuery(syncZone, id++);
+    if ((await udpAsk(port, q, 300)) && (await tcpAsk(port, soaQuery(syncZone, id++), 1000))) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`named did not answer on port ${port}:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  const count = (name: string, type?: string) => {
+    const n = name.toLowerCase().replace(/\.$/, '');
+    return log.filter((e) => e.name.toLowerCase().replace(/\.$/, '') === n && (!type || e.type === type)).length;
+  };
+  return {
+    port,
+    dir,
+    queryLog: () => [...log],
+    count,
+    output: () => out,
+    async sync() {
+      const marker = `sync-${randomBytes(4).toString('hex')}${syncZone ? '.' + syncZone : ''}`;
+      await udpAsk(port, soaQuery(marker, 0x5353), 1000);
+      const until = Date.now() + 5000;
+      while (count(marker) === 0) {
+        if (Date.now() > until) throw new Error('named query log did not show the sync marker');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
+    stop,
+  };
+}
+
+/** Starts named; resolves once it answers over UDP and TCP. Call stop() when done. */
+export async function startNamed(opts: NamedOptions): Promise<NamedInstance> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const inst = await startOnce(opts, await freePort());
+    if (inst) return inst;
+  }
+  throw new Error('could not start named on a free port');
+}
