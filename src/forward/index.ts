@@ -208,7 +208,7 @@ class ForwarderCore implements ForwarderImpl {
    * left); when its slice is over without a reply the next one is asked too, while the earlier
    * query stays open until the deadline, so a slow resolver's late answer still counts. A failure
    * moves to the next at once. Resolves with the first usable reply, else a truncated reply if one
-   * came back, else null — always by the deadline.
+   * came back, else the first error-rcode reply, else null — always by the deadline.
    */
   private race(q: ClientQuery, ups: Upstream[]): Promise<{ kind: 'answer' | 'tc'; msg: Message } | null> {
     const deadline = Date.now() + this.timeoutMs;
@@ -219,6 +219,9 @@ class ForwarderCore implements ForwarderImpl {
       let active = 0;
       let done = false;
       let fallback: Message | null = null;
+      // An upstream's own REFUSED/SERVFAIL/NOTIMP is still an answer: when no resolver does better,
+      // relay it (as the original did) rather than turning it into our SERVFAIL.
+      let rcodeReply: Message | null = null;
       const timers = new Set<NodeJS.Timeout>();
       const finish = (r: { kind: 'answer' | 'tc'; msg: Message } | null) => {
         if (done) return;
@@ -228,7 +231,7 @@ class ForwarderCore implements ForwarderImpl {
         for (const h of handles) h.cancel();
         resolve(r);
       };
-      const giveUp = () => finish(fallback ? { kind: 'tc', msg: fallback } : null);
+      const giveUp = () => finish(fallback ? { kind: 'tc', msg: fallback } : rcodeReply ? { kind: 'answer', msg: rcodeReply } : null);
       const live = new Set<{ sliceOver: boolean }>();
       // At the deadline every resolver still being waited for has had its time: count it as failed.
       const overall = setTimeout(() => {
@@ -267,6 +270,7 @@ class ForwarderCore implements ForwarderImpl {
           if (done) return;
           if (res.kind === 'answer') return finish({ kind: 'answer', msg: res.msg });
           if (res.kind === 'tc' && !fallback) fallback = res.msg;
+          if (res.kind === 'rcode' && !rcodeReply) rcodeReply = res.msg;
           if (!st.sliceOver) startNext();
           else if (idx >= order.length && active === 0) giveUp();
         });
