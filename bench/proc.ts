@@ -1,0 +1,151 @@
+// Process plumbing for the bench: free ports, CPU-pinned children, /proc accounting, clean stops.
+// Why /proc: CPU seconds and RSS must come from the kernel's view of the measured process itself,
+// not from anything the process reports, so any server (ours, the baseline, or the original Go
+// binary) is measured the same way. Every child is registered so that an abort (wrong answers,
+// Ctrl-C, exceptions) still stops everything the bench started, by pid, and nothing else.
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import dgram from 'node:dgram';
+import net from 'node:net';
+
+const children = new Set<ChildProcess>();
+
+export const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** A port free for both TCP and UDP on 127.0.0.1 (DNS needs both). */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const s = net.createServer();
+      s.once('error', reject);
+      s.listen(0, '127.0.0.1', () => {
+        const p = (s.address() as net.AddressInfo).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const udpOk = await new Promise<boolean>((resolve) => {
+      const u = dgram.createSocket('udp4');
+      u.once('error', () => resolve(false));
+      u.bind(port, '127.0.0.1', () => u.close(() => resolve(true)));
+    });
+    if (udpOk) return port;
+  }
+  throw new Error('no free port found');
+}
+
+export interface Spawned {
+  child: ChildProcess;
+  pid: number;
+  /** Every stderr line so far. */
+  stderrLines: string[];
+  stdoutLines: string[];
+  exited: Promise<number | null>;
+  onStderrLine(cb: (line: string) => void): void;
+}
+
+/** Starts `cmd args` under `taskset -c <cpu>` (taskset execs, so the pid is the program's own). */
+export function spawnPinned(cpu: string | null, cmd: string, args: string[], env?: NodeJS.ProcessEnv): Spawned {
+  const full = cpu === null ? [cmd, ...args] : ['taskset', '-c', cpu, cmd, ...args];
+  const child = spawn(full[0]!, full.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
+  children.add(child);
+  const stderrLines: string[] = [];
+  const stdoutLines: string[] = [];
+  const listeners: ((l: string) => void)[] = [];
+  const splitter = (sink: string[], notify: boolean) => {
+    let rest = '';
+    return (d: Buffer) => {
+      rest += d.toString('utf8');
+      let i: number;
+      while ((i = rest.indexOf('\n')) >= 0) {
+        const line = rest.slice(0, i);
+        rest = rest.slice(i + 1);
+        sink.push(line);
+        if (notify) for (const l of listeners) l(line);
+      }
+    };
+  };
+  child.stdout!.on('data', splitter(stdoutLines, false));
+  child.stderr!.on('data', splitter(stderrLines, true));
+  const exited = new Promise<number | null>((resolve) => {
+    child.on('exit', (code) => {
+      children.delete(child);
+      resolve(code);
+    });
+    child.on('error', () => {
+      children.delete(child);
+      resolve(null);
+    });
+  });
+  if (child.pid === undefined) throw new Error(`could not start ${full.join(' ')}`);
+  return { child, pid: child.pid, stderrLines, stdoutLines, exited, onStderrLine: (cb) => listeners.push(cb) };
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`. Resolves when the process has exited. */
+export async function stop(s: Spawned, graceMs = 5000): Promise<void> {
+  if (s.child.exitCode !== null || s.child.signalCode !== null) return;
+  s.child.kill('SIGTERM');
+  const t = setTimeout(() => s.child.kill('SIGKILL'), graceMs);
+  await s.exited;
+  clearTimeout(t);
+}
+
+/** Kills every child still running (used on abort). */
+export function killAll(): void {
+  for (const c of children) {
+    try {
+      c.kill('SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+/** utime + stime of a process, in seconds. */
+export function cpuSeconds(pid: number): number {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    throw new Error(`process ${pid} is gone (cannot read /proc/${pid}/stat)`);
+  }
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // After "pid (comm) ": state is field 3, so utime (14) and stime (15) are rest[11] and rest[12].
+  return (Number(rest[11]) + Number(rest[12])) / CLK_TCK;
+}
+
+/** VmRSS and VmHWM (peak RSS) in MiB. */
+export function memMiB(pid: number): { rss: number; hwm: number } {
+  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const get = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? NaN) / 1024;
+  return { rss: get('VmRSS'), hwm: get('VmHWM') };
+}
+
+/** Pins this process (all its threads) to `cpu`; returns false if taskset is unavailable. */
+export function pinSelf(cpu: string): boolean {
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', cpu, String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Waits for the first stdout line of a child that prints JSON when ready (baseline). */
+export async function waitStdoutJson(s: Spawned, timeoutMs: number): Promise<Record<string, unknown>> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const line = s.stdoutLines.find((l) => l.startsWith('{'));
+    if (line) return JSON.parse(line) as Record<string, unknown>;
+    if (s.child.exitCode !== null) break;
+    await sleep(10);
+  }
+  throw new Error(`child ${s.pid} did not report readiness; stderr: ${s.stderrLines.slice(-5).join(' | ')}`);
+}
