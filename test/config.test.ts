@@ -17,10 +17,10 @@ import {
 } from '../src/config/load.js';
 import {
   normalizeResolvers,
-  parseZkURL,
   validateMasters,
   validateZoneResolvers,
 } from '../src/config/validate.js';
+import { parseZkUrl } from '../src/detect/zkurl.js';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../..');
 const CERTS = join(ROOT, 'test/fixtures/config');
@@ -294,41 +294,55 @@ t.test('enabled services and the masters-or-zk rule', async (tt) => {
   tt.equal(load({ zk: 'zk://10.0.0.1:2181/mesos' }).c.Masters, null);
 });
 
-t.test('Zk URLs', async (tt) => {
-  tt.strictSame(parseZkURL('zk://10.0.0.1:2181,10.0.0.2,zk3:2182/mesos'), {
-    hosts: ['10.0.0.1:2181', '10.0.0.2:2181', 'zk3:2182'],
+t.test('Zk URLs: validated at load time by the detector\'s own parser', async (tt) => {
+  // The same parser the detector uses (src/detect/zkurl.ts; its full table is in detect-zk.test.ts):
+  // what loads is exactly what the detector can connect with.
+  tt.strictSame(parseZkUrl('zk://10.0.0.1:2181,10.0.0.2,zk3:2182/mesos'), {
+    servers: [{ host: '10.0.0.1', port: 2181 }, { host: '10.0.0.2', port: 2181 }, { host: 'zk3', port: 2182 }],
     path: '/mesos',
-    hasCredentials: false,
+    hadCredentials: false,
+    redacted: 'zk://10.0.0.1:2181,10.0.0.2,zk3:2182/mesos',
   });
-  tt.strictSame(parseZkURL('zk://user:pa:ss@[::1]:2181,[2001:db8::1]/a/b/'), {
-    hosts: ['[::1]:2181', '[2001:db8::1]:2181'],
+  tt.strictSame(parseZkUrl('zk://user:pa:ss@[::1]:2181,[2001:db8::1]/a/b/'), {
+    servers: [{ host: '::1', port: 2181 }, { host: '2001:db8::1', port: 2181 }],
     path: '/a/b',
-    hasCredentials: true,
+    hadCredentials: true,
+    redacted: 'zk://[::1]:2181,[2001:db8::1]/a/b',
   });
+  // Valid URLs load unchanged (credentials are kept in the config; the detector ignores them).
   tt.equal(load({ zk: 'zk://u:p@10.0.0.1:2181/mesos' }).c.Zk, 'zk://u:p@10.0.0.1:2181/mesos');
-  const expect = 'expected zk://host1:port1,host2:port2/path, got';
-  const rows: [string, string][] = [
-    ['http://10.0.0.1:2181/mesos', 'must be a zk:// URL'],
-    ['10.0.0.1:5050', 'must be a zk:// URL'],
-    ['file:///etc/mesos/zk', 'must be a zk:// URL'],
-    ['zk://', 'no ZooKeeper host'],
-    ['zk:///mesos', 'no ZooKeeper host'],
-    ['zk://u:p@/mesos', 'no ZooKeeper host'],
-    ['zk://10.0.0.1:2181', 'missing or bad ZooKeeper path'],
-    ['zk://10.0.0.1:2181/', 'missing or bad ZooKeeper path'],
-    ['zk://h//mesos', 'missing or bad ZooKeeper path'],
-    ['zk://h/mesos?x=1', 'query or fragment not allowed'],
-    ['zk://a,,b/mesos', 'empty ZooKeeper host'],
-    ['zk://h:0/mesos', 'bad ZooKeeper host "h:0": port must be an integer from 1 to 65535'],
-    ['zk://h:65536/mesos', 'bad ZooKeeper host "h:65536": port must be an integer from 1 to 65535'],
-    ['zk://::1/mesos', 'bad ZooKeeper host "::1": address ::1: too many colons in address'],
-    ['zk://[zk1]/mesos', 'bad ZooKeeper host "[zk1]"'],
-    ['zk://[zk1]:2181/mesos', 'bad ZooKeeper host "[zk1]:2181"'],
-    ['zk://my host/mesos', 'bad ZooKeeper host "my host"'],
+  tt.equal(load({ zk: 'ZK://[::1]:2181,zk2/mesos/' }).c.Zk, 'ZK://[::1]:2181,zk2/mesos/');
+  const expect = 'expected zk://host1:port1,host2:port2/path)';
+  // [value, reason, value as echoed (credentials removed)]
+  const rows: [string, string, string?][] = [
+    ['http://10.0.0.1:2181/mesos', 'must start with zk://'],
+    ['10.0.0.1:5050', 'must start with zk://'],
+    ['file:///etc/mesos/zk', 'must start with zk://'],
+    ['zk://', 'no ZooKeeper host given'],
+    ['zk:///mesos', 'no ZooKeeper host given'],
+    ['zk://u:p@/mesos', 'no ZooKeeper host given', 'zk:///mesos'],
+    ['zk://10.0.0.1:2181', 'a znode path is required, e.g. /mesos'],
+    ['zk://10.0.0.1:2181/', 'a znode path is required, e.g. /mesos'],
+    ['zk://h//mesos', 'empty segment in path "//mesos"'],
+    ['zk://h/mesos/..', 'relative segment in path "/mesos/.."'],
+    ['zk://h/mesos?x=1', 'query strings and fragments are not allowed'],
+    ['zk://a,,b/mesos', 'empty host in the host list'],
+    ['zk://h:0/mesos', 'port out of range in "h:0"'],
+    ['zk://h:65536/mesos', 'port out of range in "h:65536"'],
+    ['zk://h:abc/mesos', 'bad port in "h:abc"'],
+    ['zk://::1/mesos', 'IPv6 address "::1" must be in brackets, e.g. [::1]:2181'],
+    ['zk://[::1/mesos', 'unclosed \'[\' in "[::1"'],
+    ['zk://[zk1]/mesos', '"zk1" is not an IPv6 address'],
+    ['zk://[zk1]:2181/mesos', '"zk1" is not an IPv6 address'],
+    ['zk://my host/mesos', 'bad host name "my host"'],
+    ['zk://bob:hunter2@h:0/mesos', 'port out of range in "h:0"', 'zk://h:0/mesos'],
   ];
-  for (const [zk, why] of rows) {
-    expectError(tt, () => load({ zk }), 'Zk', `${why}; ${expect} ${JSON.stringify(zk)}`);
+  for (const [zk, why, shown = zk] of rows) {
+    expectError(tt, () => load({ zk }), 'Zk', `${why} (got ${JSON.stringify(shown)}; ${expect}`);
   }
+  tt.notMatch(failure(() => load({ zk: 'zk://bob:hunter2@h:0/mesos' })).message, /hunter2/, 'no password in the error');
+  // The Zk rule runs even when Masters are configured (a typo must not silently mean "static").
+  expectError(tt, () => loadWith({ zk: 'zk://h' }), 'Zk', `a znode path is required, e.g. /mesos (got "zk://h"; ${expect}`);
 });
 
 t.test('Masters validation (SPEC §12.7)', async (tt) => {

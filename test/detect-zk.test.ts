@@ -188,7 +188,7 @@ t.test('zk URL parsing', async (t) => {
     try {
       parseZkUrl(url);
     } catch (e) {
-      t.equal((e as ConfigError).key, 'zk', `error names zk for ${JSON.stringify(url)}`);
+      t.equal((e as ConfigError).key, 'Zk', `error names Zk for ${JSON.stringify(url)}`);
     }
   }
   try {

@@ -14,11 +14,11 @@ import { normalizeIP, parseCIDR } from './addr.js';
 import {
   isValidDomainName,
   normalizeResolvers,
-  parseZkURL,
   validateIPSources,
   validateMasters,
   validateZoneResolvers,
 } from './validate.js';
+import { parseZkUrl } from '../detect/zkurl.js';
 
 export interface LoadOptions {
   /** Receives every non-fatal warning (unknown keys, credentials without authentication ...). */
@@ -311,7 +311,7 @@ function validate(c: Config, opts: LoadOptions, warn: (m: string) => void): void
   if ((c.Masters === null || c.Masters.length === 0) && c.Zk === '') {
     throw new ConfigError('Masters', 'service validation failed: specify Mesos masters or Zookeeper in config.json (set Masters or Zk)');
   }
-  if (c.Zk !== '') parseZkURL(c.Zk);
+  if (c.Zk !== '') parseZkUrl(c.Zk);
   validateMasters(c.Masters);
 
   if (c.ExternalOn) {

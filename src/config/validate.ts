@@ -1,9 +1,10 @@
-// The original's per-key validation rules (records/validation.go and the mesos-go ZK URL rules),
-// as pure functions so that their tables can be tested one row at a time and so that other stages
-// (ZK detector, forwarding) reuse the very same parsing. Every failure is a ConfigError naming the
-// key, with the original's wording kept in the reason where operators might search for it.
+// The original's per-key validation rules (records/validation.go), as pure functions so that their
+// tables can be tested one row at a time and so that other stages (forwarding) reuse the very same
+// parsing. Every failure is a ConfigError naming the key, with the original's wording kept in the
+// reason where operators might search for it. (`Zk` is parsed by src/detect/zkurl.ts, the
+// detector's own parser, so start-up validation and detection cannot disagree.)
 import { ConfigError, type IPSource } from './types.js';
-import { ipFamily, joinHostPort, normalizeIP, parsePort, splitHostPortDetailed } from './addr.js';
+import { joinHostPort, normalizeIP, parsePort, splitHostPortDetailed } from './addr.js';
 
 const DOMAIN_RE = /^[a-zA-Z0-9-]+(\.[a-zA-Z0-9-]+)*$/;
 
@@ -113,59 +114,4 @@ export function validateIPSources(srcs: readonly string[]): IPSource[] {
     }
   }
   return [...srcs] as IPSource[];
-}
-
-export interface ZkURL {
-  /** `host:port` (`[v6]:port`), port 2181 when the URL gave none; in URL order. */
-  hosts: string[];
-  /** ZooKeeper path of the Mesos group, without a trailing slash (e.g. `/mesos`). */
-  path: string;
-  /** The URL carried `user:password@` (the original ignored them; the detector should warn). */
-  hasCredentials: boolean;
-}
-
-const BAD_HOST_CHARS = /[\s/?#@[\]]/;
-
-/**
- * `zk://[user:pass@]host1[:port1],host2[:port2]/path` → hosts and path; throws a ConfigError
- * naming `Zk`. Only zk:// is supported: the original's file:// and bare host:port detector
- * specs are not (they are a different, rarely used detector).
- */
-export function parseZkURL(s: string): ZkURL {
-  const bad = (why: string): ConfigError =>
-    new ConfigError('Zk', `${why}; expected zk://host1:port1,host2:port2/path, got ${JSON.stringify(s)}`);
-  if (!s.startsWith('zk://')) throw bad('must be a zk:// URL');
-  const rest = s.slice('zk://'.length);
-  const slash = rest.indexOf('/');
-  const authority = slash < 0 ? rest : rest.slice(0, slash);
-  let path = slash < 0 ? '' : rest.slice(slash);
-  const at = authority.lastIndexOf('@');
-  const hostPart = at < 0 ? authority : authority.slice(at + 1);
-  if (hostPart === '') throw bad('no ZooKeeper host');
-  const hosts: string[] = [];
-  for (const h of hostPart.split(',')) {
-    if (h === '') throw bad('empty ZooKeeper host');
-    let host = h;
-    let port = 2181;
-    if (h.startsWith('[') && h.endsWith(']')) {
-      host = h.slice(1, -1);
-    } else if (h.includes(':')) {
-      const hp = splitHostPortDetailed(h);
-      if ('error' in hp) throw bad(`bad ZooKeeper host ${JSON.stringify(h)}: ${hp.error}`);
-      const p = parsePort(hp.port);
-      if (p === null || p === 0) throw bad(`bad ZooKeeper host ${JSON.stringify(h)}: port must be an integer from 1 to 65535`);
-      host = hp.host;
-      port = p;
-    }
-    // Brackets are only for IPv6 literals, and an IPv6 literal needs them.
-    const needsV6 = h.startsWith('[') || host.includes(':');
-    if (host === '' || BAD_HOST_CHARS.test(host) || (needsV6 && ipFamily(host) !== 6)) {
-      throw bad(`bad ZooKeeper host ${JSON.stringify(h)}`);
-    }
-    hosts.push(joinHostPort(host, port));
-  }
-  if (/[?#]/.test(path)) throw bad('query or fragment not allowed');
-  while (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
-  if (path === '' || path === '/' || path.includes('//')) throw bad('missing or bad ZooKeeper path');
-  return { hosts, path, hasCredentials: at >= 0 };
 }

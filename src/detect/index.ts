@@ -38,7 +38,7 @@ class StaticMasterDetector implements MasterDetector {
 
 /**
  * `options` is for tests (shorter sessions, debounce); production uses the defaults.
- * Throws a ConfigError naming `zk` for a malformed `Zk` URL: validate it at start-up with
+ * Throws a ConfigError naming `Zk` for a malformed `Zk` URL: validate it at start-up with
  * parseZkUrl so the process exits before listening.
  */
 export function createMasterDetector(config: Config, log: Logger, options: ZkDetectorOptions = {}): MasterDetector {

@@ -1,8 +1,10 @@
 // Parser for the `zk` config value, `zk://host1:port1,host2:port2/path`. Written by hand rather than
 // with WHATWG `URL` because a comma-separated host list is not a valid URL authority there, and
 // because node-zookeeper-client's own parser splits on every ':' (it cannot read `[v6]:port`):
-// we hand the client a list of {host, port} ourselves. Errors are ConfigErrors naming `zk`, so a
-// bad value stops the process at start-up with a message saying which key is wrong and why.
+// we hand the client a list of {host, port} ourselves. It is the only zk URL parser: config loading
+// validates `Zk` with it too, so what starts up is exactly what the detector can use. Errors are
+// ConfigErrors naming `Zk` (the Go field name, like every other config error), so a bad value stops
+// the process at start-up with a message saying which key is wrong and why.
 import net from 'node:net';
 import { ConfigError } from '../config/types.js';
 
@@ -28,7 +30,7 @@ const HOSTNAME = /^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$/;
 
 function fail(url: string, why: string): never {
   // The raw value may hold a password: show it only without the userinfo part.
-  throw new ConfigError('zk', `${why} (got ${JSON.stringify(redact(url))}; expected zk://host1:port1,host2:port2/path)`);
+  throw new ConfigError('Zk', `${why} (got ${JSON.stringify(redact(url))}; expected zk://host1:port1,host2:port2/path)`);
 }
 
 function redact(url: string): string {
