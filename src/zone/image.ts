@@ -12,6 +12,7 @@
 //   names   bytes                  lower-cased wire names
 //   rr      bytes                  A RRs (16 B), AAAA RRs (28 B), SRV RRs (18 B + target)
 import type { RecordSet } from '../records/types.js';
+import net from 'node:net';
 import { hashWire, nameToWire } from '../dns/wire.js';
 import { ipv4ToBytes, ipv6ToBytes, bytesToIPv4, bytesToIPv6 } from './ip.js';
 
@@ -29,156 +30,185 @@ export interface ImageParams {
   srvWeight: number;
 }
 
-interface Pending {
-  wire: Uint8Array;
-  a: Uint8Array[];
-  aaaa: Uint8Array[];
-  srv: { port: number; target: Uint8Array }[];
-  seen: Set<string>;
+/** Is `lname` (lower-case, trailing dot) the apex or below it? */
+function underApex(lname: string, apexName: string): boolean {
+  return lname === apexName || (lname.endsWith(apexName) && lname.charCodeAt(lname.length - apexName.length - 1) === 0x2e);
 }
 
-function isUnder(wire: Uint8Array, apex: Uint8Array): boolean {
-  if (wire.length < apex.length) return false;
-  const off = wire.length - apex.length;
-  // The apex must start on a label boundary: walk labels from the start.
-  let p = 0;
-  while (p < off) p += 1 + wire[p];
-  if (p !== off) return false;
-  for (let i = 0; i < apex.length; i++) if (wire[off + i] !== apex[i]) return false;
-  return true;
+/** Wire length of a presentation name if it is encodable (labels 1..63, ≤ 255 bytes), else -1. ASCII only. */
+function wireLength(name: string): number {
+  let labelLen = 0;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c > 0x7f) return -1;
+    if (c === 0x2e) { if (labelLen === 0 || labelLen > 63) return -1; labelLen = 0; } else labelLen++;
+  }
+  if (labelLen !== 0) return -1; // must end with '.'
+  return name.length + 1 <= 255 ? name.length + 1 : -1;
 }
 
-/** Build the image. Pure: records in, bytes out. Names outside the domain or not encodable are left out. */
+/** Write an ASCII presentation name (validated by wireLength) in wire format at `off`; returns the end. */
+function writeName(u8: Uint8Array, off: number, name: string): number {
+  let lenPos = off++;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c === 0x2e) { u8[lenPos] = off - lenPos - 1; lenPos = off++; continue; }
+    u8[off++] = c;
+  }
+  u8[lenPos] = 0;
+  return off;
+}
+
+/** Canonical dotted IPv4 → 4 bytes at `off`; false if it is not one. */
+function writeIPv4(u8: Uint8Array, off: number, s: string): boolean {
+  let part = 0, digits = 0, n = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 0x2e;
+    if (c === 0x2e) {
+      if (digits === 0 || part > 255 || n > 3) return false;
+      u8[off + n++] = part; part = 0; digits = 0;
+    } else if (c >= 0x30 && c <= 0x39 && digits < 3) { part = part * 10 + (c - 0x30); digits++; } else return false;
+  }
+  return n === 4;
+}
+
+/** "<target>:<port>" → [target, port, wire length of target], or null when unusable. */
+function splitSrv(v: string): [string, number, number] | null {
+  const c = v.lastIndexOf(':');
+  if (c <= 0) return null;
+  const port = Number(v.slice(c + 1));
+  const target = v.slice(0, c);
+  const wl = wireLength(target);
+  if (wl < 0 || !Number.isInteger(port) || port < 0 || port > 65535) return null;
+  return [target, port, wl];
+}
+
+/**
+ * Build the image. Pure: records in, bytes out. Two passes and no per-record allocation: the
+ * first indexes names (lower-cased; legacy names differing only in case merge) and sizes
+ * everything, the second writes RRs straight into the final buffer. Names outside the domain
+ * or not encodable as DNS names are left out.
+ */
 export function buildImage(records: RecordSet, p: ImageParams): ArrayBuffer {
-  const apex = nameToWire(p.domain, true)!;
-  const byName = new Map<string, Pending>();
-  const order: Pending[] = [];
-
-  const entry = (lname: string, wire: Uint8Array): Pending => {
-    let e = byName.get(lname);
-    if (!e) {
-      e = { wire, a: [], aaaa: [], srv: [], seen: new Set() };
-      byName.set(lname, e);
-      order.push(e);
-    }
-    return e;
+  const apexName = p.domain + '.';
+  const names: string[] = [];
+  const index = new Map<string, number>();
+  // Per entry: the value sets of each type (usually one; more when names merge by case).
+  const aSets: (Set<string>[] | undefined)[] = [];
+  const aaaaSets: (Set<string>[] | undefined)[] = [];
+  const srvSets: (Set<string>[] | undefined)[] = [];
+  const add = (lname: string): number => {
+    let i = index.get(lname);
+    if (i === undefined) { i = names.length; names.push(lname); index.set(lname, i); }
+    return i;
   };
-  const owner = (name: string): Pending | null => {
-    const lname = name.toLowerCase();
-    const e = byName.get(lname);
-    if (e) return e;
-    const wire = nameToWire(lname);
-    if (!wire || !isUnder(wire, apex)) return null;
-    return entry(lname, wire);
+  const collect = (m: Map<string, Set<string>>, into: (Set<string>[] | undefined)[]) => {
+    for (const [name, values] of m) {
+      const lname = name.toLowerCase();
+      if (!underApex(lname, apexName) || wireLength(lname) < 0) continue;
+      (into[add(lname)] ??= []).push(values);
+    }
   };
-
-  entry(p.domain + '.', apex);
-  for (const [name, values] of records.A) {
-    const e = owner(name);
-    if (!e) continue;
-    for (const v of values) {
-      const b = ipv4ToBytes(v);
-      if (b && !e.seen.has('A' + v)) { e.seen.add('A' + v); e.a.push(b); }
-    }
-  }
-  for (const [name, values] of records.AAAA) {
-    const e = owner(name);
-    if (!e) continue;
-    for (const v of values) {
-      const b = ipv6ToBytes(v);
-      if (b && !e.seen.has('6' + v)) { e.seen.add('6' + v); e.aaaa.push(b); }
-    }
-  }
-  for (const [name, values] of records.SRV) {
-    const e = owner(name);
-    if (!e) continue;
-    for (const v of values) {
-      const i = v.lastIndexOf(':');
-      const port = Number(v.slice(i + 1));
-      const target = nameToWire(v.slice(0, i));
-      if (i <= 0 || !target || !Number.isInteger(port) || port < 0 || port > 65535) continue;
-      const key = 'S' + v.toLowerCase();
-      if (!e.seen.has(key)) { e.seen.add(key); e.srv.push({ port, target }); }
-    }
-  }
+  add(apexName);
+  collect(records.A, aSets);
+  collect(records.AAAA, aaaaSets);
+  collect(records.SRV, srvSets);
   // Empty non-terminals (e.g. "slave.mesos." above "x.marathon.slave.mesos.") exist: NODATA, not NXDOMAIN.
-  const withData = order.length;
+  const withData = names.length;
   for (let i = 0; i < withData; i++) {
-    let w = order[i].wire;
-    while (w.length > apex.length) {
-      w = w.subarray(1 + w[0]);
-      const lname = wireKey(w);
-      if (byName.has(lname)) break;
-      entry(lname, w.slice());
+    let n = names[i];
+    while (n.length > apexName.length) {
+      n = n.slice(n.indexOf('.') + 1);
+      if (index.has(n)) break;
+      add(n);
     }
   }
 
-  // Sizes.
+  // Values, de-duplicated only where names merged by case.
+  const values = (sets: Set<string>[] | undefined): Iterable<string> =>
+    !sets ? [] : sets.length === 1 ? sets[0] : new Set(sets.flatMap((x) => [...x]));
+  const count = names.length;
+  const aN = new Uint32Array(count), aaaaN = new Uint32Array(count), srvN = new Uint32Array(count);
   let namesLen = 0, rrLen = 0, srvCount = 0;
-  for (const e of order) {
-    namesLen += e.wire.length;
-    rrLen += e.a.length * A_RR_LEN + e.aaaa.length * AAAA_RR_LEN;
-    for (const s of e.srv) rrLen += 18 + s.target.length;
-    srvCount += e.srv.length;
+  for (let i = 0; i < count; i++) {
+    namesLen += names[i].length + 1;
+    let k = 0;
+    for (const v of values(aSets[i])) if (net.isIPv4(v)) k++;
+    aN[i] = k; rrLen += k * A_RR_LEN;
+    k = 0;
+    for (const v of values(aaaaSets[i])) if (net.isIPv6(v)) k++;
+    aaaaN[i] = k; rrLen += k * AAAA_RR_LEN;
+    k = 0;
+    for (const v of values(srvSets[i])) { const s = splitSrv(v); if (s) { k++; rrLen += 18 + s[2]; } }
+    srvN[i] = k; srvCount += k;
   }
+
   let cap = 16;
-  while (cap < order.length * 2) cap *= 2;
+  while (cap < count * 2) cap *= 2;
   const tableOff = HDR * 4;
   const entriesOff = tableOff + cap * 4;
-  const srvIdxOff = entriesOff + order.length * ENTRY * 4;
+  const srvIdxOff = entriesOff + count * ENTRY * 4;
   const namesOff = srvIdxOff + srvCount * 12;
   const rrOff = namesOff + namesLen;
   const total = rrOff + rrLen;
   const buf = new ArrayBuffer(total);
   const u32 = new Uint32Array(buf, 0, namesOff / 4);
   const u8 = new Uint8Array(buf);
-  const dv = new DataView(buf);
-
-  const index = new Map<Pending, number>();
-  order.forEach((e, i) => index.set(e, i));
   const ttl = p.ttl >>> 0;
-  let nOff = 0, rOff = 0, sIdx = 0;
-  order.forEach((e, i) => {
+  const weight = p.srvWeight & 0xffff;
+  const rrHead = (at: number, type: number, rdlen: number) => {
+    u8[at] = 0xc0; u8[at + 1] = 0x0c; // owner: pointer to the question name
+    u8[at + 2] = type >> 8; u8[at + 3] = type & 0xff;
+    u8[at + 4] = 0; u8[at + 5] = 1; // IN
+    u8[at + 6] = ttl >>> 24; u8[at + 7] = (ttl >>> 16) & 0xff; u8[at + 8] = (ttl >>> 8) & 0xff; u8[at + 9] = ttl & 0xff;
+    u8[at + 10] = rdlen >> 8; u8[at + 11] = rdlen & 0xff;
+  };
+  let nOff = namesOff, rOff = 0, sIdx = 0;
+  const mask = cap - 1;
+  for (let i = 0; i < count; i++) {
     const base = entriesOff / 4 + i * ENTRY;
-    u8.set(e.wire, namesOff + nOff);
-    u32[base] = nOff; u32[base + 1] = e.wire.length;
-    nOff += e.wire.length;
+    const nameStart = nOff;
+    nOff = writeName(u8, nOff, names[i]);
+    u32[base] = nameStart - namesOff; u32[base + 1] = nOff - nameStart;
 
-    u32[base + 2] = rOff; u32[base + 3] = e.a.length;
-    for (const ip of e.a) { writeRRHead(dv, rrOff + rOff, 1, ttl, 4); u8.set(ip, rrOff + rOff + 12); rOff += A_RR_LEN; }
-    u32[base + 4] = rOff; u32[base + 5] = e.aaaa.length;
-    for (const ip of e.aaaa) { writeRRHead(dv, rrOff + rOff, 28, ttl, 16); u8.set(ip, rrOff + rOff + 12); rOff += AAAA_RR_LEN; }
-
-    u32[base + 6] = sIdx; u32[base + 7] = e.srv.length;
-    for (const s of e.srv) {
+    u32[base + 2] = rOff; u32[base + 3] = aN[i];
+    if (aN[i]) for (const v of values(aSets[i])) {
+      if (!net.isIPv4(v)) continue;
+      rrHead(rrOff + rOff, 1, 4);
+      if (!writeIPv4(u8, rrOff + rOff + 12, v)) u8.set(ipv4ToBytes(v)!, rrOff + rOff + 12);
+      rOff += A_RR_LEN;
+    }
+    u32[base + 4] = rOff; u32[base + 5] = aaaaN[i];
+    if (aaaaN[i]) for (const v of values(aaaaSets[i])) {
+      if (!net.isIPv6(v)) continue;
+      rrHead(rrOff + rOff, 28, 16);
+      u8.set(ipv6ToBytes(v)!, rrOff + rOff + 12);
+      rOff += AAAA_RR_LEN;
+    }
+    u32[base + 6] = sIdx; u32[base + 7] = srvN[i];
+    if (srvN[i]) for (const v of values(srvSets[i])) {
+      const s = splitSrv(v);
+      if (!s) continue;
+      const [target, port, wl] = s;
       const at = rrOff + rOff;
-      const len = 18 + s.target.length;
-      writeRRHead(dv, at, 33, ttl, 6 + s.target.length);
-      dv.setUint16(at + 12, 0); // priority
-      dv.setUint16(at + 14, p.srvWeight & 0xffff);
-      dv.setUint16(at + 16, s.port);
-      u8.set(s.target, at + 18);
-      const t = byName.get(wireKey(s.target).toLowerCase());
+      rrHead(at, 33, 6 + wl);
+      u8[at + 12] = 0; u8[at + 13] = 0; // priority
+      u8[at + 14] = weight >> 8; u8[at + 15] = weight & 0xff;
+      u8[at + 16] = port >> 8; u8[at + 17] = port & 0xff;
+      writeName(u8, at + 18, target); // SRV targets keep their spelling and are never compressed
+      const t = index.get(target.toLowerCase());
       const si = srvIdxOff / 4 + sIdx * 3;
-      u32[si] = rOff; u32[si + 1] = len; u32[si + 2] = t ? index.get(t)! : NO_ENTRY;
-      rOff += len;
+      u32[si] = rOff; u32[si + 1] = 18 + wl; u32[si + 2] = t === undefined ? NO_ENTRY : t;
+      rOff += 18 + wl;
       sIdx++;
     }
-    // Hash table insert (linear probing).
-    let slot = hashWire(e.wire) & (cap - 1);
-    while (u32[tableOff / 4 + slot] !== 0) slot = (slot + 1) & (cap - 1);
+    // Hash table insert (linear probing) over the lower-case wire name just written.
+    let slot = hashWire(u8, nameStart, nOff) & mask;
+    while (u32[tableOff / 4 + slot] !== 0) slot = (slot + 1) & mask;
     u32[tableOff / 4 + slot] = i + 1;
-  });
-  u32.set([MAGIC, cap, order.length, tableOff, entriesOff, srvIdxOff, namesOff, rrOff, total, 0], 0);
+  }
+  u32.set([MAGIC, cap, count, tableOff, entriesOff, srvIdxOff, namesOff, rrOff, total, 0], 0);
   return buf;
-}
-
-function writeRRHead(dv: DataView, at: number, type: number, ttl: number, rdlen: number): void {
-  dv.setUint16(at, 0xc00c); // owner: pointer to the question name
-  dv.setUint16(at + 2, type);
-  dv.setUint16(at + 4, 1); // IN
-  dv.setUint32(at + 6, ttl);
-  dv.setUint16(at + 10, rdlen);
 }
 
 /** Lower-case presentation key of a wire name (used only while building). */
