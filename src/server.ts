@@ -7,7 +7,6 @@ import os from 'node:os';
 import type { Config } from './config/types.js';
 import type { Logger } from './log.js';
 import { createMasterDetector, type MasterDetector, type MastersUpdate } from './detect/index.js';
-import { createStateClient, type StateClient } from './state/fetch.js';
 import { ZoneBuilder, BuildError } from './zone/builder.js';
 import type { BuildParams } from './zone/build.js';
 import { ImageSnapshot } from './zone/snapshot.js';
@@ -45,8 +44,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
 
   const forwarder: Forwarder | null = config.ExternalOn ? createForwarder(config, log) : null;
   const detector: MasterDetector = createMasterDetector(config, log);
-  const stateClient: StateClient = createStateClient(config, log);
-  const builder = new ZoneBuilder(Math.min(config.StateTimeoutSeconds, 10) * 1000);
+  const builder = new ZoneBuilder(config, log.level === 'trace' ? 2 : log.level === 'debug' ? 1 : 0,
+    Math.min(config.StateTimeoutSeconds, 10) * 1000);
   const ifAddrs = config.Listener === '0.0.0.0' ? interfaceAddresses() : [];
 
   let dns: DnsServer | null = null;
@@ -70,7 +69,6 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   } catch (err) {
     await dns?.close();
     await forwarder?.close();
-    await stateClient.close();
     throw err;
   }
   log.info({ dns: dns && `${config.Listener}:${dns.udpPort}`, http: http && `${config.HTTPListener}:${http.port}`, domain: config.Domain }, 'listening');
@@ -83,8 +81,6 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
 
   async function refreshOnce(update: MastersUpdate): Promise<void> {
     const t0 = performance.now();
-    const fetched = await stateClient.fetchState(update.masters);
-    const tFetched = performance.now();
     const params: BuildParams = {
       generate: {
         domain: config.Domain, nsName: config.SOAMname, listener: config.Listener,
@@ -93,16 +89,16 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       },
       image: { domain: config.Domain, ttl: config.TTL, srvWeight: config.SRVRecordDefaultWeight },
     };
-    const zone = await builder.build(fetched.body, params);
+    const { zone, master } = await builder.refresh(update.masters, params);
     if (closed) return;
     const changed = snapshot?.contentHash !== zone.contentHash;
     if (changed) serial = Math.max(Math.floor(Date.now() / 1000), serial + 1);
-    snapshot = new ImageSnapshot(zone, serial);
+    snapshot = new ImageSnapshot(zone, serial, builder);
     authority = createAuthority(config, snapshot.image, serial);
-    for (const w of zone.warnings) log.warn({ master: fetched.master }, w);
+    for (const w of zone.warnings) log.warn({ master }, w);
     log.info({
-      durationMs: Math.round(performance.now() - t0), fetchMs: Math.round(tFetched - t0),
-      master: fetched.master, mastersSource: update.source, leader: zone.leader,
+      durationMs: Math.round(performance.now() - t0),
+      master, mastersSource: update.source, leader: zone.leader,
       ...zone.counts, skipped: zone.warnings.length, serial, changed,
     }, 'refresh');
   }
@@ -144,7 +140,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       closed = true;
       clearInterval(timer);
       await Promise.allSettled([
-        detector.close(), dns?.close(), http?.close(), forwarder?.close(), stateClient.close(), builder.close(),
+        detector.close(), dns?.close(), http?.close(), forwarder?.close(), builder.close(),
       ]);
     },
   };

@@ -179,3 +179,24 @@ t.test('truncation over UDP with TC, whole answer over TCP (A.7, A.8)', async (t
   const retried = await dig(s2.dnsPort, 'web.marathon.mesos.', 'A', { noedns: true });
   t.same({ tc: retried.flags.includes('tc'), n: retried.answer.length }, { tc: false, n: 100 });
 });
+
+t.test('HTTP through the running server: enumerate and axfr rendered by the build worker', async (t) => {
+  const get = async (path: string) => {
+    const r = await fetch(`http://127.0.0.1:${server.httpPort}${path}`);
+    return { status: r.status, type: r.headers.get('content-type'), body: await r.text() };
+  };
+  const en = await get('/v1/enumerate');
+  const refEnum = readFileSync(join(REF, 'http', 'v1-enumerate.body'), 'utf8');
+  t.same({ status: en.status, type: en.type }, { status: 200, type: 'application/json' });
+  t.equal(en.body, refEnum, '/v1/enumerate is byte-identical to the original\'s');
+  const ax = await get('/v1/axfr');
+  const refAx = JSON.parse(readFileSync(join(REF, 'http', 'v1-axfr.body'), 'utf8')) as { Records: Record<string, Record<string, string[]>> };
+  const got = JSON.parse(ax.body) as typeof refAx & { Serial: number };
+  const norm = (r: Record<string, Record<string, string[]>>) => Object.fromEntries(Object.entries(r).map(([k, m]) =>
+    [k, Object.fromEntries(Object.entries(m).map(([n, v]) => [n, [...v].map((x) => x.replace(`:${master.port}`, ':25050')).sort()]))]));
+  t.same(norm(got.Records), norm(refAx.Records), '/v1/axfr lists the same records');
+  const soa = await dig(server.dnsPort, 'mesos.', 'SOA');
+  t.equal(String(got.Serial), soa.answer[0].rdata.split(' ')[2], 'Serial is the SOA serial');
+  const hosts = await get('/v1/hosts/LIQUOR-STORE.marathon.mesos');
+  t.same(JSON.parse(hosts.body).map((h: { ip: string }) => h.ip).sort(), ['1.2.3.11', '1.2.3.12']);
+});

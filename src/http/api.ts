@@ -23,7 +23,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
-import type { ZoneSnapshot } from '../zone/types.js';
+import type { Body, ZoneSnapshot } from '../zone/types.js';
 import { goIndent } from './json.js';
 import { configView } from './config-view.js';
 import { httpMetrics, type HttpMetrics, type HttpRoute } from './metrics.js';
@@ -147,11 +147,11 @@ export function servicesBody(snap: ZoneSnapshot, service: string): { service: st
 export function createHttpApi(deps: HttpApiDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const metrics = deps.metrics ?? httpMetrics;
 
-  const send = (res: ServerResponse, route: HttpRoute, status: number, type: string, body: string): void => {
+  const send = (res: ServerResponse, route: HttpRoute, status: number, type: string, body: Body): void => {
     metrics.inc(route, status);
     res.statusCode = status;
     res.setHeader('Content-Type', type);
-    res.setHeader('Content-Length', Buffer.byteLength(body));
+    res.setHeader('Content-Length', typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
     res.end(body);
   };
   const sendJson = (res: ServerResponse, route: HttpRoute, status: number, value: unknown): void =>
@@ -196,18 +196,26 @@ export function createHttpApi(deps: HttpApiDeps): (req: IncomingMessage, res: Se
       case 'services':
         return sendJson(res, m.route, 200, servicesBody(snap, m.param));
       case 'enumerate':
-        return send(res, m.route, 200, JSON_TYPE, snap.enumerationBody());
+        return sendLater(res, m.route, snap.enumerationBody());
       case 'axfr':
-        return sendJson(res, m.route, 200, {
+        return sendLater(res, m.route, snap.axfrBody({
           TTL: config.TTL,
           Serial: snap.serial,
           RefreshSeconds: config.RefreshSeconds,
           Mname: config.SOAMname,
           Rname: config.SOARname,
           Domain: config.Domain,
-          Records: snap.axfr(),
-        });
+        }));
     }
+  };
+
+  // Bulk bodies may be rendered off this thread (the build worker): send them when they arrive.
+  const sendLater = (res: ServerResponse, route: HttpRoute, body: Body | Promise<Body>): void => {
+    if (!(body instanceof Promise)) return send(res, route, 200, JSON_TYPE, body);
+    body.then((b) => send(res, route, 200, JSON_TYPE, b), (err) => {
+      deps.log.error({ err }, 'HTTP API body rendering failed');
+      if (!res.headersSent) send(res, route, 500, TEXT_TYPE, '500: Internal Server Error');
+    });
   };
 
   return (req, res) => {

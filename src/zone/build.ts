@@ -1,13 +1,12 @@
 // The whole refresh computation as one function: state bytes in, a ready zone out. It runs in a
 // worker thread (zone/worker.ts) so that parsing a 50 MB state and generating its records never
-// delays an answer; everything it returns is a transferable byte buffer, so handing the result to
-// the answering thread copies nothing. Host-name resolution is injected to keep it testable.
+// delays an answer; what it hands back is one transferable buffer, so passing the result to the
+// answering thread copies nothing. Host-name resolution is injected to keep it testable.
 import { createHash } from 'node:crypto';
 import { parseState, hostNamesOf } from '../state/parse.js';
 import { generate } from '../records/generate.js';
-import type { GenerateOptions, RecordSet } from '../records/types.js';
+import type { Generated, GenerateOptions, RecordSet } from '../records/types.js';
 import { buildImage, type ImageParams } from './image.js';
-import { goIndent } from '../http/json.js';
 
 export interface BuildParams {
   generate: GenerateOptions;
@@ -17,10 +16,6 @@ export interface BuildParams {
 export interface BuiltZone {
   /** Zone image (zone/image.ts). */
   image: ArrayBuffer;
-  /** Compact JSON of {As, AAAAs, SRVs} with names sorted (for /v1/axfr). */
-  axfr: Uint8Array;
-  /** Pretty-printed /v1/enumerate body. */
-  enumeration: Uint8Array;
   /** Hash of the content, to bump the SOA serial only when something changed (A.4). */
   contentHash: string;
   counts: { frameworks: number; slaves: number; tasks: number; names: number; records: number };
@@ -31,13 +26,8 @@ export interface BuiltZone {
 
 export type HostResolver = (names: string[]) => Promise<Map<string, string[]>>;
 
+/** The state itself is unusable (not JSON, no leader): keep the previous records. */
 export class StateRejected extends Error {}
-
-function sortedRecords(m: Map<string, Set<string>>): Record<string, string[]> {
-  const o: Record<string, string[]> = {};
-  for (const name of [...m.keys()].sort()) o[name] = [...m.get(name)!];
-  return o;
-}
 
 function countRecords(r: RecordSet): number {
   let n = 0;
@@ -45,7 +35,7 @@ function countRecords(r: RecordSet): number {
   return n;
 }
 
-export async function buildZone(body: Uint8Array, p: BuildParams, resolve: HostResolver): Promise<BuiltZone> {
+export async function buildZone(body: Uint8Array, p: BuildParams, resolve: HostResolver): Promise<{ zone: BuiltZone; generated: Generated }> {
   let raw: unknown;
   try {
     raw = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
@@ -53,30 +43,29 @@ export async function buildZone(body: Uint8Array, p: BuildParams, resolve: HostR
     throw new StateRejected(`state is not JSON: ${(err as Error).message}`);
   }
   const parsed = parseState(raw);
+  raw = null;
   if (!parsed.state) throw new StateRejected(parsed.error ?? 'state unusable');
   const state = parsed.state;
   const names = hostNamesOf(state);
   const hostIPs = names.length ? await resolve(names) : new Map<string, string[]>();
   const gen = generate(state, hostIPs, p.generate);
   const image = buildImage(gen.records, p.image);
-  const enc = new TextEncoder();
-  const axfr = enc.encode(JSON.stringify({
-    As: sortedRecords(gen.records.A), AAAAs: sortedRecords(gen.records.AAAA), SRVs: sortedRecords(gen.records.SRV),
-  }));
-  const enumeration = enc.encode(goIndent(gen.enumeration));
+  // The image holds every name and value (lower-cased); the enumeration adds spelling and tasks.
   const h = createHash('sha1');
   h.update(new Uint8Array(image));
-  h.update(axfr);
-  h.update(enumeration);
+  for (const f of gen.enumeration.frameworks ?? []) for (const t of f.tasks) h.update(t.id).update('\0').update(t.name);
   let tasks = 0;
   for (const f of gen.enumeration.frameworks ?? []) tasks += f.tasks.length;
   return {
-    image, axfr, enumeration, contentHash: h.digest('hex'),
-    counts: {
-      frameworks: state.frameworks.length, slaves: state.slaves.length, tasks,
-      names: gen.records.A.size + gen.records.AAAA.size + gen.records.SRV.size, records: countRecords(gen.records),
+    zone: {
+      image, contentHash: h.digest('hex'),
+      counts: {
+        frameworks: state.frameworks.length, slaves: state.slaves.length, tasks,
+        names: gen.records.A.size + gen.records.AAAA.size + gen.records.SRV.size, records: countRecords(gen.records),
+      },
+      warnings: [...parsed.warnings, ...gen.warnings],
+      leader: state.leader,
     },
-    warnings: [...parsed.warnings, ...gen.warnings],
-    leader: state.leader,
+    generated: gen,
   };
 }

@@ -1,9 +1,9 @@
-// A ZoneSnapshot read straight from generated RecordSet maps. Used where the records are already
-// on this thread (tests, the HTTP API before the binary image is wired); lookups are by lower-case
-// name, because the legacy raw DiscoveryInfo names may carry upper case.
+// A ZoneSnapshot read straight from generated RecordSet maps, for code that has the records on
+// its own thread (tests, tools). Lookups are by lower-case name, because the legacy raw
+// DiscoveryInfo names may carry upper case.
 import type { Enumeration, RecordSet } from '../records/types.js';
-import type { AxfrRecords, SrvTarget, ZoneSnapshot } from './types.js';
-import { goIndent } from '../http/json.js';
+import type { AxfrHead, SrvTarget, ZoneSnapshot } from './types.js';
+import { renderAxfr, renderEnumeration } from './render.js';
 
 function lowerIndex(m: Map<string, Set<string>>): Map<string, string[]> {
   const out = new Map<string, string[]>();
@@ -16,17 +16,10 @@ function lowerIndex(m: Map<string, Set<string>>): Map<string, string[]> {
   return out;
 }
 
-function sortedObject(m: Map<string, Set<string>>): Record<string, string[]> {
-  const o: Record<string, string[]> = {};
-  for (const name of [...m.keys()].sort()) o[name] = [...m.get(name)!];
-  return o;
-}
-
 export class MapSnapshot implements ZoneSnapshot {
   private readonly a: Map<string, string[]>;
   private readonly aaaa: Map<string, string[]>;
   private readonly srv: Map<string, string[]>;
-  private enumBody: string | undefined;
 
   constructor(
     private readonly records: RecordSet,
@@ -51,11 +44,6 @@ export class MapSnapshot implements ZoneSnapshot {
     return out;
   }
 
-  axfr(): AxfrRecords {
-    return { As: sortedObject(this.records.A), AAAAs: sortedObject(this.records.AAAA), SRVs: sortedObject(this.records.SRV) };
-  }
-
-  enumerationBody(): string {
-    return (this.enumBody ??= goIndent(this.enumeration));
-  }
+  axfrBody(head: AxfrHead): string { return renderAxfr(this.records, head); }
+  enumerationBody(): string { return renderEnumeration(this.enumeration); }
 }

@@ -1,16 +1,19 @@
-// The snapshot the answering thread reads: the zone image plus the pre-rendered HTTP bodies that
-// came with it. Decoded views (axfr, enumerate) are produced lazily, on the first HTTP request
-// that needs them, because most refreshes are never looked at through HTTP.
+// The snapshot the answering thread reads: the zone image, plus a way to ask the build worker for
+// the bulk HTTP bodies, which are rendered only when requested because most refreshes are never
+// looked at through /v1/axfr or /v1/enumerate.
 import { ZoneImage } from './image.js';
-import type { AxfrRecords, SrvTarget, ZoneSnapshot } from './types.js';
+import type { AxfrHead, SrvTarget, ZoneSnapshot } from './types.js';
 import type { BuiltZone } from './build.js';
+
+export interface BodyRenderer {
+  render(kind: 'axfr', head: AxfrHead): Promise<Uint8Array>;
+  render(kind: 'enumerate'): Promise<Uint8Array>;
+}
 
 export class ImageSnapshot implements ZoneSnapshot {
   readonly image: ZoneImage;
-  private axfrCache: AxfrRecords | undefined;
-  private enumCache: string | undefined;
 
-  constructor(private readonly zone: BuiltZone, readonly serial: number) {
+  constructor(private readonly zone: BuiltZone, readonly serial: number, private readonly renderer: BodyRenderer) {
     this.image = new ZoneImage(zone.image);
   }
 
@@ -18,10 +21,6 @@ export class ImageSnapshot implements ZoneSnapshot {
 
   addresses(name: string): { A: string[]; AAAA: string[] } { return this.image.addresses(name); }
   services(name: string): SrvTarget[] { return this.image.services(name); }
-  axfr(): AxfrRecords {
-    return (this.axfrCache ??= JSON.parse(Buffer.from(this.zone.axfr).toString('utf8')) as AxfrRecords);
-  }
-  enumerationBody(): string {
-    return (this.enumCache ??= Buffer.from(this.zone.enumeration).toString('utf8'));
-  }
+  axfrBody(head: AxfrHead): Promise<Uint8Array> { return this.renderer.render('axfr', head); }
+  enumerationBody(): Promise<Uint8Array> { return this.renderer.render('enumerate'); }
 }

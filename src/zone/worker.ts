@@ -1,16 +1,52 @@
-// Worker-thread entry: runs buildZone for each request and transfers the result buffers back.
-// One request at a time; the main thread coalesces refreshes, so there is never a queue.
+// The build worker: fetches the state, parses it, generates the records and builds the zone
+// image, then transfers the image to the answering thread. Fetching happens here too because a
+// 50 MB body (receiving, joining, scanning for the leader) is tens of milliseconds of work that
+// must not sit in front of DNS answers. The worker runs at the lowest CPU priority so that when
+// it shares a core with the answering thread, answers win. It keeps the last generated records
+// to render /v1/axfr and /v1/enumerate on request.
+import os from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { buildZone, StateRejected, type BuildParams } from './build.js';
+import { renderAxfr, renderEnumeration } from './render.js';
 import { resolveHosts } from '../state/resolve.js';
+import { createStateClient, type StateClient } from '../state/fetch.js';
+import { createLogger } from '../log.js';
+import type { Generated } from '../records/types.js';
+import type { Config } from '../config/types.js';
+import type { AxfrHead } from './types.js';
 
-interface Request { id: number; body: Uint8Array; params: BuildParams; resolveTimeoutMs: number }
+export type WorkerRequest =
+  | { type: 'init'; config: Config; verbosity: number }
+  | { type: 'refresh'; id: number; masters: string[]; params: BuildParams; resolveTimeoutMs: number }
+  | { type: 'axfr'; id: number; head: AxfrHead }
+  | { type: 'enumerate'; id: number };
 
-parentPort!.on('message', async (req: Request) => {
+// On Linux, setpriority(PRIO_PROCESS, 0) applies to the calling thread only: this one.
+try { os.setPriority(19); } catch { /* not permitted: run at normal priority */ }
+
+let client: StateClient | null = null;
+let last: Generated | null = null;
+const enc = new TextEncoder();
+const port = parentPort!;
+
+port.on('message', async (req: WorkerRequest) => {
+  if (req.type === 'init') {
+    client = createStateClient(req.config, createLogger(req.verbosity));
+    return;
+  }
   try {
-    const z = await buildZone(req.body, req.params, (names) => resolveHosts(names, req.resolveTimeoutMs));
-    parentPort!.postMessage({ id: req.id, ok: true, zone: z }, [z.image, z.axfr.buffer as ArrayBuffer, z.enumeration.buffer as ArrayBuffer]);
+    if (req.type === 'refresh') {
+      const fetched = await client!.fetchState(req.masters);
+      const { zone, generated } = await buildZone(fetched.body, req.params, (names) => resolveHosts(names, req.resolveTimeoutMs));
+      last = generated;
+      port.postMessage({ id: req.id, ok: true, zone, master: fetched.master }, [zone.image]);
+    } else {
+      if (!last) throw new Error('no state loaded yet');
+      const text = req.type === 'axfr' ? renderAxfr(last.records, req.head) : renderEnumeration(last.enumeration);
+      const bytes = enc.encode(text);
+      port.postMessage({ id: req.id, ok: true, body: bytes }, [bytes.buffer as ArrayBuffer]);
+    }
   } catch (err) {
-    parentPort!.postMessage({ id: req.id, ok: false, rejected: err instanceof StateRejected, error: (err as Error).message ?? String(err) });
+    port.postMessage({ id: req.id, ok: false, rejected: err instanceof StateRejected, error: (err as Error).message ?? String(err) });
   }
 });
