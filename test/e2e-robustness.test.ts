@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { startStandInMaster, rewriteLeader } from '../src/demo/master.js';
-import { startServerProcess, runCli, tempDir, freePort, ROOT } from './support/procs.js';
+import { spawn } from 'node:child_process';
+import { startServerProcess, runCli, tempDir, freePort, ROOT, BIN, childEnv } from './support/procs.js';
 import { dig, recKey } from './support/dig.js';
 
 const fixture = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'fake.json'), 'utf8')) as Record<string, unknown>;
@@ -131,4 +132,20 @@ t.test('malformed packets over UDP and TCP never stop the server', async (t) => 
   const tcp = await dig(s.dnsPort, 'leader.mesos.', 'A', { tcp: true });
   t.same(tcp.answer.map(recKey), ['leader.mesos. IN A 127.0.0.1']);
   t.equal(s.proc.exitCode, null, 'still running');
+});
+
+t.test('the shipped config.example.json starts the server (loopback only, nothing listening behind it)', async (t) => {
+  const p = spawn(process.execPath, [BIN, `-config=${join(ROOT, 'config.example.json')}`], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
+  let err = '';
+  const listening = new Promise<boolean>((resolve) => {
+    p.stderr.on('data', (c: Buffer) => { err += c.toString(); if (/"msg":"listening"/.test(err)) resolve(true); });
+    p.on('exit', () => resolve(false));
+  });
+  const ok = await listening;
+  t.ok(ok, `listening (stderr: ${err.slice(0, 300)})`);
+  const r = await dig(8053, 'leader.mesos.', 'A');
+  t.equal(r.status, 'SERVFAIL', 'no master reachable yet: SERVFAIL inside the domain, never NXDOMAIN (A.1)');
+  p.kill('SIGTERM');
+  const code = await new Promise<number | null>((resolve) => p.on('exit', (c) => resolve(c)));
+  t.equal(code, 0, 'clean exit on SIGTERM');
 });
