@@ -10,8 +10,6 @@ export class WireError extends Error {
   override name = 'WireError';
 }
 
-export const TYPE_SOA = 6;
-export const TYPE_OPT = 41;
 
 export const FLAG_QR = 0x8000;
 export const FLAG_AA = 0x0400;
@@ -22,12 +20,11 @@ export const FLAG_AD = 0x0020;
 export const FLAG_CD = 0x0010;
 export const OPCODE_MASK = 0x7800;
 
-export const RCODE_NOERROR = 0;
-export const RCODE_FORMERR = 1;
-export const RCODE_SERVFAIL = 2;
-export const RCODE_NXDOMAIN = 3;
-export const RCODE_NOTIMP = 4;
-export const RCODE_REFUSED = 5;
+// Type and rcode numbers are the DNS stage's; forwarding shares them.
+import { TYPE_OPT, TYPE_SOA } from '../dns/wire.js';
+export {
+  TYPE_SOA, TYPE_OPT, RCODE_NOERROR, RCODE_FORMERR, RCODE_SERVFAIL, RCODE_NXDOMAIN, RCODE_NOTIMP, RCODE_REFUSED,
+} from '../dns/wire.js';
 
 /** A name is kept in uncompressed wire form (length-prefixed labels, final zero byte). */
 export type WireName = Buffer;

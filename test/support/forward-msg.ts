@@ -6,6 +6,7 @@
 import dnsPacket from 'dns-packet';
 import dgram from 'node:dgram';
 import net from 'node:net';
+import { defaultConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
 import type { ForwardRequest, Forwarder } from '../../src/forward/types.js';
 
@@ -145,47 +146,15 @@ export function answerTtls(s: Summary): number[] {
 /** A complete config for forwarding tests. */
 export function testConfig(over: Partial<Config> = {}): Config {
   return {
-    RefreshSeconds: 60,
-    Port: 53,
+    ...defaultConfig(),
     Timeout: 2,
-    StateTimeoutSeconds: 300,
-    ZkDetectionTimeout: 30,
-    HttpPort: 8123,
-    TTL: 60,
-    SRVRecordDefaultWeight: 1,
     SOASerial: 1,
-    SOARefresh: 60,
-    SOARetry: 600,
-    SOAExpire: 86400,
-    SOAMinttl: 60,
     SOAMname: 'ns1.mesos.',
     SOARname: 'root.ns1.mesos.',
-    Masters: null,
-    ZoneResolvers: {},
     Resolvers: [],
-    IPSources: ['netinfo', 'mesos', 'host'],
-    Zk: '',
-    Domain: 'mesos',
-    File: '',
     Listener: '127.0.0.1',
     HTTPListener: '127.0.0.1',
-    RecurseOn: true,
-    DnsOn: true,
     HttpOn: false,
-    ExternalOn: true,
-    EnforceRFC952: false,
-    SetTruncateBit: true,
-    EnumerationOn: true,
-    MesosHTTPSOn: false,
-    CACertFile: '',
-    CertFile: '',
-    KeyFile: '',
-    MesosCredentials: { Principal: '', Secret: '' },
-    IAMConfigFile: '',
-    MesosAuthentication: '',
-    CacheOn: true,
-    CacheMaxEntries: 10000,
-    CacheMaxBytes: 16 * 1024 * 1024,
     ForwardMaxOutstanding: 1000,
     ForwardAllowFrom: ['127.0.0.0/8', '::1/128'],
     ...over,
