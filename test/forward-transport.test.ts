@@ -220,7 +220,7 @@ t.test('an IPv6 resolver ("[::1]:port") over UDP and TCP', async (t) => {
   try {
     up = await scriptedUpstream((q) => respond(q, { flags: dnsPacket.TRUNCATED_RESPONSE | 0x0180 }), a, { host: '::1' });
   } catch {
-    t.skip('no IPv6 loopback here');
+    t.comment('no IPv6 loopback here: skipped');
     return;
   }
   t.teardown(() => up.close());

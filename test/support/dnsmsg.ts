@@ -54,10 +54,10 @@ function rr(a: dnsPacket.Answer): RR {
 const EXT_RCODES: Record<number, string> = { 16: 'BADVERS', 17: 'BADKEY', 23: 'BADCOOKIE' };
 
 export function decode(buf: Buffer): Decoded {
-  const p = dnsPacket.decode(buf) as dnsPacket.DecodedPacket & { rcode: string; flag_qr: boolean; flag_aa: boolean;
+  const p = dnsPacket.decode(buf) as dnsPacket.Packet & { flags: number; rcode: string; flag_qr: boolean; flag_aa: boolean;
     flag_tc: boolean; flag_rd: boolean; flag_ra: boolean; flag_cd: boolean };
-  const adds = (p.additionals ?? []).filter((a) => a.type !== 'OPT').map(rr);
-  const optRec = (p.additionals ?? []).find((a) => a.type === 'OPT') as unknown as
+  const adds = (p.additionals ?? []).filter((a: dnsPacket.Answer) => a.type !== 'OPT').map(rr);
+  const optRec = (p.additionals ?? []).find((a: dnsPacket.Answer) => a.type === 'OPT') as unknown as
     { udpPayloadSize: number; extendedRcode: number; ednsVersion: number; flag_do: boolean } | undefined;
   // dns-packet reports only the header's 4 rcode bits; fold in the OPT's extended rcode.
   const ext = optRec?.extendedRcode ?? 0;
@@ -66,7 +66,7 @@ export function decode(buf: Buffer): Decoded {
     id: p.id ?? 0,
     rcode,
     flags: { qr: !!p.flag_qr, aa: !!p.flag_aa, tc: !!p.flag_tc, rd: !!p.flag_rd, ra: !!p.flag_ra, cd: !!p.flag_cd },
-    question: (p.questions ?? []).map((q) => ({ name: q.name, type: q.type, class: q.class ?? 'IN' })),
+    question: (p.questions ?? []).map((q: dnsPacket.Question) => ({ name: q.name, type: q.type, class: q.class ?? 'IN' })),
     answer: (p.answers ?? []).map(rr),
     authority: (p.authorities ?? []).map(rr),
     additional: adds,
