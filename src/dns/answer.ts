@@ -84,13 +84,35 @@ export function errorReply(msg: Uint8Array, q: Query, rcode: number, ra: boolean
   return out;
 }
 
-// Scratch arrays reused across answers (single-threaded, synchronous use only).
-const ansOff: number[] = [];
-const ansLen: number[] = [];
-const ansTarget: number[] = [];
+// Scratch arrays reused across answers (single-threaded, synchronous use only). Typed arrays with
+// an explicit count: resetting a JS array's length is a runtime call that profiled at 12%.
+let cap = 256;
+let ansOff = new Uint32Array(cap);
+let ansLen = new Uint32Array(cap);
+let ansTarget = new Uint32Array(cap);
+let ansN = 0;
+let targets = new Uint32Array(cap);
+let targetPos = new Uint32Array(cap);
 
-function pushRRs(image: ZoneImage, off: number, count: number, len: number): void {
-  for (let i = 0; i < count; i++, off += len) { ansOff.push(off); ansLen.push(len); ansTarget.push(NO_ENTRY); }
+function ensureCap(n: number): void {
+  if (n <= cap) return;
+  while (cap < n) cap *= 2;
+  ansOff = new Uint32Array(cap); ansLen = new Uint32Array(cap); ansTarget = new Uint32Array(cap);
+  targets = new Uint32Array(cap); targetPos = new Uint32Array(cap);
+}
+
+function seenTarget(t: number, n: number): boolean {
+  for (let i = 0; i < n; i++) if (targets[i] === t) return true;
+  return false;
+}
+
+function pushRRs(off: number, count: number, len: number): void {
+  for (let i = 0; i < count; i++, off += len) { ansOff[ansN] = off; ansLen[ansN] = len; ansTarget[ansN] = NO_ENTRY; ansN++; }
+}
+
+/** Copy bytes without creating a view: for the short RRs of an answer a loop beats subarray+set. */
+function copyBytes(out: Uint8Array, w: number, src: Uint8Array, from: number, len: number): void {
+  for (let i = 0; i < len; i++) out[w + i] = src[from + i];
 }
 
 /** Answer a query for a name inside the domain. `limit` is the transport's size limit. */
@@ -103,20 +125,20 @@ export function answerAuthoritative(msg: Uint8Array, q: Query, auth: Authority, 
   const e = image.find(q.hash, q.lname);
   const isApex = q.lname.length === auth.apex.length;
   const qtype = q.qtype;
-  ansOff.length = 0; ansLen.length = 0; ansTarget.length = 0;
+  ansN = 0;
 
   if (e >= 0) {
-    if (qtype === TYPE_A || qtype === TYPE_ANY) pushRRs(image, image.aOff(e), image.aCount(e), A_RR_LEN);
-    if (qtype === TYPE_AAAA || qtype === TYPE_ANY) pushRRs(image, image.aaaaOff(e), image.aaaaCount(e), AAAA_RR_LEN);
+    ensureCap(image.aCount(e) + image.aaaaCount(e) + image.srvCount(e));
+    if (qtype === TYPE_A || qtype === TYPE_ANY) pushRRs(image.aOff(e), image.aCount(e), A_RR_LEN);
+    if (qtype === TYPE_AAAA || qtype === TYPE_ANY) pushRRs(image.aaaaOff(e), image.aaaaCount(e), AAAA_RR_LEN);
     if (qtype === TYPE_SRV || qtype === TYPE_ANY) {
-      for (let i = 0, n = image.srvCount(e); i < n; i++) {
-        const [off, len, target] = image.srvAt(e, i);
-        ansOff.push(off); ansLen.push(len); ansTarget.push(target);
+      for (let k = image.srvFirst(e), end = k + image.srvCount(e); k < end; k++) {
+        ansOff[ansN] = image.srvOff(k); ansLen[ansN] = image.srvLen(k); ansTarget[ansN] = image.srvTarget(k); ansN++;
       }
     }
     if (isApex && (qtype === TYPE_SOA || qtype === TYPE_NS)) return apexAnswer(msg, q, auth, image, limit);
   }
-  const n = ansOff.length;
+  const n = ansN;
   if (n === 0) return negative(msg, q, auth, e >= 0 ? 0 : RCODE_NXDOMAIN);
 
   // Shuffle (Fisher–Yates) so clients spread load over tasks (the original does the same).
@@ -135,12 +157,11 @@ export function answerAuthoritative(msg: Uint8Array, q: Query, auth: Authority, 
   // Additional: every A and AAAA of each distinct SRV target (A.9); owners point at the target in the SRV rdata.
   let addSize = 0, addCount = 0;
   let pos = qEnd;
-  const targets: number[] = [];
-  const targetPos: number[] = [];
+  let nTargets = 0;
   for (let i = 0; i < n; i++) {
     const t = ansTarget[i];
-    if (t !== NO_ENTRY && targets.indexOf(t) < 0) {
-      targets.push(t); targetPos.push(pos + 18);
+    if (t !== NO_ENTRY && !seenTarget(t, nTargets)) {
+      targets[nTargets] = t; targetPos[nTargets] = pos + 18; nTargets++;
       const nameLen = pos + 18 > 0x3fff ? image.nameWire(t).length : 2;
       const c4 = image.aCount(t), c6 = image.aaaaCount(t);
       addSize += c4 * (A_RR_LEN - 2 + nameLen) + c6 * (AAAA_RR_LEN - 2 + nameLen);
@@ -161,12 +182,12 @@ export function answerAuthoritative(msg: Uint8Array, q: Query, auth: Authority, 
   const out = Buffer.allocUnsafe(size);
   const flags = replyFlags(q, 0, true, auth.recurse) | (truncated && auth.setTruncateBit ? FLAG_TC : 0);
   writeHeader(out, q, flags, 1, count, 0, addCount + (optLen ? 1 : 0));
-  out.set(msg.subarray(12, qEnd), 12);
+  copyBytes(out, 12, msg, 12, qEnd - 12);
   const u8 = image.u8;
   let w = qEnd;
-  for (let i = 0; i < count; i++) { out.set(u8.subarray(ansOff[i], ansOff[i] + ansLen[i]), w); w += ansLen[i]; }
+  for (let i = 0; i < count; i++) { copyBytes(out, w, u8, ansOff[i], ansLen[i]); w += ansLen[i]; }
   if (addCount) {
-    for (let k = 0; k < targets.length; k++) {
+    for (let k = 0; k < nTargets; k++) {
       const t = targets[k], tp = targetPos[k];
       w = writeAddrs(out, w, u8, image.aOff(t), image.aCount(t), A_RR_LEN, tp, image, t);
       w = writeAddrs(out, w, u8, image.aaaaOff(t), image.aaaaCount(t), AAAA_RR_LEN, tp, image, t);
@@ -187,7 +208,7 @@ function writeAddrs(out: Buffer, w: number, u8: Uint8Array, off: number, count: 
       const name = image.nameWire(entry);
       out.set(name, w); w += name.length;
     }
-    out.set(u8.subarray(off + 2, off + len), w);
+    copyBytes(out, w, u8, off + 2, len - 2);
     w += len - 2;
   }
   return w;
@@ -200,7 +221,7 @@ function negative(msg: Uint8Array, q: Query, auth: Authority, rcode: number): Bu
   const rd = auth.soaRdata;
   const out = Buffer.allocUnsafe(qEnd + 12 + rd.length + optLen);
   writeHeader(out, q, replyFlags(q, rcode, true, auth.recurse), 1, 0, 1, optLen ? 1 : 0);
-  out.set(msg.subarray(12, qEnd), 12);
+  copyBytes(out, 12, msg, 12, qEnd - 12);
   let w = writeSoa(out, qEnd, 12 + q.lname.length - auth.apex.length, auth.negTtl, rd);
   if (optLen) w = writeOpt(out, w, q, 0);
   return out;
@@ -224,7 +245,7 @@ function apexAnswer(msg: Uint8Array, q: Query, auth: Authority, image: ZoneImage
   if (q.qtype === TYPE_SOA) {
     const out = Buffer.allocUnsafe(qEnd + 12 + auth.soaRdata.length + optLen);
     writeHeader(out, q, flags, 1, 1, 0, optLen ? 1 : 0);
-    out.set(msg.subarray(12, qEnd), 12);
+    copyBytes(out, 12, msg, 12, qEnd - 12);
     const w = writeSoa(out, qEnd, 12, auth.ttl, auth.soaRdata);
     if (optLen) writeOpt(out, w, q, 0);
     return out;
@@ -240,7 +261,7 @@ function apexAnswer(msg: Uint8Array, q: Query, auth: Authority, image: ZoneImage
   if (size > limit) { size -= c4 * A_RR_LEN + c6 * AAAA_RR_LEN; addCount = 0; }
   const out = Buffer.allocUnsafe(size);
   writeHeader(out, q, flags, 1, 1, 0, addCount + (optLen ? 1 : 0));
-  out.set(msg.subarray(12, qEnd), 12);
+  copyBytes(out, 12, msg, 12, qEnd - 12);
   let w = qEnd;
   out.writeUInt16BE(0xc00c, w);
   out.writeUInt16BE(TYPE_NS, w + 2);

@@ -48,7 +48,8 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
   const { handler, log } = o;
   const udp = await bindUdp(o.host, o.port);
   const udpPort = udp.address().port;
-  const sendCb = (err: Error | null) => { if (err) dnsMetrics.sendErrors++; };
+  // No send callback: without one Node tries a synchronous send (uv_udp_try_send) and skips the
+  // completion round trip, measurably cheaper per answer. Send errors surface as 'error' events.
 
   udp.on('message', (msg, rinfo) => {
     let reply: Buffer | Promise<Buffer> | null;
@@ -59,10 +60,10 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
       return;
     }
     if (reply === null) return;
-    if (!(reply instanceof Promise)) { udp.send(reply, rinfo.port, rinfo.address, sendCb); return; }
-    reply.then((b) => udp.send(b, rinfo.port, rinfo.address, sendCb), (err) => log.error({ err }, 'forwarding failed'));
+    if (!(reply instanceof Promise)) { udp.send(reply, rinfo.port, rinfo.address); return; }
+    reply.then((b) => udp.send(b, rinfo.port, rinfo.address), (err) => log.error({ err }, 'forwarding failed'));
   });
-  udp.on('error', (err) => log.error({ err }, 'UDP socket error'));
+  udp.on('error', (err) => { dnsMetrics.sendErrors++; log.error({ err }, 'UDP socket error'); });
 
   const idleMs = o.tcpIdleMs ?? 10_000;
   const maxConns = o.maxTcpConnections ?? 1000;

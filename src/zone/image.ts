@@ -278,11 +278,12 @@ export class ZoneImage {
   aaaaOff(e: number): number { return this.rrOff + this.u32[this.entriesBase + e * ENTRY + 4]; }
   aaaaCount(e: number): number { return this.u32[this.entriesBase + e * ENTRY + 5]; }
   srvCount(e: number): number { return this.u32[this.entriesBase + e * ENTRY + 7]; }
-  /** i-th SRV of entry e: [absolute RR offset, RR length, target entry or NO_ENTRY]. */
-  srvAt(e: number, i: number): [number, number, number] {
-    const s = this.srvBase + (this.u32[this.entriesBase + e * ENTRY + 6] + i) * 3;
-    return [this.rrOff + this.u32[s], this.u32[s + 1], this.u32[s + 2]];
-  }
+  /** Index of entry e's first SRV in the SRV index (its i-th SRV is srvBase + i). */
+  srvFirst(e: number): number { return this.u32[this.entriesBase + e * ENTRY + 6]; }
+  /** Absolute RR offset, RR length and target entry (or NO_ENTRY) of SRV number k (from srvFirst). */
+  srvOff(k: number): number { return this.rrOff + this.u32[this.srvBase + k * 3]; }
+  srvLen(k: number): number { return this.u32[this.srvBase + k * 3 + 1]; }
+  srvTarget(k: number): number { return this.u32[this.srvBase + k * 3 + 2]; }
   nameWire(e: number): Uint8Array {
     const b = this.entriesBase + e * ENTRY;
     return this.u8.subarray(this.namesOff + this.u32[b], this.namesOff + this.u32[b] + this.u32[b + 1]);
@@ -306,7 +307,8 @@ export class ZoneImage {
     if (e < 0) return [];
     const out: { target: string; port: number }[] = [];
     for (let i = 0; i < this.srvCount(e); i++) {
-      const [off, len] = this.srvAt(e, i);
+      const k = this.srvFirst(e) + i;
+      const off = this.srvOff(k), len = this.srvLen(k);
       const port = (this.u8[off + 16] << 8) | this.u8[off + 17];
       out.push({ target: wireKey(this.u8.subarray(off + 18, off + len)), port });
     }
