@@ -10,10 +10,14 @@
 //  - the stand-in master hands out a different (pre-serialised) variant of the state on every
 //    request, so each refresh really has new content, while serialising costs the master nothing
 //    during the measurements.
-// Options: --quick, --only=rates,states,refresh, --seconds=N, --sizes=1000,10000,50000,
-// --refresh-tasks=N, --refresh-duration=S, --refresh-seconds=S, --rate=Q, --repeat=N, --server=PATH,
+//  - forwarding rates are measured against a local BIND (named.ts) on the load core, beside the
+//    authoritative A rate of the same server in the same run, so they read as "fraction of what
+//    this server does from its own zone".
+// Options: --quick, --only=rates,states,refresh,forward, --seconds=N, --sizes=1000,10000,50000,
+// --refresh-tasks=N, --refresh-duration=S, --refresh-seconds=S, --rate=Q, --forward-tasks=N,
+// --miss-names=N, --repeat=N, --server=PATH,
 // --no-pin, --out=FILE. See bench/README.md.
-import { mkdirSync, mkdtempSync, writeFileSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync, appendFileSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +28,7 @@ import { sampleQueries, checkAnswers, type Sample } from './check.js';
 import { queryUdp } from './dnsclient.js';
 import { runDnsperf, type DnsperfResult } from './dnsperf.js';
 import { freePort, spawnPinned, stop, killAll, cpuSeconds, memMiB, pinSelf, sleep, waitStdoutJson, CLK_TCK, type Spawned } from './proc.js';
+import { startNamed } from './named.js';
 import { startStandInMaster, type StandInMaster } from '../src/demo/master.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -36,7 +41,7 @@ const opt = (k: string, d: string) =>
 const quick = flag('quick');
 const O = {
   quick,
-  only: new Set(opt('only', 'rates,states,refresh').split(',').map((s) => s.trim()).filter(Boolean)),
+  only: new Set(opt('only', 'rates,states,refresh,forward').split(',').map((s) => s.trim()).filter(Boolean)),
   seconds: Number(opt('seconds', quick ? '3' : '15')),
   warmup: Number(opt('warmup', quick ? '1' : '2')),
   rateTasks: Number(opt('rate-tasks', '10000')),
@@ -46,6 +51,8 @@ const O = {
   refreshDuration: Number(opt('refresh-duration', quick ? '15' : '60')),
   refreshSeconds: Number(opt('refresh-seconds', '5')),
   rate: Number(opt('rate', '20000')),
+  forwardTasks: Number(opt('forward-tasks', '1000')),
+  missNames: Number(opt('miss-names', '2000000')),
   clients: Number(opt('clients', '4')),
   outstanding: Number(opt('outstanding', '100')),
   samples: Number(opt('samples', '50')),
@@ -104,7 +111,7 @@ function serverCommand(): [string, string[]] {
   return isNode ? [process.execPath, [O.server]] : [O.server, []];
 }
 
-async function startServer(masterHostPort: string, refreshSeconds: number, tag: string): Promise<Server> {
+async function startServer(masterHostPort: string, refreshSeconds: number, tag: string, extra: Record<string, unknown> = {}): Promise<Server> {
   const port = await freePort();
   const httpPort = await freePort();
   const cfg = {
@@ -120,6 +127,7 @@ async function startServer(masterHostPort: string, refreshSeconds: number, tag: 
     domain: 'mesos',
     IPSources: ['netinfo', 'mesos', 'host'],
     EnumerationOn: true,
+    ...extra,
   };
   const file = join(tmp, `config-${tag}.json`);
   writeFileSync(file, JSON.stringify(cfg, null, 2));
@@ -352,6 +360,164 @@ async function rates(master: StandInMaster): Promise<void> {
   }
 }
 
+/** Untimed warm-up, then a timed dnsperf run against `p`, with the server's CPU and other load on core 0. */
+async function measureDnsperf(p: Spawned, port: number, file: string, what: string, warmFile = file, during?: { before(): Promise<void>; after(): Promise<void> }) {
+  const alive = () => {
+    if (p.child.exitCode !== null || p.child.signalCode !== null) {
+      throw new Error(`${what} exited (${p.child.exitCode ?? p.child.signalCode}); stderr tail:\n${p.stderrLines.slice(-10).join('\n')}`);
+    }
+  };
+  const base = { port, clients: O.clients, outstanding: O.outstanding, timeoutS: 2, cpu: LOAD_CPU };
+  alive();
+  await runDnsperf({ ...base, file: warmFile, seconds: O.warmup });
+  alive();
+  await during?.before();
+  const c0 = cpuSeconds(p.pid);
+  const b0 = cpuBusy();
+  const r = await runDnsperf({ ...base, file, seconds: O.seconds });
+  alive();
+  const c1 = cpuSeconds(p.pid);
+  const b1 = cpuBusy();
+  await during?.after();
+  const own = c1 - c0;
+  return {
+    r,
+    cpuPer100k: (own / Math.max(1, r.completed)) * 100_000,
+    /** Server CPU s per run s: ~1 means the server's core was the bottleneck (not dnsperf or upstream). */
+    coreBusy: own / r.runTimeS,
+    otherCore0: Math.max(0, (b1[0]! - b0[0]! - own) / r.runTimeS),
+  };
+}
+
+/** Writes `count` lines `<prefix><i>.<zone> A` in chunks (the miss file is ~45 MB). */
+function writeUniqueNames(file: string, prefix: string, zone: string, count: number): void {
+  writeFileSync(file, '');
+  const chunk = 100_000;
+  for (let i = 0; i < count; i += chunk) {
+    const lines: string[] = [];
+    for (let j = i; j < Math.min(count, i + chunk); j++) lines.push(`${prefix}${j}.${zone} A`);
+    appendFileSync(file, lines.join('\n') + '\n');
+  }
+}
+
+const FWD_ZONE = 'example.test';
+const FWD_WWW = { name: `www.${FWD_ZONE}`, addr: '192.0.2.10' };
+const FWD_WILDCARD_ADDR = '192.0.2.1';
+
+/** A forwarded query must come back NOERROR with exactly `addr`. */
+async function mustForward(port: number, name: string, addr: string): Promise<void> {
+  const r = await queryUdp('127.0.0.1', port, name, 'A', 2000);
+  const got = r?.answers.filter((a) => a.type === 'A').map((a) => String((a as { data?: unknown }).data)).join(' ');
+  if (!r || r.rcode !== 'NOERROR' || got !== addr) {
+    throw new Error(`forwarded ${name} A: expected NOERROR ${addr}, got ${r ? `${r.rcode} [${got}]` : 'no reply'}`);
+  }
+}
+
+async function forwarding(master: StandInMaster): Promise<void> {
+  const zone = [
+    '$TTL 300',
+    `@ IN SOA ns.${FWD_ZONE}. hostmaster.${FWD_ZONE}. 1 3600 600 86400 300`,
+    '@ IN NS ns',
+    'ns IN A 127.0.0.1',
+    `www 300 IN A ${FWD_WWW.addr}`,
+    `* 300 IN A ${FWD_WILDCARD_ADDR}`,
+  ].join('\n') + '\n';
+  log(`forward: starting named (authoritative for ${FWD_ZONE}) on ${LOAD_CPU === null ? 'any core' : `core ${LOAD_CPU}, with dnsperf`}`);
+  const named = await startNamed({ zones: [{ name: FWD_ZONE, content: zone }], cpu: LOAD_CPU, probe: FWD_WWW.name });
+  let server: Server | null = null;
+  try {
+    const tasks = O.forwardTasks;
+    log(`forward: generating ${tasks}-task state and query files (${O.missNames} unique names)`);
+    const gen = new StateGen({ tasks, seed: 1, leader: `master@${master.hostPort}` });
+    master.setState(gen.serialize());
+    const rs = computeRecords(gen.state, { masters: [master.hostPort] });
+    const files = { a: join(tmp, 'fq-a.txt'), hit: join(tmp, 'fq-hit.txt'), miss: join(tmp, 'fq-miss.txt'), missWarm: join(tmp, 'fq-miss-warm.txt') };
+    writeFileSync(files.a, `${FIXED.a3Name} A\n`);
+    writeFileSync(files.hit, `${FWD_WWW.name} A\n`);
+    writeUniqueNames(files.miss, 'q', FWD_ZONE, O.missNames);
+    // The warm-up asks other names (w<N>), so every name of the timed run is new to the cache.
+    writeUniqueNames(files.missWarm, 'w', FWD_ZONE, Math.max(100_000, O.warmup * 200_000));
+
+    server = await startServer(master.hostPort, 3600, 'forward', {
+      externalon: true,
+      resolvers: [`127.0.0.1:${named.port}`],
+      CacheOn: true,
+    });
+    await waitFirstCorrect(server, rs, 120_000);
+    const samples = sampleQueries(rs, O.samples);
+    await mustBeCorrect(server.port, rs, samples, `${tasks}-task state, forwarding on`);
+    await mustForward(server.port, FWD_WWW.name, FWD_WWW.addr);
+    await mustForward(server.port, `check-1.${FWD_ZONE}`, FWD_WILDCARD_ADDR);
+    log('forward: forwarded answers correct');
+
+    const loads = [
+      { key: 'authoritativeA', label: `authoritative A, task with 3 addresses (reference)`, file: files.a, warm: files.a },
+      { key: 'hit', label: `forwarded, cache hit (${FWD_WWW.name} A)`, file: files.hit, warm: files.hit, target: 0.9 },
+      { key: 'miss', label: `forwarded, cache miss (unique names)`, file: files.miss, warm: files.missWarm, minQps: 31_000 },
+    ];
+    const out: Record<string, unknown>[] = [];
+    let authQps = NaN;
+    for (const L of loads) {
+      log(`forward: ${L.label}`);
+      const up: { before: number | null; after: number | null } = { before: null, after: null };
+      const m = await measureDnsperf(server.proc, server.port, L.file, 'server', L.warm, {
+        before: async () => void (up.before = await named.queriesReceived()),
+        after: async () => void (up.after = await named.queriesReceived()),
+      });
+      const upstream = up.before !== null && up.after !== null ? up.after - up.before : null;
+      const rcodeOk = m.r.completed > 0 && (m.r.rcodes.NOERROR ?? 0) >= m.r.completed * 0.999;
+      const repeated = L.key === 'miss' && m.r.sent > O.missNames;
+      const fromCache = upstream === null ? null : 1 - upstream / Math.max(1, m.r.completed);
+      const noisy = m.otherCore0 > NOISY;
+      out.push({ load: L.key, label: L.label, ...m, upstreamQueries: upstream, answeredFromCache: fromCache, rcodeOk, namesRepeated: repeated });
+      const bad = `${rcodeOk ? '' : ` WRONG RCODES ${JSON.stringify(m.r.rcodes)}`}${repeated ? ` NAMES REPEATED (${m.r.sent} sent > ${O.missNames} names, use --miss-names)` : ''}`;
+      if (L.key === 'authoritativeA') {
+        authQps = m.r.qps;
+        rows.push({ section: 'forward', metric: `${L.label} (q/s)${bad}`, value: Math.round(m.r.qps), unit: 'q/s', pass: rcodeOk ? undefined : false, noisy });
+      } else {
+        const ratio = m.r.qps / authQps;
+        const pass = rcodeOk && !repeated && (L.target !== undefined ? ratio >= L.target : m.r.qps > L.minQps!);
+        rows.push({
+          section: 'forward',
+          metric: `${L.label} (q/s)${bad}`,
+          value: Math.round(m.r.qps),
+          unit: 'q/s',
+          baseline: Math.round(authQps),
+          ratio,
+          target: L.target !== undefined ? `≥ ${Math.round(L.target * 100)}% of auth. A` : `> ${L.minQps} q/s`,
+          pass,
+          noisy,
+        });
+      }
+      rows.push({ section: 'forward', metric: `  lost queries`, value: m.r.lost, unit: '' });
+      rows.push({ section: 'forward', metric: `  server CPU s per 100k answers`, value: r3(m.cpuPer100k), unit: 's' });
+      rows.push({ section: 'forward', metric: `  server busy (CPU s / run s; ~1 = server-bound)`, value: r3(m.coreBusy), unit: '' });
+      if (L.key !== 'authoritativeA') {
+        rows.push({
+          section: 'forward',
+          metric: `  answered from cache (1 − queries named received / answers)`,
+          value: fromCache === null ? 'n/a' : `${r1(fromCache * 100)}%`,
+          unit: '',
+        });
+      }
+      if (noisy) rows.push({ section: 'forward', metric: `  WARNING: other load on core 0 (fraction of the core)`, value: r3(m.otherCore0), unit: '' });
+    }
+    await mustBeCorrect(server.port, rs, samples, 'after the forwarding runs');
+    await mustForward(server.port, FWD_WWW.name, FWD_WWW.addr);
+    results.forward = {
+      tasks,
+      upstream: `named (BIND), authoritative for ${FWD_ZONE}, ${LOAD_CPU === null ? 'unpinned' : `core ${LOAD_CPU} (shared with dnsperf)`}`,
+      missNames: O.missNames,
+      seconds: O.seconds,
+      dnsperf: { clients: O.clients, outstanding: O.outstanding },
+      loads: out,
+    };
+  } finally {
+    if (server) await stop(server.proc);
+    await named.stop();
+  }
+}
+
 async function stateSize(master: StandInMaster, tasks: number): Promise<void> {
   const label = tasks >= 1000 ? `${tasks / 1000}k` : String(tasks);
   log(`states: generating ${label}-task state and 3 churned variants`);
@@ -566,9 +732,9 @@ function printTable(): string {
 
 // ---------------------------------------------------------------- main
 async function main(): Promise<void> {
-  for (const s of O.only) if (!['rates', 'states', 'refresh'].includes(s)) throw new Error(`--only: unknown section "${s}" (rates, states, refresh)`);
+  for (const s of O.only) if (!['rates', 'states', 'refresh', 'forward'].includes(s)) throw new Error(`--only: unknown section "${s}" (rates, states, refresh, forward)`);
   if (O.pin && !pinSelf('1')) log('warning: could not pin the runner to core 1 (taskset missing?)');
-  const needsServer = O.only.has('rates') || O.only.has('states') || O.only.has('refresh');
+  const needsServer = O.only.has('rates') || O.only.has('states') || O.only.has('refresh') || O.only.has('forward');
   if (needsServer) {
     if (!existsSync(O.server)) throw new Error(`server not found: ${O.server} (build first: npm run build)`);
     const [cmd, pre] = serverCommand();
@@ -597,6 +763,7 @@ async function main(): Promise<void> {
   const master = await startStandInMaster({ host: '127.0.0.1', port: 0, state: { leader: 'master@127.0.0.1:1', slaves: [], frameworks: [] } });
   try {
     if (O.only.has('rates')) await rates(master);
+    if (O.only.has('forward')) await forwarding(master);
     if (O.only.has('states')) for (const n of O.sizes) await stateSize(master, n);
     if (O.only.has('refresh')) await refreshLoad(master);
   } finally {
