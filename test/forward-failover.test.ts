@@ -24,7 +24,7 @@ async function hole() {
   t.teardown(() => h.close());
   return h;
 }
-async function timed<T>(p: Promise<T>): Promise<[T, number]> {
+async function timed<T>(p: T | Promise<T>): Promise<[T, number]> {
   const t0 = Date.now();
   const v = await p;
   return [v, Date.now() - t0];
@@ -46,7 +46,7 @@ t.test('an upstream that never answers: SERVFAIL within Timeout', async (t) => {
   const { f, metrics } = make({ Resolvers: [`127.0.0.1:${h.port}`], Timeout: 1 });
   const [r, ms] = await timed(f.forward(makeRequest(makeQuery('www.example.test', 'A', { id: 1 }))));
   t.same(summarize(r), servfail(1, 'www.example.test. IN A'));
-  t.ok(ms >= 900 && ms < 1800, `took ${ms} ms`);
+  t.ok(ms >= 900 && ms < 3000, `took ${ms} ms`);
   t.equal(h.received(), 1);
   t.match(metrics, { servfail: 1, upstreamTimeouts: 1 });
 });
@@ -57,7 +57,7 @@ t.test('all resolvers silent: each is asked, SERVFAIL within Timeout', async (t)
   const { f } = make({ Resolvers: [`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`], Timeout: 1 });
   const [r, ms] = await timed(f.forward(makeRequest(makeQuery('www.example.test', 'A', { id: 2 }))));
   t.same(summarize(r), servfail(2, 'www.example.test. IN A'));
-  t.ok(ms < 1800, `took ${ms} ms`);
+  t.ok(ms < 3000, `took ${ms} ms`);
   t.same([a.received(), b.received()], [1, 1]);
 });
 
@@ -71,14 +71,14 @@ t.test('fail-over: the first resolver never answers, the second does; a failing 
   for (let i = 0; i < 3; i++) {
     const [r, ms] = await timed(f.forward(makeRequest(makeQuery('www.example.test', 'A', { id: 10 + i }))));
     t.same(sorted(summarize(r)), www(10 + i), `query ${i} answered by the second resolver`);
-    t.ok(ms < 2800, `took ${ms} ms`);
+    t.ok(ms < 4000, `took ${ms} ms`);
   }
   t.equal(h.received(), 3);
 
   // Three failures: the black hole is now skipped (asked last), so answers come at once.
   const [r, ms] = await timed(f.forward(makeRequest(makeQuery('www.example.test', 'A', { id: 20 }))));
   t.same(sorted(summarize(r)), www(20));
-  t.ok(ms < 500, `answered without waiting for the dead resolver (${ms} ms)`);
+  t.ok(ms < 900, `answered without waiting a 1 s slice for the dead resolver (${ms} ms)`);
   t.equal(h.received(), 3, 'not asked while backed off');
 
   // After the backoff one query probes it again (and still gets its answer from the second).
@@ -115,7 +115,7 @@ t.test('past ForwardMaxOutstanding, SERVFAIL at once instead of queueing', async
   const joined = f.forward(makeRequest(makeQuery('a.example.test', 'A', { id: 3 }))); // joins a lookup: not capped
   const [over, ms] = await timed(f.forward(makeRequest(makeQuery('c.example.test', 'A', { id: 4 }))));
   t.same(summarize(over), servfail(4, 'c.example.test. IN A'));
-  t.ok(ms < 1000, `refused at once (${ms} ms)`);
+  t.ok(ms < 1500, `refused without waiting for Timeout (2 s) (${ms} ms)`);
   t.equal(metrics.overload, 1);
   const rest = await Promise.all([...slow, joined]);
   t.same(rest.map((b) => summarize(b).rcode), ['SERVFAIL', 'SERVFAIL', 'SERVFAIL']);

@@ -131,7 +131,11 @@ class ForwarderCore implements ForwarderImpl {
     return { entries: this.cache?.size ?? 0, bytes: this.cache?.calculatedSize ?? 0 };
   }
 
-  async forward(req: ForwardRequest): Promise<Buffer> {
+  /**
+   * Synchronous for everything answerable at once (cache hits, refusals, errors): a promise and a
+   * microtask per answer cost more than the cache lookup itself. Only upstream lookups are async.
+   */
+  forward(req: ForwardRequest): Buffer | Promise<Buffer> {
     const m = this.metrics;
     m.queries++;
     let q: ClientQuery;
@@ -145,9 +149,6 @@ class ForwarderCore implements ForwarderImpl {
     if (q.edns && q.edns.version !== 0) return this.error(req, q, RCODE_BADVERS);
     if ((q.flags & OPCODE_MASK) !== 0) return this.error(req, q, RCODE_NOTIMP);
     if (this.closed) return this.error(req, q, RCODE_SERVFAIL);
-    const ups = this.resolvers.select(nameToText(q.qnameLower));
-    if (ups.length === 0) return this.error(req, q, RCODE_REFUSED);
-
     // DO, CD and RD change what upstream returns, so they are part of the key.
     const key = `${q.qnameLower.toString('latin1')}|${q.qtype}|${q.qclass}|${q.edns?.do ? 1 : 0}${q.flags & FLAG_CD ? 1 : 0}${q.flags & FLAG_RD ? 1 : 0}`;
     if (this.cache) {
@@ -160,6 +161,8 @@ class ForwarderCore implements ForwarderImpl {
       if (hit) this.cache.delete(key);
       m.cacheMisses++;
     }
+    const ups = this.resolvers.select(nameToText(q.qnameLower));
+    if (ups.length === 0) return this.error(req, q, RCODE_REFUSED);
 
     let pending = this.inflight.get(key);
     if (pending) {
@@ -172,9 +175,7 @@ class ForwarderCore implements ForwarderImpl {
       pending = this.lookup(key, q, ups);
       this.inflight.set(key, pending);
     }
-    const answer = await pending;
-    if (!answer) return this.error(req, q, RCODE_SERVFAIL);
-    return this.render(answer, q, req, false);
+    return pending.then((answer) => answer ? this.render(answer, q, req, false) : this.error(req, q, RCODE_SERVFAIL));
   }
 
   private render(a: Answer, q: ClientQuery, req: ForwardRequest, fromCache: boolean): Buffer {

@@ -98,7 +98,18 @@ export class AllowList {
   constructor(cidrs: readonly string[]) {
     this.nets = cidrs.map(parseCidr);
   }
+  // Decisions per client address: a resolver's clients are few and repeat on every query.
+  private readonly memo = new Map<string, boolean>();
   allows(address: string): boolean {
+    let v = this.memo.get(address);
+    if (v === undefined) {
+      v = this.decide(address);
+      if (this.memo.size >= 4096) this.memo.clear();
+      this.memo.set(address, v);
+    }
+    return v;
+  }
+  private decide(address: string): boolean {
     const ip = parseIP(address);
     if (!ip) return false;
     // An IPv4 client is also ::ffff:a.b.c.d, so IPv6 networks that contain it ("::/0") match too.

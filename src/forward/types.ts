@@ -18,6 +18,7 @@ export interface ForwardRequest {
 }
 
 export interface Forwarder {
-  forward(req: ForwardRequest): Promise<Buffer>;
+  /** A Buffer when the reply is ready at once (cache hit, refusal), else a promise of it. */
+  forward(req: ForwardRequest): Buffer | Promise<Buffer>;
   close(): Promise<void>;
 }

@@ -196,9 +196,9 @@ class UdpSocket extends Carrier {
       const out = Buffer.from(query);
       out.writeUInt16BE(id, 0);
       this.metrics.upstreamQueries++;
-      this.sock.send(out, target.port, target.host, (err) => {
-        if (err) this.settle(p, new UpstreamError('error', `send to ${target.key}: ${err.message}`));
-      });
+      // No callback: Node then sends synchronously (uv_udp_try_send), which is measurably cheaper;
+      // a send error surfaces as the socket's 'error' event, which fails every pending exchange.
+      this.sock.send(out, target.port, target.host);
     });
   }
   protected override afterSettle(): void {
