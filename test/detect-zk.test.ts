@@ -11,7 +11,7 @@ import { createMasterDetector, parseZkUrl, type MasterDetector, type MastersUpda
 import { ZkMasterDetector } from '../src/detect/zk.js';
 import { decodeMasterInfo, legacyIp } from '../src/detect/masterinfo.js';
 import { ConfigError, type Config } from '../src/config/types.js';
-import { freePort, startZooKeeper, type ZooKeeperServer } from './support/zookeeper.js';
+import { closeClient, connectClient, freePort, startZooKeeper, type ZooKeeperServer } from './support/zookeeper.js';
 
 // ---------------------------------------------------------------- helpers
 
@@ -78,31 +78,7 @@ function watch(det: MasterDetector, t: Test) {
 
 const same = (a: string[]) => (u: MastersUpdate) => JSON.stringify(u.masters) === JSON.stringify(a);
 
-function connect(connectString: string): Promise<zookeeper.Client> {
-  return new Promise((resolve, reject) => {
-    // node-zookeeper-client cannot parse "[v6]:port": hand it the server the way the detector does.
-    const v6 = /^\[(.+)\]:(\d+)$/.exec(connectString);
-    const c = zookeeper.createClient(v6 ? 'placeholder:1' : connectString, { sessionTimeout: 10_000, spinDelay: 200, retries: 0 });
-    if (v6) (c as unknown as { connectionManager: { servers: unknown[] } }).connectionManager.servers = [{ host: v6[1], port: Number(v6[2]) }];
-    const tm = setTimeout(() => reject(new Error('test client could not connect')), 10_000);
-    c.once('connected', () => {
-      clearTimeout(tm);
-      resolve(c);
-    });
-    c.connect();
-  });
-}
-
-function closeClient(c: zookeeper.Client): Promise<void> {
-  return new Promise((resolve) => {
-    const tm = setTimeout(resolve, 2000);
-    c.once('disconnected', () => {
-      clearTimeout(tm);
-      resolve();
-    });
-    c.close();
-  });
-}
+const connect = (connectString: string) => connectClient(connectString);
 
 function mkdirp(c: zookeeper.Client, path: string): Promise<void> {
   return new Promise((res, rej) => c.mkdirp(path, (e) => (e ? rej(e) : res())));

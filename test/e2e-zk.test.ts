@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import zookeeper from 'node-zookeeper-client';
 import { startStandInMaster, rewriteLeader, type StandInMaster } from '../src/demo/master.js';
 import { startServerProcess, freePort, waitFor, ROOT, type ServerProcess } from './support/procs.js';
-import { startZooKeeper, type ZooKeeperServer } from './support/zookeeper.js';
+import { closeClient, connectClient, startZooKeeper, type ZooKeeperServer } from './support/zookeeper.js';
 import { dig, recKey } from './support/dig.js';
 import { buildQuery, decode } from './support/dnsmsg.js';
 
@@ -69,29 +69,9 @@ function masterInfo(ip: string, port: number): string {
 
 // ---------------------------------------------------------------- ZooKeeper client (the "masters")
 
-function zkConnect(connectString: string): Promise<zookeeper.Client> {
-  return new Promise((resolve, reject) => {
-    // A long session, so that our ephemeral nodes survive a ZooKeeper restart.
-    const c = zookeeper.createClient(connectString, { sessionTimeout: 30_000, spinDelay: 200, retries: 0 });
-    const tm = setTimeout(() => reject(new Error('test ZooKeeper client could not connect')), 15_000);
-    c.once('connected', () => {
-      clearTimeout(tm);
-      resolve(c);
-    });
-    c.connect();
-  });
-}
-
-function zkClose(c: zookeeper.Client): Promise<void> {
-  return new Promise((resolve) => {
-    const tm = setTimeout(resolve, 2000);
-    c.once('disconnected', () => {
-      clearTimeout(tm);
-      resolve();
-    });
-    c.close();
-  });
-}
+// A long session, so that our ephemeral nodes survive a ZooKeeper restart.
+const zkConnect = (connectString: string) => connectClient(connectString, { sessionTimeoutMs: 30_000, connectTimeoutMs: 15_000 });
+const zkClose = closeClient;
 
 /** One request; rejects after a bound instead of hanging when the client never reconnects. */
 const zkCall = <T>(fn: (cb: (e: Error | zookeeper.Exception | null, v?: T) => void) => void, timeoutMs = 10_000): Promise<T> =>

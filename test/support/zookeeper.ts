@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, closeSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import net from 'node:net';
+import zookeeper from 'node-zookeeper-client';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -197,4 +198,36 @@ export async function startZooKeeper(opts: StartOptions = {}): Promise<ZooKeeper
     running: () => proc !== null,
     log: readLog,
   };
+}
+
+// ---------------------------------------------------------------- test clients (playing Mesos masters)
+
+/**
+ * A plain node-zookeeper-client session for tests. `sessionTimeoutMs` long enough keeps ephemeral
+ * nodes alive across a ZooKeeper restart. "[v6]:port" is handed over the way the detector does,
+ * because the library cannot parse it.
+ */
+export function connectClient(connectString: string, o: { sessionTimeoutMs?: number; connectTimeoutMs?: number } = {}): Promise<zookeeper.Client> {
+  return new Promise((resolve, reject) => {
+    const v6 = /^\[(.+)\]:(\d+)$/.exec(connectString);
+    const c = zookeeper.createClient(v6 ? 'placeholder:1' : connectString, { sessionTimeout: o.sessionTimeoutMs ?? 10_000, spinDelay: 200, retries: 0 });
+    if (v6) (c as unknown as { connectionManager: { servers: unknown[] } }).connectionManager.servers = [{ host: v6[1], port: Number(v6[2]) }];
+    const tm = setTimeout(() => reject(new Error('test ZooKeeper client could not connect')), o.connectTimeoutMs ?? 10_000);
+    c.once('connected', () => {
+      clearTimeout(tm);
+      resolve(c);
+    });
+    c.connect();
+  });
+}
+
+export function closeClient(c: zookeeper.Client): Promise<void> {
+  return new Promise((resolve) => {
+    const tm = setTimeout(resolve, 2000);
+    c.once('disconnected', () => {
+      clearTimeout(tm);
+      resolve();
+    });
+    c.close();
+  });
 }
