@@ -4,6 +4,7 @@
 // Refreshes never overlap: a trigger during a refresh marks one more to run right after it, so a
 // burst of ZooKeeper events or a slow master can never queue up work.
 import os from 'node:os';
+import { createRequire } from 'node:module';
 import type { Config } from './config/types.js';
 import type { Logger } from './log.js';
 import { createMasterDetector, type MasterDetector, type MastersUpdate } from './detect/index.js';
@@ -17,7 +18,8 @@ import { startHttpServer } from './http/api.js';
 import { createForwarder } from './forward/index.js';
 import type { Forwarder } from './forward/types.js';
 
-export const VERSION = '0.1.0';
+/** The package version, read once from package.json so there is one place to bump it. */
+export const VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 export interface RunningServer {
   dnsPort: number | null;
