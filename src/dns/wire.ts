@@ -77,6 +77,17 @@ function emptyQuery(status: ParseStatus, id = 0, flags = 0): Query {
   };
 }
 const EMPTY = new Uint8Array(0);
+const LNAME_SCRATCH = new Uint8Array(256);
+const LNAME_VIEWS: Uint8Array[] = Array.from({ length: 257 }, (_, n) => LNAME_SCRATCH.subarray(0, n));
+/** The Query object returned for well-formed queries, reused by every call (see parseQuery). */
+const SHARED: Query = emptyQuery(ParseStatus.Ok);
+
+function reset(q: Query, id: number, flags: number): Query {
+  q.status = ParseStatus.Ok; q.id = id; q.flags = flags; q.opcode = (flags >> 11) & 0xf;
+  q.qnameEnd = 12; q.qtype = 0; q.qclass = 0; q.labels = 0; q.hash = 0; q.lname = EMPTY;
+  q.ednsSize = -1; q.ednsVersion = 0; q.ednsDO = false;
+  return q;
+}
 
 /** Skip a possibly-compressed name starting at `off`; returns the offset after it or -1. */
 function skipName(msg: Uint8Array, off: number): number {
@@ -92,7 +103,11 @@ function skipName(msg: Uint8Array, off: number): number {
   return -1;
 }
 
-/** Parse a query. Never throws; every read is checked against the message length. */
+/**
+ * Parse a query. Never throws; every read is checked against the message length. For a query
+ * that reaches the question (status Ok or FormErr after it), the returned object and its `lname`
+ * are reused by the next call: consume them synchronously, as the answering path does.
+ */
 export function parseQuery(msg: Uint8Array): Query {
   const n = msg.length;
   if (n < 12) return emptyQuery(ParseStatus.Drop);
@@ -106,7 +121,7 @@ export function parseQuery(msg: Uint8Array): Query {
     return qd === 1 ? readQuestion(msg, q, false) : q;
   }
   if (qd !== 1) return emptyQuery(ParseStatus.FormErr, id, flags);
-  const q = readQuestion(msg, emptyQuery(ParseStatus.Ok, id, flags), true);
+  const q = readQuestion(msg, reset(SHARED, id, flags), true);
   if (q.status !== ParseStatus.Ok) return q;
 
   // Look for the OPT record in ADDITIONAL (skipping any answer/authority records a client sent).
@@ -158,7 +173,9 @@ function readQuestion(msg: Uint8Array, q: Query, strict: boolean): Query {
     off += 1 + len;
   }
   if (off + 4 > n) return fail(q, strict);
-  const lname = new Uint8Array(off - 12);
+  // Well-formed queries lower-case into a shared scratch buffer, through a view per length made
+  // once: no allocation per query. Valid until the next parseQuery call (answering is synchronous).
+  const lname = q === SHARED ? LNAME_VIEWS[off - 12] : new Uint8Array(off - 12);
   for (let i = 12, j = 0; i < off; i++, j++) {
     const c = msg[i];
     lname[j] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
