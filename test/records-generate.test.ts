@@ -6,7 +6,7 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { parseState } from '../src/state/parse.js';
 import { addMasterRecords, generate } from '../src/records/generate.js';
-import { RecordBuilder } from '../src/records/builder.js';
+import { RecordDraft } from '../src/records/draft.js';
 import type { State } from '../src/state/types.js';
 import type { GenerateOptions, RecordSet } from '../src/records/types.js';
 
@@ -539,18 +539,18 @@ t.test('TestMasterRecord (§12.3): exact record maps', async (t) => {
   ];
   t.equal(rows.length, 14);
   for (const [masters, leader, want] of rows) {
-    const b = new RecordBuilder();
+    const b = new RecordDraft();
     addMasterRecords(b, 'foo.com', masters ?? [], leader, []);
-    t.same(flat(b.records), sortFlat(want), `masters=${JSON.stringify(masters)} leader=${JSON.stringify(leader)}`);
+    t.same(flat(b.toRecordSet()), sortFlat(want), `masters=${JSON.stringify(masters)} leader=${JSON.stringify(leader)}`);
   }
 });
 
 t.test('master/leader: where the original panicked, skip with a warning', async (t) => {
   const run = (masters: string[], leader: string) => {
-    const b = new RecordBuilder();
+    const b = new RecordDraft();
     const w: string[] = [];
     addMasterRecords(b, 'mesos', masters, leader, w);
-    return { f: flat(b.records), w };
+    return { f: flat(b.toRecordSet()), w };
   };
   const a = run(['master-1.example:5050', '10.0.0.2:5050'], 'master@master-1.example:5050');
   t.same(a.f, sortFlat({ A: { 'master.mesos.': ['10.0.0.2'], 'master0.mesos.': ['10.0.0.2'] }, AAAA: {}, SRV: {} }));
@@ -569,10 +569,10 @@ t.test('master/leader: where the original panicked, skip with a warning', async 
 });
 
 t.test('TestNTasks: a set per name', async (t) => {
-  const b = new RecordBuilder();
+  const b = new RecordDraft();
   t.equal(b.add('A', 'blah.mesos', '10.0.0.1'), true);
   t.equal(b.add('A', 'blah.mesos', '10.0.0.1'), false);
   t.equal(b.add('A', 'blah.mesos', '10.0.0.2'), true);
   t.equal(b.add('A', 'blah.mesos', ''), false, 'empty value never stored');
-  t.same([...b.records.A.get('blah.mesos')!], ['10.0.0.1', '10.0.0.2']);
+  t.same([...b.toRecordSet().A.get('blah.mesos')!], ['10.0.0.1', '10.0.0.2']);
 });

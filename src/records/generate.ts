@@ -5,13 +5,13 @@
 // The insertion order is the original's (frameworks → slaves → name server → masters → tasks)
 // because the per-task "newly added records" of /v1/enumerate depend on it.
 // Hot path: one pass over tasks, string concatenation only, one SHA-1 per task, no regexes.
-import type { HostIPs, State, Task } from '../state/types.js';
+import type { DiscoveryPort, HostIPs, State, Task } from '../state/types.js';
 import { parsePort, splitHostPortLoose } from '../state/pid.js';
-import { RecordBuilder } from './builder.js';
+import { RecordDraft } from './draft.js';
 import { slaveIDTail, taskHash } from './hash.js';
 import { parseIP, type ParsedIP } from './ip.js';
 import { domainFrag, labelSpec, type LabelSpec } from './labels.js';
-import type { EnumFramework, EnumRecord, EnumTask, Generated, GenerateOptions, RecordSet, RRType } from './types.js';
+import { Generated, type GenerateOptions, type RRType } from './types.js';
 
 const DOCKER_IP_LABEL = 'Docker.NetworkSettings.IPAddress';
 const MESOS_IP_LABEL = 'MesosContainerizer.NetworkSettings.IPAddress';
@@ -122,7 +122,7 @@ export function slaveAddrs(values: readonly string[]): SlaveAddr[] {
  * used for this refresh (leader first, "" = unknown leader).
  */
 export function addMasterRecords(
-  b: RecordBuilder, domain: string, masters: readonly string[], leader: string, warnings: string[],
+  b: RecordDraft, domain: string, masters: readonly string[], leader: string, warnings: string[],
 ): void {
   const tail = '.' + domain + '.';
   const parts = leader.split('@');
@@ -182,7 +182,7 @@ export function addMasterRecords(
 
 /** Build the complete record set and enumeration for one state. */
 export function generate(state: State, hostIPs: HostIPs, opts: GenerateOptions): Generated {
-  const b = new RecordBuilder();
+  const b = new RecordDraft();
   const warnings: string[] = [];
   const tail = '.' + opts.domain + '.';
   const spec = labelSpec(opts.enforceRFC952);
@@ -217,7 +217,7 @@ export function generate(state: State, hostIPs: HostIPs, opts: GenerateOptions):
     }
     slaves.set(s.id, {
       ips: addrs.flatMap((a) => (a.ip === null ? [] : [a.ip])),
-      values: addrs.map((a) => a.ip ?? { family: 4, text: a.raw }),
+      values: addrs.map((a) => a.ip ?? { family: 4, text: a.raw, v4: -1 }),
     });
   }
 
@@ -240,53 +240,42 @@ export function generate(state: State, hostIPs: HostIPs, opts: GenerateOptions):
   addMasterRecords(b, opts.domain, opts.masters, state.leader, warnings);
 
   // tasks (§7.6, §7.7)
-  const em = new TaskEmitter(b.records, tail, spec, opts.ipSources);
-  const enumFrameworks: EnumFramework[] = [];
+  const em = new TaskEmitter(b, tail, spec, opts.ipSources);
   for (let i = 0; i < state.frameworks.length; i++) {
     const f = state.frameworks[i];
-    const ef: EnumFramework = { tasks: [], name: f.name };
-    enumFrameworks.push(ef);
+    b.framework(f.name);
     em.framework(fnames[i]);
     for (const task of f.tasks) {
       const slave = slaves.get(task.slaveId);
       if (slave === undefined || task.state !== 'TASK_RUNNING') continue;
-      ef.tasks.push(em.emit(task, slave));
+      b.beginTask(task.name, task.id);
+      em.emit(task, slave);
+      b.endTask();
     }
   }
 
-  return {
-    records: b.records,
-    enumeration: { frameworks: enumFrameworks.length > 0 ? enumFrameworks : null },
-    warnings,
-  };
+  return new Generated(b, warnings);
 }
 
-/** Names (with the domain tail) shared by the instances of one task name, and their value sets. */
+/** Ids of the names shared by the instances of one task name in a framework (-1: not yet interned). */
 interface Shared {
-  shortT: string;
-  shortSlaveT: string;
-  tcpSlaveT: string;
-  udpSlaveT: string;
-  tcpT: string;
-  udpT: string;
-  a?: Set<string>;
-  aaaa?: Set<string>;
-  slaveA?: Set<string>;
-  slaveAAAA?: Set<string>;
-  tcpSlave?: Set<string>;
-  udpSlave?: Set<string>;
-  tcp?: Set<string>;
-  udp?: Set<string>;
+  /** DiscoveryInfo ports (protocol, name) the service ids below were interned for, and those ids. */
+  diPorts: DiscoveryPort[] | null;
+  diSvc: number[][];
+  short: number;
+  shortSlave: number;
+  tcpSlave: number;
+  udpSlave: number;
+  tcp: number;
+  udp: number;
 }
 
 /**
- * Inserts tasks' records and collects, per task, the ones it newly added (for /v1/enumerate).
- * One instance serves every task of a refresh (fields are reset per task) and value sets are
- * fetched once per name and block rather than once per value: at 50k tasks, map lookups and
- * garbage collection are most of the generation time, so allocations are kept to what is stored.
+ * Inserts tasks' records into the draft. One instance serves every task of a refresh, and the
+ * names shared by the instances of an app are interned once per app, not once per task: at 50k
+ * tasks, name hashing and garbage collection were most of the generation time.
  */
 class TaskEmitter {
-  private records: EnumRecord[] | null = null;
   private task: Task | null = null;
   private fname = '';
   private hash = '';
@@ -297,7 +286,7 @@ class TaskEmitter {
   private sharedCache = new Map<string, Shared>();
 
   constructor(
-    private readonly rs: RecordSet,
+    private readonly b: RecordDraft,
     private readonly tail: string,
     private readonly spec: LabelSpec,
     private readonly sources: readonly string[],
@@ -309,8 +298,7 @@ class TaskEmitter {
     this.sharedCache = new Map();
   }
 
-  emit(task: Task, slave: SlaveInfo): EnumTask {
-    this.records = null;
+  emit(task: Task, slave: SlaveInfo): void {
     this.task = task;
     this.hash = taskHash(task.id);
     this.slaveTail = slaveIDTail(task.slaveId);
@@ -319,123 +307,106 @@ class TaskEmitter {
     const di = task.discovery;
     if (di !== null) {
       this.block(di.name); // legacy records under the raw DiscoveryInfo name
-      this.block(this.spec(di.name));
+      const sane = this.spec(di.name);
+      if (sane !== di.name) this.block(sane); // (the same name again would add nothing new)
     } else {
       this.block(this.spec(task.name));
     }
-    return { name: task.name, id: task.id, records: this.records };
   }
 
-  /** The value set of a name, created if missing: call only right before putting a value. */
-  private bucket(type: RRType, name: string): Set<string> {
-    const m = this.rs[type];
-    let set = m.get(name);
-    if (set === undefined) {
-      set = new Set();
-      m.set(name, set);
-    }
-    return set;
-  }
-
-  private put(set: Set<string>, type: RRType, name: string, value: string): void {
-    if (set.has(value)) return;
-    set.add(value);
-    const r: EnumRecord = { name, host: value, rtype: type };
-    if (this.records === null) this.records = [r];
-    else this.records.push(r);
-  }
-
-  /**
-   * The names shared by every instance of a task name in a framework, and their value sets,
-   * looked up once per task instead of once per name (instances of an app share all of them).
-   */
   private shared(n: string): Shared {
     let sh = this.sharedCache.get(n);
     if (sh === undefined) {
-      const short = n + '.' + this.fname;
-      const tcp = '_' + n + '._tcp.' + this.fname;
-      const udp = '_' + n + '._udp.' + this.fname;
-      const t = this.tail;
-      sh = {
-        shortT: short + t, shortSlaveT: short + '.slave' + t,
-        tcpSlaveT: tcp + '.slave' + t, udpSlaveT: udp + '.slave' + t, tcpT: tcp + t, udpT: udp + t,
-      };
+      sh = { diPorts: null, diSvc: [], short: -1, shortSlave: -1, tcpSlave: -1, udpSlave: -1, tcp: -1, udp: -1 };
       this.sharedCache.set(n, sh);
     }
     return sh;
   }
 
   /** Each address under two names (short, then canonical), address by address. */
-  private addresses(
-    sh: Shared, slave: boolean, canonicalT: string, list: readonly ParsedIP[],
-  ): void {
-    const shortT = slave ? sh.shortSlaveT : sh.shortT;
-    let c4: Set<string> | undefined;
-    let c6: Set<string> | undefined;
+  private addresses(short: number, canonical: number, list: readonly ParsedIP[]): void {
+    const b = this.b;
     for (const ip of list) {
-      const v = ip.text;
-      if (v === '') continue;
-      if (ip.family === 4) {
-        const s4 = slave ? (sh.slaveA ??= this.bucket('A', shortT)) : (sh.a ??= this.bucket('A', shortT));
-        this.put(s4, 'A', shortT, v);
-        c4 ??= this.bucket('A', canonicalT);
-        this.put(c4, 'A', canonicalT, v);
-      } else {
-        const s6 = slave ? (sh.slaveAAAA ??= this.bucket('AAAA', shortT)) : (sh.aaaa ??= this.bucket('AAAA', shortT));
-        this.put(s6, 'AAAA', shortT, v);
-        c6 ??= this.bucket('AAAA', canonicalT);
-        this.put(c6, 'AAAA', canonicalT, v);
-      }
+      b.addIP(short, ip);
+      b.addIP(canonical, ip);
     }
   }
 
-  /** The record block of §7.6 for task name `n`. */
-  private block(n: string): void {
-    const { fname, tail } = this;
-    const task = this.task!;
-    const sh = this.shared(n);
-    const canonical = n + '-' + this.hash + '-' + this.slaveTail + '.' + fname;
-    const canonicalT = canonical + tail;
-    const canonicalSlaveT = canonical + '.slave' + tail;
-    this.addresses(sh, false, canonicalT, this.ips);
-    this.addresses(sh, true, canonicalSlaveT, this.slaveValues);
-
-    const di = task.discovery;
-    const ports = task.ports;
-    if (ports.length > 0) {
-      const tcpSlave = (sh.tcpSlave ??= this.bucket('SRV', sh.tcpSlaveT));
-      const udpSlave = (sh.udpSlave ??= this.bucket('SRV', sh.udpSlaveT));
-      const tcpSet = di === null ? (sh.tcp ??= this.bucket('SRV', sh.tcpT)) : null;
-      const udpSet = di === null ? (sh.udp ??= this.bucket('SRV', sh.udpT)) : null;
-      const targetPrefix = canonicalSlaveT + ':';
-      for (const p of ports) {
-        const target = targetPrefix + p;
-        this.put(tcpSlave, 'SRV', sh.tcpSlaveT, target);
-        this.put(udpSlave, 'SRV', sh.udpSlaveT, target);
-        if (tcpSet !== null && udpSet !== null) {
-          this.put(tcpSet, 'SRV', sh.tcpT, target);
-          this.put(udpSet, 'SRV', sh.udpT, target);
-        }
-      }
+  /**
+   * Ids of the SRV names of each DiscoveryInfo port of task name `n`, in the original's order.
+   * Instances of an app declare the same ports, so the ids are reused while (protocol, name)
+   * stay the same rather than built and hashed again for every instance.
+   */
+  private serviceNames(sh: Shared, n: string, ports: DiscoveryPort[]): number[][] {
+    const prev = sh.diPorts;
+    if (prev !== null && prev.length === ports.length) {
+      let same = true;
+      for (let i = 0; i < ports.length && same; i++) same = prev[i].protocol === ports[i].protocol && prev[i].name === ports[i].name;
+      if (same) return sh.diSvc;
     }
-    if (di === null) return;
-    for (const p of di.ports) {
-      const target = canonicalT + ':' + p.number;
+    const { fname, tail, b } = this;
+    const out: number[][] = [];
+    for (const p of ports) {
       const proto = this.spec(p.protocol);
       const portName = this.spec(p.name);
       // an empty protocol means both tcp and udp; the named-port names follow the plain ones
       const svc1 = '_' + n + '._' + (proto !== '' ? proto : 'tcp') + '.' + fname;
       const svc2 = proto !== '' ? null : '_' + n + '._udp.' + fname;
-      this.service(svc1 + tail, target);
-      if (svc2 !== null) this.service(svc2 + tail, target);
+      const ids = [b.id(svc1 + tail)];
+      if (svc2 !== null) ids.push(b.id(svc2 + tail));
       if (portName !== '') {
-        this.service('_' + portName + '.' + svc1 + tail, target);
-        if (svc2 !== null) this.service('_' + portName + '.' + svc2 + tail, target);
+        ids.push(b.id('_' + portName + '.' + svc1 + tail));
+        if (svc2 !== null) ids.push(b.id('_' + portName + '.' + svc2 + tail));
       }
+      out.push(ids);
     }
+    sh.diPorts = ports;
+    sh.diSvc = out;
+    return out;
   }
 
-  private service(name: string, target: string): void {
-    this.put(this.bucket('SRV', name), 'SRV', name, target);
+  /** The record block of §7.6 for task name `n`. */
+  private block(n: string): void {
+    const { fname, tail, b } = this;
+    const task = this.task!;
+    const sh = this.shared(n);
+    const canonical = n + '-' + this.hash + '-' + this.slaveTail + '.' + fname;
+    const canonicalT = b.id(canonical + tail);
+    const canonicalSlaveT = b.id(canonical + '.slave' + tail);
+    if (this.ips.length > 0) {
+      if (sh.short < 0) sh.short = b.id(n + '.' + fname + tail);
+      this.addresses(sh.short, canonicalT, this.ips);
+    }
+    if (this.slaveValues.length > 0) {
+      if (sh.shortSlave < 0) sh.shortSlave = b.id(n + '.' + fname + '.slave' + tail);
+      this.addresses(sh.shortSlave, canonicalSlaveT, this.slaveValues);
+    }
+
+    const di = task.discovery;
+    const ports = task.ports;
+    if (ports.length > 0) {
+      if (sh.tcpSlave < 0) {
+        sh.tcpSlave = b.id('_' + n + '._tcp.' + fname + '.slave' + tail);
+        sh.udpSlave = b.id('_' + n + '._udp.' + fname + '.slave' + tail);
+      }
+      if (di === null && sh.tcp < 0) {
+        sh.tcp = b.id('_' + n + '._tcp.' + fname + tail);
+        sh.udp = b.id('_' + n + '._udp.' + fname + tail);
+      }
+      for (const p of ports) {
+        b.addSRV(sh.tcpSlave, canonicalSlaveT, p);
+        b.addSRV(sh.udpSlave, canonicalSlaveT, p);
+        if (di === null) {
+          b.addSRV(sh.tcp, canonicalSlaveT, p);
+          b.addSRV(sh.udp, canonicalSlaveT, p);
+        }
+      }
+    }
+    if (di === null) return;
+    const svc = this.serviceNames(sh, n, di.ports);
+    for (let i = 0; i < di.ports.length; i++) {
+      const port = di.ports[i].number;
+      for (const id of svc[i]) b.addSRV(id, canonicalT, port);
+    }
   }
 }

@@ -1,4 +1,6 @@
-// What record generation produces: the original's three maps (name → set of values), kept in
+import type { RecordDraft } from './draft.js';
+
+// What record generation produces, in the original's terms: three maps (name → set of values), kept in
 // insertion order because /v1/enumerate lists records in the order they were generated.
 // Names are fully qualified with a trailing dot and stored exactly as built (the legacy raw
 // DiscoveryInfo names may carry upper case); values are IP strings in canonical form for A/AAAA
@@ -32,9 +34,16 @@ export interface GenerateOptions {
   interfaceAddrs?: readonly string[];
 }
 
-export interface Generated {
-  records: RecordSet;
-  enumeration: Enumeration;
-  /** One message per entity skipped or value not usable; logged by the caller. */
-  warnings: string[];
+/** What generate() returns: the compact draft; the maps and the enumeration on request. */
+export class Generated {
+  private rs: RecordSet | null = null;
+  constructor(
+    readonly draft: RecordDraft,
+    /** One message per entity skipped or value not usable; logged by the caller. */
+    readonly warnings: string[],
+  ) {}
+
+  /** The original's three maps (built on first use: tests, tools, /v1/axfr). */
+  get records(): RecordSet { return (this.rs ??= this.draft.toRecordSet()); }
+  get enumeration(): Enumeration { return this.draft.toEnumeration(); }
 }

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { parseState, hostNamesOf } from '../state/parse.js';
 import { generate } from '../records/generate.js';
-import type { Generated, GenerateOptions, RecordSet } from '../records/types.js';
+import type { Generated, GenerateOptions } from '../records/types.js';
 import { buildImage, type ImageParams } from './image.js';
 
 export interface BuildParams {
@@ -29,39 +29,42 @@ export type HostResolver = (names: string[]) => Promise<Map<string, string[]>>;
 /** The state itself is unusable (not JSON, no leader): keep the previous records. */
 export class StateRejected extends Error {}
 
-function countRecords(r: RecordSet): number {
-  let n = 0;
-  for (const m of [r.A, r.AAAA, r.SRV]) for (const v of m.values()) n += v.size;
-  return n;
-}
+/** Called after each stage with its name (bench/pipeline.ts times the stages). */
+export type StageMark = (stage: string) => void;
 
-export async function buildZone(body: Uint8Array, p: BuildParams, resolve: HostResolver): Promise<{ zone: BuiltZone; generated: Generated }> {
+export async function buildZone(
+  body: Uint8Array, p: BuildParams, resolve: HostResolver, mark: StageMark = () => {},
+): Promise<{ zone: BuiltZone; generated: Generated }> {
   let raw: unknown;
   try {
     raw = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
   } catch (err) {
     throw new StateRejected(`state is not JSON: ${(err as Error).message}`);
   }
+  mark('JSON.parse');
   const parsed = parseState(raw);
+  mark('parseState');
   raw = null;
   if (!parsed.state) throw new StateRejected(parsed.error ?? 'state unusable');
   const state = parsed.state;
   const names = hostNamesOf(state);
   const hostIPs = names.length ? await resolve(names) : new Map<string, string[]>();
   const gen = generate(state, hostIPs, p.generate);
-  const image = buildImage(gen.records, p.image);
+  mark('generate');
+  const image = buildImage(gen.draft, p.image);
+  mark('buildImage');
   // The image holds every name and value (lower-cased); the enumeration adds spelling and tasks.
+  const d = gen.draft;
   const h = createHash('sha1');
   h.update(new Uint8Array(image));
-  for (const f of gen.enumeration.frameworks ?? []) for (const t of f.tasks) h.update(t.id).update('\0').update(t.name);
-  let tasks = 0;
-  for (const f of gen.enumeration.frameworks ?? []) tasks += f.tasks.length;
+  for (let i = 0; i < d.taskId.length; i++) h.update(d.taskId[i]).update('\0').update(d.taskName[i]).update('\0');
+  mark('hash');
   return {
     zone: {
       image, contentHash: h.digest('hex'),
       counts: {
-        frameworks: state.frameworks.length, slaves: state.slaves.length, tasks,
-        names: gen.records.A.size + gen.records.AAAA.size + gen.records.SRV.size, records: countRecords(gen.records),
+        frameworks: state.frameworks.length, slaves: state.slaves.length, tasks: d.taskId.length,
+        names: d.listCount(), records: d.nodeCount,
       },
       warnings: [...parsed.warnings, ...gen.warnings],
       leader: state.leader,

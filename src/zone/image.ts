@@ -11,7 +11,7 @@
 //   srvIdx  u32[srvCount * 3]      rrOff, rrLen, target entry (NO_ENTRY when the target is not in the zone)
 //   names   bytes                  lower-cased wire names
 //   rr      bytes                  A RRs (16 B), AAAA RRs (28 B), SRV RRs (18 B + target)
-import type { RecordSet } from '../records/types.js';
+import { T_A, T_AAAA, T_SRV, type RecordDraft } from '../records/draft.js';
 import net from 'node:net';
 import { hashWire, nameToWire } from '../dns/wire.js';
 import { ipv4ToBytes, ipv6ToBytes, bytesToIPv4, bytesToIPv6 } from './ip.js';
@@ -35,112 +35,139 @@ function underApex(lname: string, apexName: string): boolean {
   return lname === apexName || (lname.endsWith(apexName) && lname.charCodeAt(lname.length - apexName.length - 1) === 0x2e);
 }
 
-/** Wire length of a presentation name if it is encodable (labels 1..63, ≤ 255 bytes), else -1. ASCII only. */
+/** An encodable presentation name: ASCII labels of 1..63 characters, each ending with '.'. */
+const ENCODABLE = /^(?:[\x00-\x2d\x2f-\x7f]{1,63}\.)+$/;
+
+/** Wire length of a presentation name if it is encodable (labels 1..63, ≤ 255 bytes), else -1. */
 function wireLength(name: string): number {
-  let labelLen = 0;
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c > 0x7f) return -1;
-    if (c === 0x2e) { if (labelLen === 0 || labelLen > 63) return -1; labelLen = 0; } else labelLen++;
-  }
-  if (labelLen !== 0) return -1; // must end with '.'
-  return name.length + 1 <= 255 ? name.length + 1 : -1;
-}
-
-/** Write an ASCII presentation name (validated by wireLength) in wire format at `off`; returns the end. */
-function writeName(u8: Uint8Array, off: number, name: string): number {
-  let lenPos = off++;
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c === 0x2e) { u8[lenPos] = off - lenPos - 1; lenPos = off++; continue; }
-    u8[off++] = c;
-  }
-  u8[lenPos] = 0;
-  return off;
-}
-
-/** Canonical dotted IPv4 → 4 bytes at `off`; false if it is not one. */
-function writeIPv4(u8: Uint8Array, off: number, s: string): boolean {
-  let part = 0, digits = 0, n = 0;
-  for (let i = 0; i <= s.length; i++) {
-    const c = i < s.length ? s.charCodeAt(i) : 0x2e;
-    if (c === 0x2e) {
-      if (digits === 0 || part > 255 || n > 3) return false;
-      u8[off + n++] = part; part = 0; digits = 0;
-    } else if (c >= 0x30 && c <= 0x39 && digits < 3) { part = part * 10 + (c - 0x30); digits++; } else return false;
-  }
-  return n === 4;
-}
-
-/** "<target>:<port>" → [target, port, wire length of target], or null when unusable. */
-function splitSrv(v: string): [string, number, number] | null {
-  const c = v.lastIndexOf(':');
-  if (c <= 0) return null;
-  const port = Number(v.slice(c + 1));
-  const target = v.slice(0, c);
-  const wl = wireLength(target);
-  if (wl < 0 || !Number.isInteger(port) || port < 0 || port > 65535) return null;
-  return [target, port, wl];
+  return name.length < 255 && ENCODABLE.test(name) ? name.length + 1 : -1;
 }
 
 /**
- * Build the image. Pure: records in, bytes out. Two passes and no per-record allocation: the
- * first indexes names (lower-cased; legacy names differing only in case merge) and sizes
- * everything, the second writes RRs straight into the final buffer. Names outside the domain
- * or not encodable as DNS names are left out.
+ * Write a presentation name (validated by wireLength) in wire format at `off`; returns the end.
+ * The characters are copied natively, then each '.' becomes the length byte of the label after it.
  */
-export function buildImage(records: RecordSet, p: ImageParams): ArrayBuffer {
+function writeName(buf: Buffer, off: number, name: string): number {
+  buf.write(name, off + 1, 'latin1');
+  const end = off + 1 + name.length;
+  let lenPos = off;
+  for (let i = off + 1; i < end; i++) {
+    if (buf[i] === 0x2e) { buf[lenPos] = i - lenPos - 1; lenPos = i; }
+  }
+  buf[lenPos] = 0;
+  return end;
+}
+
+/** "<target>:<port>" → [target, port], or null when unusable. */
+function splitSrv(v: string): [string, number] | null {
+  const c = v.lastIndexOf(':');
+  if (c <= 0) return null;
+  const port = Number(v.slice(c + 1));
+  if (!Number.isInteger(port) || port < 0 || port > 65535) return null;
+  return [v.slice(0, c), port];
+}
+
+const UPPER = /[A-Z]/;
+
+/**
+ * Build the image from a record draft. Pure: records in, bytes out, and no per-record
+ * allocation: names are already interned with their values as numbers, so this sizes
+ * everything in one pass and writes RRs straight into the final buffer in a second. Names are
+ * lower-cased (legacy names differing only in case merge); names outside the domain or not
+ * encodable as DNS names are left out. Adds the empty non-terminals it finds to the draft's names.
+ */
+export function buildImage(d: RecordDraft, p: ImageParams): ArrayBuffer {
   const apexName = p.domain + '.';
-  const names: string[] = [];
-  const index = new Map<string, number>();
-  // Per entry: the value sets of each type (usually one; more when names merge by case).
-  const aSets: (Set<string>[] | undefined)[] = [];
-  const aaaaSets: (Set<string>[] | undefined)[] = [];
-  const srvSets: (Set<string>[] | undefined)[] = [];
-  const add = (lname: string): number => {
-    let i = index.get(lname);
-    if (i === undefined) { i = names.length; names.push(lname); index.set(lname, i); }
-    return i;
+  const names = d.names;
+  // entryOf[name id] = entry index, -1 none; entry → its name ids (several only when case merged).
+  let entryOf = new Int32Array(names.length + 1024).fill(-1);
+  const entryIds: number[] = [];
+  const entryLname: string[] = [];
+  let merged: Map<number, number[]> | null = null;
+  /** Entries of names spelled only with upper case, by lower-case name. */
+  const upperOnly = new Map<string, number>();
+  const entryByLname = (lname: string): number => {
+    const id = d.lookup(lname);
+    if (id >= 0 && id < entryOf.length && entryOf[id] >= 0) return entryOf[id];
+    return upperOnly.get(lname) ?? -1;
   };
-  const collect = (m: Map<string, Set<string>>, into: (Set<string>[] | undefined)[]) => {
-    for (const [name, values] of m) {
-      const lname = name.toLowerCase();
-      if (!underApex(lname, apexName) || wireLength(lname) < 0) continue;
-      (into[add(lname)] ??= []).push(values);
+  const newEntry = (id: number, lname: string): number => {
+    if (id >= entryOf.length) { const old = entryOf; entryOf = new Int32Array(Math.max(id + 1, old.length * 2)).fill(-1); entryOf.set(old); }
+    const e = entryIds.length;
+    entryIds.push(id); entryLname.push(lname); entryOf[id] = e;
+    return e;
+  };
+  newEntry(d.id(apexName), apexName);
+  const firstName = names.length;
+  for (let i = 0; i < firstName; i++) {
+    if (entryOf[i] >= 0 || !d.hasData(i)) continue;
+    const name = names[i];
+    const lname = UPPER.test(name) ? name.toLowerCase() : name;
+    if (!underApex(lname, apexName) || wireLength(lname) < 0) continue;
+    if (lname === name) { newEntry(i, lname); continue; }
+    let e = entryByLname(lname);
+    if (e < 0) {
+      const j = d.lookup(lname);
+      if (j >= 0 && d.hasData(j)) e = newEntry(j, lname); // the lower-case spelling has data too
     }
-  };
-  add(apexName);
-  collect(records.A, aSets);
-  collect(records.AAAA, aaaaSets);
-  collect(records.SRV, srvSets);
+    if (e < 0) { e = newEntry(i, lname); upperOnly.set(lname, e); continue; }
+    entryOf[i] = e;
+    ((merged ??= new Map()).get(e) ?? merged.set(e, [entryIds[e]]).get(e)!).push(i);
+  }
   // Empty non-terminals (e.g. "slave.mesos." above "x.marathon.slave.mesos.") exist: NODATA, not NXDOMAIN.
-  const withData = names.length;
-  for (let i = 0; i < withData; i++) {
-    let n = names[i];
+  const withData = entryIds.length;
+  for (let e = 0; e < withData; e++) {
+    let n = entryLname[e];
     while (n.length > apexName.length) {
       n = n.slice(n.indexOf('.') + 1);
-      if (index.has(n)) break;
-      add(n);
+      if (entryByLname(n) >= 0) break;
+      const id = d.id(n);
+      newEntry(id, n);
     }
   }
 
-  // Values, de-duplicated only where names merged by case.
-  const values = (sets: Set<string>[] | undefined): Iterable<string> =>
-    !sets ? [] : sets.length === 1 ? sets[0] : new Set(sets.flatMap((x) => [...x]));
-  const count = names.length;
+  // Values of an entry of one type: the value keys of its name ids (merged ones de-duplicated).
+  const keysOf = (e: number, type: number, out: number[]): number[] => {
+    out.length = 0;
+    const ids = merged?.get(e);
+    if (ids === undefined) {
+      for (let k = d.first(entryIds[e], type); k >= 0; k = d.next(k)) out.push(d.valueKey(k));
+      return out;
+    }
+    const seen = new Set<number>();
+    for (const id of ids) for (let k = d.first(id, type); k >= 0; k = d.next(k)) {
+      const v = d.valueKey(k);
+      if (!seen.has(v)) { seen.add(v); out.push(v); }
+    }
+    return out;
+  };
+  // SRV value key → target spelling, port, and the target's wire length (-1: unusable).
+  const targetWire = new Int16Array(names.length).fill(-2);
+  const srvTarget = (v: number): string | null => {
+    if (v < 0) { const s = splitSrv(d.strs[-v - 1]); return s && wireLength(s[0]) >= 0 ? s[0] : null; }
+    const t = Math.floor(v / 65536);
+    if (targetWire[t] === -2) targetWire[t] = wireLength(names[t]);
+    return targetWire[t] >= 0 ? names[t] : null;
+  };
+  const srvPort = (v: number): number => (v < 0 ? splitSrv(d.strs[-v - 1])![1] : v % 65536);
+  const isA = (v: number) => v >= 0 || net.isIPv4(d.strs[-v - 1]);
+  const isAAAA = (v: number) => v < 0 && net.isIPv6(d.strs[-v - 1]);
+
+  const count = entryIds.length;
   const aN = new Uint32Array(count), aaaaN = new Uint32Array(count), srvN = new Uint32Array(count);
   let namesLen = 0, rrLen = 0, srvCount = 0;
-  for (let i = 0; i < count; i++) {
-    namesLen += names[i].length + 1;
+  const keys: number[] = [];
+  for (let e = 0; e < count; e++) {
+    namesLen += entryLname[e].length + 1;
     let k = 0;
-    for (const v of values(aSets[i])) if (net.isIPv4(v)) k++;
-    aN[i] = k; rrLen += k * A_RR_LEN;
+    for (const v of keysOf(e, T_A, keys)) if (isA(v)) k++;
+    aN[e] = k; rrLen += k * A_RR_LEN;
     k = 0;
-    for (const v of values(aaaaSets[i])) if (net.isIPv6(v)) k++;
-    aaaaN[i] = k; rrLen += k * AAAA_RR_LEN;
+    for (const v of keysOf(e, T_AAAA, keys)) if (isAAAA(v)) k++;
+    aaaaN[e] = k; rrLen += k * AAAA_RR_LEN;
     k = 0;
-    for (const v of values(srvSets[i])) { const s = splitSrv(v); if (s) { k++; rrLen += 18 + s[2]; } }
-    srvN[i] = k; srvCount += k;
+    for (const v of keysOf(e, T_SRV, keys)) { const t = srvTarget(v); if (t !== null) { k++; rrLen += 19 + t.length; } }
+    srvN[e] = k; srvCount += k;
   }
 
   let cap = 16;
@@ -153,7 +180,7 @@ export function buildImage(records: RecordSet, p: ImageParams): ArrayBuffer {
   const total = rrOff + rrLen;
   const buf = new ArrayBuffer(total);
   const u32 = new Uint32Array(buf, 0, namesOff / 4);
-  const u8 = new Uint8Array(buf);
+  const u8 = Buffer.from(buf);
   const ttl = p.ttl >>> 0;
   const weight = p.srvWeight & 0xffff;
   const rrHead = (at: number, type: number, rdlen: number) => {
@@ -165,47 +192,50 @@ export function buildImage(records: RecordSet, p: ImageParams): ArrayBuffer {
   };
   let nOff = namesOff, rOff = 0, sIdx = 0;
   const mask = cap - 1;
-  for (let i = 0; i < count; i++) {
-    const base = entriesOff / 4 + i * ENTRY;
+  for (let e = 0; e < count; e++) {
+    const base = entriesOff / 4 + e * ENTRY;
     const nameStart = nOff;
-    nOff = writeName(u8, nOff, names[i]);
+    nOff = writeName(u8, nOff, entryLname[e]);
     u32[base] = nameStart - namesOff; u32[base + 1] = nOff - nameStart;
 
-    u32[base + 2] = rOff; u32[base + 3] = aN[i];
-    if (aN[i]) for (const v of values(aSets[i])) {
-      if (!net.isIPv4(v)) continue;
-      rrHead(rrOff + rOff, 1, 4);
-      if (!writeIPv4(u8, rrOff + rOff + 12, v)) u8.set(ipv4ToBytes(v)!, rrOff + rOff + 12);
+    u32[base + 2] = rOff; u32[base + 3] = aN[e];
+    if (aN[e]) for (const v of keysOf(e, T_A, keys)) {
+      if (!isA(v)) continue;
+      const at = rrOff + rOff;
+      rrHead(at, 1, 4);
+      if (v >= 0) { u8[at + 12] = v >>> 24; u8[at + 13] = (v >>> 16) & 255; u8[at + 14] = (v >>> 8) & 255; u8[at + 15] = v & 255; }
+      else u8.set(ipv4ToBytes(d.strs[-v - 1])!, at + 12);
       rOff += A_RR_LEN;
     }
-    u32[base + 4] = rOff; u32[base + 5] = aaaaN[i];
-    if (aaaaN[i]) for (const v of values(aaaaSets[i])) {
-      if (!net.isIPv6(v)) continue;
+    u32[base + 4] = rOff; u32[base + 5] = aaaaN[e];
+    if (aaaaN[e]) for (const v of keysOf(e, T_AAAA, keys)) {
+      if (!isAAAA(v)) continue;
       rrHead(rrOff + rOff, 28, 16);
-      u8.set(ipv6ToBytes(v)!, rrOff + rOff + 12);
+      u8.set(ipv6ToBytes(d.strs[-v - 1])!, rrOff + rOff + 12);
       rOff += AAAA_RR_LEN;
     }
-    u32[base + 6] = sIdx; u32[base + 7] = srvN[i];
-    if (srvN[i]) for (const v of values(srvSets[i])) {
-      const s = splitSrv(v);
-      if (!s) continue;
-      const [target, port, wl] = s;
+    u32[base + 6] = sIdx; u32[base + 7] = srvN[e];
+    if (srvN[e]) for (const v of keysOf(e, T_SRV, keys)) {
+      const target = srvTarget(v);
+      if (target === null) continue;
+      const port = srvPort(v);
+      const wl = target.length + 1;
       const at = rrOff + rOff;
       rrHead(at, 33, 6 + wl);
       u8[at + 12] = 0; u8[at + 13] = 0; // priority
       u8[at + 14] = weight >> 8; u8[at + 15] = weight & 0xff;
       u8[at + 16] = port >> 8; u8[at + 17] = port & 0xff;
       writeName(u8, at + 18, target); // SRV targets keep their spelling and are never compressed
-      const t = index.get(target.toLowerCase());
+      const t = entryByLname(UPPER.test(target) ? target.toLowerCase() : target);
       const si = srvIdxOff / 4 + sIdx * 3;
-      u32[si] = rOff; u32[si + 1] = 18 + wl; u32[si + 2] = t === undefined ? NO_ENTRY : t;
+      u32[si] = rOff; u32[si + 1] = 18 + wl; u32[si + 2] = t < 0 ? NO_ENTRY : t;
       rOff += 18 + wl;
       sIdx++;
     }
     // Hash table insert (linear probing) over the lower-case wire name just written.
     let slot = hashWire(u8, nameStart, nOff) & mask;
     while (u32[tableOff / 4 + slot] !== 0) slot = (slot + 1) & mask;
-    u32[tableOff / 4 + slot] = i + 1;
+    u32[tableOff / 4 + slot] = e + 1;
   }
   u32.set([MAGIC, cap, count, tableOff, entriesOff, srvIdxOff, namesOff, rrOff, total, 0], 0);
   return buf;

@@ -60,7 +60,7 @@ port.on('message', async (req: WorkerRequest) => {
       port.postMessage({ id: req.id, ok: true, zone, master: fetched.master }, [zone.image]);
     } else {
       if (!last) throw new Error('no state loaded yet');
-      const text = req.type === 'axfr' ? renderAxfr(last.records, req.head) : renderEnumeration(last.enumeration);
+      const text = req.type === 'axfr' ? renderAxfr(last.draft.toRecordSet(), req.head) : renderEnumeration(last.draft.toEnumeration());
       const bytes = enc.encode(text);
       port.postMessage({ id: req.id, ok: true, body: bytes }, [bytes.buffer as ArrayBuffer]);
     }

@@ -1,0 +1,31 @@
+// The refresh pipeline of one state, stage by stage, on this thread: where a refresh's time and
+// memory go (JSON.parse, parseState, generate, buildImage), without sockets or workers. Why:
+// `npm run bench` times a refresh end to end; this splits it so a change can be judged stage by
+// stage. Run: node dist/bench/pipeline.js --tasks=50000 [--runs=3]
+import { StateGen } from './gen-state.js';
+import { buildZone, type BuildParams } from '../src/zone/build.js';
+
+const arg = (k: string, d: string) => process.argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3) ?? d;
+const tasks = Number(arg('tasks', '50000'));
+const runs = Number(arg('runs', '3'));
+const body = new StateGen({ tasks, seed: 1000 + tasks, leader: 'master@127.0.0.1:5050' }).serialize();
+const params: BuildParams = {
+  generate: {
+    domain: 'mesos', nsName: 'ns1.mesos.', listener: '127.0.0.1', enforceRFC952: false,
+    ipSources: ['netinfo', 'mesos', 'host'], masters: ['127.0.0.1:5050'],
+  },
+  image: { domain: 'mesos', ttl: 60, srvWeight: 1 },
+};
+const mib = (n: number) => Math.round(n / 1048576);
+console.log(`state ${mib(body.length)} MiB, ${tasks} tasks`);
+for (let r = 0; r < runs; r++) {
+  const marks: [string, number][] = [];
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const { zone } = await buildZone(body, params, async () => new Map(), (stage) => marks.push([stage, performance.now()]));
+  const cpu = process.cpuUsage(cpu0);
+  const total = performance.now() - t0;
+  let prev = t0;
+  const parts = marks.map(([s, t]) => { const d = t - prev; prev = t; return `${s} ${Math.round(d)}`; });
+  console.log(`run ${r + 1}: ${Math.round(total)} ms wall, ${Math.round((cpu.user + cpu.system) / 1000)} ms cpu | ${parts.join(' | ')} | image ${mib(zone.image.byteLength)} MiB, ${zone.counts.names} names, rss ${mib(process.memoryUsage().rss)} MiB heap ${mib(process.memoryUsage().heapUsed)} MiB`);
+}
