@@ -91,17 +91,19 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       },
       image: { domain: config.Domain, ttl: config.TTL, srvWeight: config.SRVRecordDefaultWeight },
     };
-    const { zone, master } = await builder.refresh(update.masters, params);
+    const { zone, draft, stages, master } = await builder.refresh(update.masters, params);
     if (closed) return;
     const changed = snapshot?.contentHash !== zone.contentHash;
     if (changed) serial = Math.max(Math.floor(Date.now() / 1000), serial + 1);
-    snapshot = new ImageSnapshot(zone, serial, builder);
+    const previous = snapshot;
+    snapshot = new ImageSnapshot(zone, draft, serial, builder);
     authority = createAuthority(config, snapshot.image, serial);
+    previous?.release(); // nothing holds it: answers and HTTP reads are synchronous
     for (const w of zone.warnings) log.warn({ master }, w);
     log.info({
       durationMs: Math.round(performance.now() - t0),
       master, mastersSource: update.source, leader: zone.leader,
-      ...zone.counts, skipped: zone.warnings.length, serial, changed,
+      ...zone.counts, skipped: zone.warnings.length, serial, changed, stagesMs: stages,
     }, 'refresh');
   }
 

@@ -25,19 +25,39 @@ function grow<T extends Int32Array | Float64Array | Uint8Array>(a: T, need: numb
   return b;
 }
 
+/** RecordDraft.toTransfer()'s output: plain typed arrays, so it can be posted between threads. */
+export interface DraftTransfer {
+  counts: number[];
+  nodeCount: number;
+  text: Uint8Array;
+  offsets: Uint32Array;
+  head: Int32Array;
+  nList: Int32Array;
+  nVal: Float64Array;
+  nNext: Int32Array;
+  taskFw: Int32Array;
+  taskStart: Int32Array;
+  taskNodes: Int32Array;
+}
+
+/** The buffers to list when posting a DraftTransfer with transfer (zero copy). */
+export function transferList(t: DraftTransfer): ArrayBuffer[] {
+  return [t.text, t.offsets, t.head, t.nList, t.nVal, t.nNext, t.taskFw, t.taskStart, t.taskNodes].map((a) => a.buffer as ArrayBuffer);
+}
+
 export class RecordDraft {
   /** Every interned name, exactly as spelled (fully qualified, trailing dot). */
   readonly names: string[] = [];
   private readonly ids = new Map<string, number>();
   /** Per (name × 3 + type): first and last node of its value list (-1: none), and its length. */
-  private head = new Int32Array(1024).fill(-1);
-  private tail = new Int32Array(1024);
-  private count = new Int32Array(1024);
+  private head: Int32Array<ArrayBufferLike> = new Int32Array(1024).fill(-1);
+  private tail: Int32Array<ArrayBufferLike> = new Int32Array(1024);
+  private count: Int32Array<ArrayBufferLike> = new Int32Array(1024);
   private readonly big = new Map<number, Set<number>>();
   /** Nodes: owner list (name × 3 + type), value key, next node of the same list. */
-  private nList = new Int32Array(4096);
-  private nVal = new Float64Array(4096);
-  private nNext = new Int32Array(4096);
+  private nList: Int32Array<ArrayBufferLike> = new Int32Array(4096);
+  private nVal: Float64Array<ArrayBufferLike> = new Float64Array(4096);
+  private nNext: Int32Array<ArrayBufferLike> = new Int32Array(4096);
   nodeCount = 0;
   /** Values that are not plain numbers (AAAA text, odd A/SRV strings), referred to as -(index + 1). */
   readonly strs: string[] = [];
@@ -50,7 +70,7 @@ export class RecordDraft {
   readonly taskId: string[] = [];
   /** Start of each task's records in taskNodes (one more entry than tasks while a task is open). */
   private readonly taskStart: number[] = [];
-  private taskNodes = new Int32Array(4096);
+  private taskNodes: Int32Array<ArrayBufferLike> = new Int32Array(4096);
   private taskNodeCount = 0;
   private open = false;
 
@@ -58,6 +78,45 @@ export class RecordDraft {
   static fromRecordSet(rs: RecordSet): RecordDraft {
     const d = new RecordDraft();
     for (const type of TYPES) for (const [name, values] of rs[type]) for (const v of values) d.add(type, name, v);
+    return d;
+  }
+
+  /**
+   * The draft as a few transferable buffers: every string joined into one UTF-8 text with
+   * UTF-16 offsets, and the typed arrays trimmed to size. Why: the answering thread keeps this
+   * (off the JS heap) for /v1/axfr and /v1/enumerate, so the build worker that made it can exit
+   * and give back the memory a 50k-task refresh took.
+   */
+  toTransfer(): DraftTransfer {
+    const lists = [this.names, this.strs, this.fwNames, this.taskName, this.taskId];
+    const counts = lists.map((l) => l.length);
+    const all = ([] as string[]).concat(...lists);
+    const offsets = new Uint32Array(all.length + 1);
+    for (let i = 0, o = 0; i < all.length; i++) { o += all[i].length; offsets[i + 1] = o; }
+    const text = Buffer.from(all.join(''), 'utf8');
+    return {
+      counts, nodeCount: this.nodeCount,
+      text: new Uint8Array(text.buffer.slice(text.byteOffset, text.byteOffset + text.byteLength)), offsets,
+      head: this.head.slice(0, this.names.length * 3), nList: this.nList.slice(0, this.nodeCount),
+      nVal: this.nVal.slice(0, this.nodeCount), nNext: this.nNext.slice(0, this.nodeCount),
+      taskFw: Int32Array.from(this.taskFw), taskStart: Int32Array.from(this.taskStart),
+      taskNodes: this.taskNodes.slice(0, this.taskNodeCount),
+    };
+  }
+
+  /** A read-only draft (enough for toRecordSet and toEnumeration) from toTransfer()'s output. */
+  static fromTransfer(t: DraftTransfer): RecordDraft {
+    const d = new RecordDraft();
+    const text = Buffer.from(t.text.buffer, t.text.byteOffset, t.text.byteLength).toString('utf8');
+    const lists = [d.names, d.strs, d.fwNames, d.taskName, d.taskId];
+    let k = 0;
+    lists.forEach((list, j) => {
+      for (let i = 0; i < t.counts[j]; i++, k++) list.push(text.slice(t.offsets[k], t.offsets[k + 1]));
+    });
+    d.head = t.head; d.nList = t.nList; d.nVal = t.nVal; d.nNext = t.nNext; d.nodeCount = t.nodeCount;
+    for (const x of t.taskFw) d.taskFw.push(x);
+    for (const x of t.taskStart) d.taskStart.push(x);
+    d.taskNodes = t.taskNodes; d.taskNodeCount = t.taskNodes.length;
     return d;
   }
 

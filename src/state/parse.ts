@@ -207,6 +207,13 @@ function parseSlave(s: Obj): Slave {
 }
 
 /** Parse a decoded `/master/state` body. See the module comment for the tolerance rules. */
+/** The top-level `leader` string of a parsed state ("" when missing or not a string). */
+export function leaderOf(raw: unknown): string {
+  if (!isObj(raw)) return '';
+  const v = field(raw, 'leader');
+  return typeof v === 'string' ? v : '';
+}
+
 export function parseState(raw: unknown): ParseResult {
   const warnings: string[] = [];
   if (!isObj(raw)) return { state: null, warnings, error: `state is ${describe(raw)}, not a JSON object` };

@@ -115,14 +115,20 @@ export function buildImage(d: RecordDraft, p: ImageParams): ArrayBuffer {
     ((merged ??= new Map()).get(e) ?? merged.set(e, [entryIds[e]]).get(e)!).push(i);
   }
   // Empty non-terminals (e.g. "slave.mesos." above "x.marathon.slave.mesos.") exist: NODATA, not NXDOMAIN.
+  // Consecutive names mostly share a handful of parents: compare against the last few found
+  // before hashing the parent's name again.
   const withData = entryIds.length;
+  const recent: string[] = ['', '', '', ''];
+  let r = 0;
   for (let e = 0; e < withData; e++) {
     let n = entryLname[e];
+    const parent = n.slice(n.indexOf('.') + 1);
+    if (parent === recent[0] || parent === recent[1] || parent === recent[2] || parent === recent[3]) continue;
+    recent[r++ & 3] = parent;
     while (n.length > apexName.length) {
       n = n.slice(n.indexOf('.') + 1);
       if (entryByLname(n) >= 0) break;
-      const id = d.id(n);
-      newEntry(id, n);
+      newEntry(d.id(n), n);
     }
   }
 
@@ -148,6 +154,15 @@ export function buildImage(d: RecordDraft, p: ImageParams): ArrayBuffer {
     const t = Math.floor(v / 65536);
     if (targetWire[t] === -2) targetWire[t] = wireLength(names[t]);
     return targetWire[t] >= 0 ? names[t] : null;
+  };
+  // Entry of an SRV target name id: its own (data or empty non-terminal), else its lower-case twin's.
+  const tEntry = new Int32Array(names.length).fill(-2);
+  const targetEntry = (t: number): number => {
+    if (tEntry[t] === -2) {
+      const own = t < entryOf.length ? entryOf[t] : -1;
+      tEntry[t] = own >= 0 ? own : UPPER.test(names[t]) ? entryByLname(names[t].toLowerCase()) : -1;
+    }
+    return tEntry[t];
   };
   const srvPort = (v: number): number => (v < 0 ? splitSrv(d.strs[-v - 1])![1] : v % 65536);
   const isA = (v: number) => v >= 0 || net.isIPv4(d.strs[-v - 1]);
@@ -226,7 +241,7 @@ export function buildImage(d: RecordDraft, p: ImageParams): ArrayBuffer {
       u8[at + 14] = weight >> 8; u8[at + 15] = weight & 0xff;
       u8[at + 16] = port >> 8; u8[at + 17] = port & 0xff;
       writeName(u8, at + 18, target); // SRV targets keep their spelling and are never compressed
-      const t = entryByLname(UPPER.test(target) ? target.toLowerCase() : target);
+      const t = v < 0 ? entryByLname(target.toLowerCase()) : targetEntry(Math.floor(v / 65536));
       const si = srvIdxOff / 4 + sIdx * 3;
       u32[si] = rOff; u32[si + 1] = 18 + wl; u32[si + 2] = t < 0 ? NO_ENTRY : t;
       rOff += 18 + wl;

@@ -1,19 +1,24 @@
-// The snapshot the answering thread reads: the zone image, plus a way to ask the build worker for
-// the bulk HTTP bodies, which are rendered only when requested because most refreshes are never
-// looked at through /v1/axfr or /v1/enumerate.
+// The snapshot the answering thread reads: the zone image, plus the compact records (kept as
+// plain buffers, off the JS heap) from which a worker renders the bulk HTTP bodies on request —
+// most refreshes are never looked at through /v1/axfr or /v1/enumerate.
 import { ZoneImage } from './image.js';
 import type { AxfrHead, SrvTarget, ZoneSnapshot } from './types.js';
 import type { BuiltZone } from './build.js';
+import { transferList, type DraftTransfer } from '../records/draft.js';
 
 export interface BodyRenderer {
-  render(kind: 'axfr', head: AxfrHead): Promise<Uint8Array>;
-  render(kind: 'enumerate'): Promise<Uint8Array>;
+  render(draft: DraftTransfer, kind: 'axfr' | 'enumerate', head?: AxfrHead): Promise<Uint8Array>;
 }
 
 export class ImageSnapshot implements ZoneSnapshot {
   readonly image: ZoneImage;
 
-  constructor(private readonly zone: BuiltZone, readonly serial: number, private readonly renderer: BodyRenderer) {
+  constructor(
+    private readonly zone: BuiltZone,
+    private readonly draft: DraftTransfer,
+    readonly serial: number,
+    private readonly renderer: BodyRenderer,
+  ) {
     this.image = new ZoneImage(zone.image);
   }
 
@@ -21,6 +26,19 @@ export class ImageSnapshot implements ZoneSnapshot {
 
   addresses(name: string): { A: string[]; AAAA: string[] } { return this.image.addresses(name); }
   services(name: string): SrvTarget[] { return this.image.services(name); }
-  axfrBody(head: AxfrHead): Promise<Uint8Array> { return this.renderer.render('axfr', head); }
-  enumerationBody(): Promise<Uint8Array> { return this.renderer.render('enumerate'); }
+  /**
+   * Free this snapshot's buffers now (the snapshot must not be used afterwards). Why: the old
+   * zone of a 50k-task state is ~130 MB outside the JS heap, and an idle answering thread may
+   * not run a garbage collection for minutes; moving the buffers into a message on a closed
+   * channel frees them at once.
+   */
+  release(): void {
+    const { port1, port2 } = new MessageChannel();
+    port1.postMessage(null, [this.zone.image, ...transferList(this.draft)]);
+    port1.close();
+    port2.close();
+  }
+
+  axfrBody(head: AxfrHead): Promise<Uint8Array> { return this.renderer.render(this.draft, 'axfr', head); }
+  enumerationBody(): Promise<Uint8Array> { return this.renderer.render(this.draft, 'enumerate'); }
 }

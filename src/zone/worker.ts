@@ -1,26 +1,28 @@
 // The build worker: fetches the state, parses it, generates the records and builds the zone
-// image, then transfers the image to the answering thread. Fetching happens here too because a
-// 50 MB body (receiving, joining, scanning for the leader) is tens of milliseconds of work that
-// must not sit in front of DNS answers. The worker runs at the lowest CPU priority so that when
-// it shares a core with the answering thread, answers win. It keeps the last generated records
-// to render /v1/axfr and /v1/enumerate on request.
+// image, then transfers the image (and the compact records, for /v1/axfr and /v1/enumerate) to
+// the answering thread. Fetching happens here too because a 50 MB body (receiving, joining,
+// scanning for the leader) is tens of milliseconds of work that must not sit in front of DNS
+// answers. The worker runs at the lowest CPU priority so that when it shares a core with the
+// answering thread, answers win. It keeps nothing between jobs: each worker does one job and is
+// replaced (zone/builder.ts), because a 50k-task refresh grows a heap to ~500 MB that V8 would
+// otherwise keep.
 import os from 'node:os';
 import { readdirSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { buildZone, StateRejected, type BuildParams } from './build.js';
+import { buildZone, parseBody, StateRejected, type BuildParams } from './build.js';
 import { renderAxfr, renderEnumeration } from './render.js';
 import { resolveHosts } from '../state/resolve.js';
-import { createStateClient, type StateClient } from '../state/fetch.js';
+import { createStateClient } from '../state/fetch.js';
+import { leaderOf } from '../state/parse.js';
+import { RecordDraft, transferList, type DraftTransfer } from '../records/draft.js';
 import { createLogger } from '../log.js';
-import type { Generated } from '../records/types.js';
 import type { Config } from '../config/types.js';
 import type { AxfrHead } from './types.js';
 
 export type WorkerRequest =
-  | { type: 'init'; config: Config; verbosity: number }
-  | { type: 'refresh'; id: number; masters: string[]; params: BuildParams; resolveTimeoutMs: number }
-  | { type: 'axfr'; id: number; head: AxfrHead }
-  | { type: 'enumerate'; id: number };
+  | { type: 'refresh'; id: number; config: Config; verbosity: number; masters: string[]; params: BuildParams; resolveTimeoutMs: number }
+  | { type: 'axfr'; id: number; draft: DraftTransfer; head: AxfrHead }
+  | { type: 'enumerate'; id: number; draft: DraftTransfer };
 
 /**
  * On Linux, nice values are per thread. Lower every thread of the process but the answering
@@ -41,28 +43,38 @@ function lowerHelperThreads(): void {
 }
 lowerHelperThreads();
 
-let client: StateClient | null = null;
-let last: Generated | null = null;
-const enc = new TextEncoder();
 const port = parentPort!;
 
 port.on('message', async (req: WorkerRequest) => {
-  if (req.type === 'init') {
-    client = createStateClient(req.config, createLogger(req.verbosity));
-    return;
-  }
   try {
     if (req.type === 'refresh') {
       lowerHelperThreads();
-      const fetched = await client!.fetchState(req.masters);
-      const { zone, generated } = await buildZone(fetched.body, req.params, (names) => resolveHosts(names, req.resolveTimeoutMs));
-      last = generated;
-      port.postMessage({ id: req.id, ok: true, zone, master: fetched.master }, [zone.image]);
+      // The body is parsed once, by the client's leader check; a body that is not JSON counts
+      // as that master failing, as a body without a leader does.
+      const client = createStateClient(req.config, createLogger(req.verbosity), {
+        decode: (body) => { const value = parseBody(body); return { leader: leaderOf(value), value }; },
+      });
+      try {
+        // Stage durations (ms) go into the refresh log line: where a slow refresh spent its time.
+        const stages: Record<string, number> = {};
+        let t = performance.now();
+        const mark = (stage: string) => { const now = performance.now(); stages[stage] = Math.round(now - t); t = now; };
+        const fetched = await client.fetchState(req.masters);
+        mark('fetch+parse');
+        const doc = { value: fetched.value };
+        fetched.value = undefined;
+        const { zone, generated } = await buildZone(doc, req.params, (names) => resolveHosts(names, req.resolveTimeoutMs), mark);
+        const draft = generated.draft.toTransfer();
+        mark('pack');
+        port.postMessage({ id: req.id, ok: true, zone, draft, stages, master: fetched.master }, [zone.image, ...transferList(draft)]);
+      } finally {
+        await client.close();
+      }
     } else {
-      if (!last) throw new Error('no state loaded yet');
-      const text = req.type === 'axfr' ? renderAxfr(last.draft.toRecordSet(), req.head) : renderEnumeration(last.draft.toEnumeration());
-      const bytes = enc.encode(text);
-      port.postMessage({ id: req.id, ok: true, body: bytes }, [bytes.buffer as ArrayBuffer]);
+      const d = RecordDraft.fromTransfer(req.draft);
+      const text = req.type === 'axfr' ? renderAxfr(d.toRecordSet(), req.head) : renderEnumeration(d.toEnumeration());
+      const body = new TextEncoder().encode(text);
+      port.postMessage({ id: req.id, ok: true, body }, [body.buffer as ArrayBuffer]);
     }
   } catch (err) {
     port.postMessage({ id: req.id, ok: false, rejected: err instanceof StateRejected, error: (err as Error).message ?? String(err) });
