@@ -46,7 +46,7 @@ const O = {
   warmup: Number(opt('warmup', quick ? '1' : '2')),
   rateTasks: Number(opt('rate-tasks', '10000')),
   sizes: opt('sizes', quick ? '1000,10000' : '1000,10000,50000').split(',').map(Number),
-  statesRefreshSeconds: Number(opt('states-refresh-seconds', '2')),
+  statesRefreshSeconds: Number(opt('states-refresh-seconds', '8')),
   refreshTasks: Number(opt('refresh-tasks', quick ? '10000' : '50000')),
   refreshDuration: Number(opt('refresh-duration', quick ? '15' : '60')),
   refreshSeconds: Number(opt('refresh-seconds', '5')),
@@ -549,7 +549,9 @@ async function stateSize(master: StandInMaster, tasks: number): Promise<void> {
       if (server.refreshes.length === 0 && rot.requestTimes.length >= need + 1) break; // 7th request: the 6th load is done
       await sleep(20);
     }
-    await sleep(50);
+    // RSS after the 5th refresh, once its worker has exited and before the next one starts (the
+    // interval is longer than a refresh); the peak (VmHWM) shows what a refresh itself takes.
+    await sleep(Math.min(1000, O.statesRefreshSeconds * 250));
     memAfter = memMiB(server.proc.pid);
     const cpuTotal = cpuSeconds(server.proc.pid);
     const otherAll = otherLoad(busy0, cpuBusy(), cpuTotal, (performance.now() - server.startedAt) / 1000);

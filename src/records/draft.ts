@@ -54,6 +54,7 @@ export class RecordDraft {
   private tail: Int32Array<ArrayBufferLike> = new Int32Array(1024);
   private count: Int32Array<ArrayBufferLike> = new Int32Array(1024);
   private readonly big = new Map<number, Set<number>>();
+  private parents: Int32Array<ArrayBufferLike> = new Int32Array(1024).fill(-1);
   /** Nodes: owner list (name × 3 + type), value key, next node of the same list. */
   private nList: Int32Array<ArrayBufferLike> = new Int32Array(4096);
   private nVal: Float64Array<ArrayBufferLike> = new Float64Array(4096);
@@ -120,8 +121,12 @@ export class RecordDraft {
     return d;
   }
 
-  /** Id of a name, interning it. */
-  id(name: string): number {
+  /**
+   * Id of a name, interning it. `parent` is the id of the name one label up when the caller
+   * knows it (and it is lower case): the image builder then finds the zone's empty
+   * non-terminals without slicing and hashing every name's parent again.
+   */
+  id(name: string, parent = -1): number {
     let i = this.ids.get(name);
     if (i === undefined) {
       i = this.names.length;
@@ -135,8 +140,15 @@ export class RecordDraft {
         this.tail = grow(this.tail, need);
         this.count = grow(this.count, need);
       }
+      if (i >= this.parents.length) { const old = this.parents.length; this.parents = grow(this.parents, i + 1); this.parents.fill(-1, old); }
+      this.parents[i] = parent;
     }
     return i;
+  }
+
+  /** Id of the name one label up, as given to id(); -1 when not known. */
+  parentOf(name: number): number {
+    return name < this.parents.length ? this.parents[name] : -1;
   }
 
   /** Id of a name if interned, else -1. */

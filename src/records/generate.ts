@@ -257,8 +257,12 @@ export function generate(state: State, hostIPs: HostIPs, opts: GenerateOptions):
   return new Generated(b, warnings);
 }
 
+const NO_PARENTS = { plain: -1, slave: -1, tcp: -1, udp: -1, tcpSlave: -1, udpSlave: -1 };
+
 /** Ids of the names shared by the instances of one task name in a framework (-1: not yet interned). */
 interface Shared {
+  /** Parent ids apply only when the task name is one label (legacy raw names may hold dots). */
+  oneLabel: boolean;
   /** DiscoveryInfo ports (protocol, name) the service ids below were interned for, and those ids. */
   diPorts: DiscoveryPort[] | null;
   diSvc: number[][];
@@ -292,10 +296,20 @@ class TaskEmitter {
     private readonly sources: readonly string[],
   ) {}
 
+  /** Ids of the parents of the per-task names of this framework (see RecordDraft.id). */
+  private fw = { plain: -1, slave: -1, tcp: -1, udp: -1, tcpSlave: -1, udpSlave: -1 };
+
   /** Start the tasks of a framework whose DomainFrag'ed name is `fname`. */
   framework(fname: string): void {
     this.fname = fname;
     this.sharedCache = new Map();
+    const { b, tail } = this;
+    const plain = b.id(fname + tail), slave = b.id(fname + '.slave' + tail);
+    this.fw = {
+      plain, slave,
+      tcp: b.id('_tcp.' + fname + tail, plain), udp: b.id('_udp.' + fname + tail, plain),
+      tcpSlave: b.id('_tcp.' + fname + '.slave' + tail, slave), udpSlave: b.id('_udp.' + fname + '.slave' + tail, slave),
+    };
   }
 
   emit(task: Task, slave: SlaveInfo): void {
@@ -317,7 +331,7 @@ class TaskEmitter {
   private shared(n: string): Shared {
     let sh = this.sharedCache.get(n);
     if (sh === undefined) {
-      sh = { diPorts: null, diSvc: [], short: -1, shortSlave: -1, tcpSlave: -1, udpSlave: -1, tcp: -1, udp: -1 };
+      sh = { oneLabel: n.indexOf('.') < 0, diPorts: null, diSvc: [], short: -1, shortSlave: -1, tcpSlave: -1, udpSlave: -1, tcp: -1, udp: -1 };
       this.sharedCache.set(n, sh);
     }
     return sh;
@@ -371,14 +385,15 @@ class TaskEmitter {
     const task = this.task!;
     const sh = this.shared(n);
     const canonical = n + '-' + this.hash + '-' + this.slaveTail + '.' + fname;
-    const canonicalT = b.id(canonical + tail);
-    const canonicalSlaveT = b.id(canonical + '.slave' + tail);
+    const fw = sh.oneLabel ? this.fw : NO_PARENTS;
+    const canonicalT = b.id(canonical + tail, fw.plain);
+    const canonicalSlaveT = b.id(canonical + '.slave' + tail, fw.slave);
     if (this.ips.length > 0) {
-      if (sh.short < 0) sh.short = b.id(n + '.' + fname + tail);
+      if (sh.short < 0) sh.short = b.id(n + '.' + fname + tail, fw.plain);
       this.addresses(sh.short, canonicalT, this.ips);
     }
     if (this.slaveValues.length > 0) {
-      if (sh.shortSlave < 0) sh.shortSlave = b.id(n + '.' + fname + '.slave' + tail);
+      if (sh.shortSlave < 0) sh.shortSlave = b.id(n + '.' + fname + '.slave' + tail, fw.slave);
       this.addresses(sh.shortSlave, canonicalSlaveT, this.slaveValues);
     }
 
@@ -386,12 +401,12 @@ class TaskEmitter {
     const ports = task.ports;
     if (ports.length > 0) {
       if (sh.tcpSlave < 0) {
-        sh.tcpSlave = b.id('_' + n + '._tcp.' + fname + '.slave' + tail);
-        sh.udpSlave = b.id('_' + n + '._udp.' + fname + '.slave' + tail);
+        sh.tcpSlave = b.id('_' + n + '._tcp.' + fname + '.slave' + tail, fw.tcpSlave);
+        sh.udpSlave = b.id('_' + n + '._udp.' + fname + '.slave' + tail, fw.udpSlave);
       }
       if (di === null && sh.tcp < 0) {
-        sh.tcp = b.id('_' + n + '._tcp.' + fname + tail);
-        sh.udp = b.id('_' + n + '._udp.' + fname + tail);
+        sh.tcp = b.id('_' + n + '._tcp.' + fname + tail, fw.tcp);
+        sh.udp = b.id('_' + n + '._udp.' + fname + tail, fw.udp);
       }
       for (const p of ports) {
         b.addSRV(sh.tcpSlave, canonicalSlaveT, p);

@@ -122,6 +122,13 @@ export function buildImage(d: RecordDraft, p: ImageParams): ArrayBuffer {
   let r = 0;
   for (let e = 0; e < withData; e++) {
     let n = entryLname[e];
+    const known = d.parentOf(entryIds[e]);
+    if (known >= 0) {
+      if (known < entryOf.length && entryOf[known] >= 0) continue;
+      n = names[known]; // a parent the generator named: an empty non-terminal, walk on from it
+      if (!underApex(n, apexName) || wireLength(n) < 0) continue;
+      newEntry(known, n);
+    }
     const parent = n.slice(n.indexOf('.') + 1);
     if (parent === recent[0] || parent === recent[1] || parent === recent[2] || parent === recent[3]) continue;
     recent[r++ & 3] = parent;
