@@ -6,9 +6,8 @@
 // answering thread, answers win. It keeps nothing between jobs: each worker does one job and is
 // replaced (zone/builder.ts), because a 50k-task refresh grows a heap to ~500 MB that V8 would
 // otherwise keep.
-import os from 'node:os';
-import { readdirSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
+import { lowerHelperThreads } from './priority.js';
 import { buildZone, parseBody, StateRejected, type BuildParams } from './build.js';
 import { renderAxfr, renderEnumeration } from './render.js';
 import { resolveHosts } from '../state/resolve.js';
@@ -22,30 +21,15 @@ import type { AxfrHead } from './types.js';
 export type WorkerRequest =
   | { type: 'refresh'; id: number; config: Config; verbosity: number; masters: string[]; params: BuildParams; resolveTimeoutMs: number }
   | { type: 'axfr'; id: number; draft: DraftTransfer; head: AxfrHead }
-  | { type: 'enumerate'; id: number; draft: DraftTransfer };
+  | { type: 'enumerate'; id: number; draft: DraftTransfer }
+  | { type: 'exit' };
 
-/**
- * On Linux, nice values are per thread. Lower every thread of the process but the answering
- * (main) thread: this worker, and the V8 platform and libuv helper threads that do this worker's
- * garbage collection and I/O — measured at 50k tasks, those helpers, left at normal priority,
- * pushed the answering thread's p99 latency to 20+ ms during refreshes on a shared core.
- * Threads appear lazily, so this runs again before every refresh.
- */
-function lowerHelperThreads(): void {
-  try { os.setPriority(19); } catch { /* not permitted: run at normal priority */ }
-  let tids: string[] = [];
-  try { tids = readdirSync('/proc/self/task'); } catch { return; }
-  for (const t of tids) {
-    const tid = Number(t);
-    if (tid === process.pid) continue;
-    try { if (os.getPriority(tid) < 19) os.setPriority(tid, 19); } catch { /* gone or not permitted */ }
-  }
-}
-lowerHelperThreads();
+lowerHelperThreads(); // again: threads this worker started since the builder lowered them
 
 const port = parentPort!;
 
 port.on('message', async (req: WorkerRequest) => {
+  if (req.type === 'exit') { port.close(); return; } // nothing left to do: the thread ends
   try {
     if (req.type === 'refresh') {
       lowerHelperThreads();
