@@ -123,8 +123,21 @@ export function answerAuthoritative(msg: Uint8Array, q: Query, auth: Authority, 
   if (!image) return errorReply(msg, q, RCODE_SERVFAIL, auth.recurse);
 
   const e = image.find(q.hash, q.lname);
-  const isApex = q.lname.length === auth.apex.length;
   const qtype = q.qtype;
+  if (e >= 0) {
+    // The common queries, A and AAAA, skip the general machinery: their RRs are contiguous.
+    if (qtype === TYPE_A) return addressAnswer(msg, q, auth, image.aOff(e), image.aCount(e), A_RR_LEN, limit);
+    if (qtype === TYPE_AAAA) return addressAnswer(msg, q, auth, image.aaaaOff(e), image.aaaaCount(e), AAAA_RR_LEN, limit);
+  }
+  return generalAnswer(msg, q, auth, image, e, limit);
+}
+
+/** SRV, ANY, SOA/NS at the apex, NODATA and NXDOMAIN: RRs of several kinds, SRV additionals. */
+function generalAnswer(msg: Uint8Array, q: Query, auth: Authority, image: ZoneImage, e: number, limit: number): Buffer {
+  const qtype = q.qtype;
+  const isApex = q.lname.length === auth.apex.length;
+  const u8 = image.u8;
+  let warm = 0;
   ansN = 0;
 
   if (e >= 0) {
@@ -133,7 +146,9 @@ export function answerAuthoritative(msg: Uint8Array, q: Query, auth: Authority, 
     if (qtype === TYPE_AAAA || qtype === TYPE_ANY) pushRRs(image.aaaaOff(e), image.aaaaCount(e), AAAA_RR_LEN);
     if (qtype === TYPE_SRV || qtype === TYPE_ANY) {
       for (let k = image.srvFirst(e), end = k + image.srvCount(e); k < end; k++) {
-        ansOff[ansN] = image.srvOff(k); ansLen[ansN] = image.srvLen(k); ansTarget[ansN] = image.srvTarget(k); ansN++;
+        const off = image.srvOff(k);
+        ansOff[ansN] = off; ansLen[ansN] = image.srvLen(k); ansTarget[ansN] = image.srvTarget(k); ansN++;
+        warm ^= u8[off]; // start loading the RR now (see ZoneImage.find)
       }
     }
     if (isApex && (qtype === TYPE_SOA || qtype === TYPE_NS)) return apexAnswer(msg, q, auth, image, limit);
@@ -164,6 +179,7 @@ export function answerAuthoritative(msg: Uint8Array, q: Query, auth: Authority, 
       targets[nTargets] = t; targetPos[nTargets] = pos + 18; nTargets++;
       const nameLen = pos + 18 > 0x3fff ? image.nameWire(t).length : 2;
       const c4 = image.aCount(t), c6 = image.aaaaCount(t);
+      if (c4 !== 0) warm ^= u8[image.aOff(t)]; // start loading the addresses now
       addSize += c4 * (A_RR_LEN - 2 + nameLen) + c6 * (AAAA_RR_LEN - 2 + nameLen);
       addCount += c4 + c6;
     }
@@ -183,7 +199,7 @@ export function answerAuthoritative(msg: Uint8Array, q: Query, auth: Authority, 
   const flags = replyFlags(q, 0, true, auth.recurse) | (truncated && auth.setTruncateBit ? FLAG_TC : 0);
   writeHeader(out, q, flags, 1, count, 0, addCount + (optLen ? 1 : 0));
   copyBytes(out, 12, msg, 12, qEnd - 12);
-  const u8 = image.u8;
+  image.warm = warm;
   let w = qEnd;
   for (let i = 0; i < count; i++) { copyBytes(out, w, u8, ansOff[i], ansLen[i]); w += ansLen[i]; }
   if (addCount) {
@@ -194,6 +210,39 @@ export function answerAuthoritative(msg: Uint8Array, q: Query, auth: Authority, 
     }
   }
   if (optLen) writeOpt(out, w, q, 0);
+  return out;
+}
+
+/**
+ * An A or AAAA answer: `count` RRs of `len` bytes from `off`, in random order (clients spread load
+ * over tasks), cut to whole RRs that fit `limit` (A.8). NODATA when there are none.
+ */
+function addressAnswer(msg: Uint8Array, q: Query, auth: Authority, off: number, count: number, len: number, limit: number): Buffer {
+  if (count === 0) return negative(msg, q, auth, 0);
+  const qEnd = q.qnameEnd + 4;
+  const optLen = q.ednsSize >= 0 ? OPT_LEN : 0;
+  const base = qEnd + optLen;
+  let n = count;
+  const truncated = base + n * len > limit;
+  if (truncated) n = limit > base ? Math.min(n, ((limit - base) / len) | 0) : 0;
+  const out = Buffer.allocUnsafe(base + n * len);
+  const flags = replyFlags(q, 0, true, auth.recurse) | (truncated && auth.setTruncateBit ? FLAG_TC : 0);
+  writeHeader(out, q, flags, 1, n, 0, optLen ? 1 : 0);
+  copyBytes(out, 12, msg, 12, qEnd - 12);
+  const u8 = auth.image!.u8;
+  if (count === 1) {
+    copyBytes(out, qEnd, u8, off, n * len);
+  } else {
+    // Fisher–Yates over the RR indices; the first n of the permutation are written.
+    ensureCap(count);
+    for (let i = 0; i < count; i++) ansOff[i] = i;
+    for (let i = count - 1; i > 0; i--) {
+      const j = (Math.random() * (i + 1)) | 0;
+      const t = ansOff[i]; ansOff[i] = ansOff[j]; ansOff[j] = t;
+    }
+    for (let i = 0, w = qEnd; i < n; i++, w += len) copyBytes(out, w, u8, off + ansOff[i] * len, len);
+  }
+  if (optLen) writeOpt(out, qEnd + n * len, q, 0);
   return out;
 }
 

@@ -3,6 +3,7 @@
 // prefix by hand (dns-packet cannot frame), answers several queries per connection, and closes
 // idle or abusive connections so a slow client cannot pin resources.
 import dgram from 'node:dgram';
+import dns from 'node:dns';
 import net from 'node:net';
 import type { QueryHandler } from './handler.js';
 import { dnsMetrics } from './metrics.js';
@@ -28,11 +29,30 @@ const MAX_TCP_PENDING = 64;
 
 function isWildcard(host: string): boolean { return host === '0.0.0.0' || host === '::'; }
 
+/**
+ * The UDP socket replies to the source address of each datagram, always an IP literal, and
+ * dgram.send() passes every destination through `lookup`. The default (dns.lookup) answers an IP
+ * literal on the next tick: a regexp, a queued tick and another pass through the tick queue for
+ * every answer (profiled: the send ran from processTicksAndRejections). Calling back at once sends
+ * from the 'message' callback itself. A client's address is usually the previous one, so one
+ * remembered literal skips even the regexp. Names (a listener given as a host name) still resolve.
+ */
+let lastLiteral = '';
+let lastFamily = 4;
+function literalLookup(address: string, family: dns.LookupOneOptions | number,
+  cb: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+  if (address === lastLiteral) { cb(null, address, lastFamily); return; }
+  const v = net.isIP(address);
+  if (v === 0) { dns.lookup(address, family as dns.LookupOneOptions, cb); return; }
+  lastLiteral = address; lastFamily = v;
+  cb(null, address, v);
+}
+
 async function bindUdp(host: string, port: number): Promise<dgram.Socket> {
   const type = net.isIPv6(host) || host === '0.0.0.0' ? 'udp6' : 'udp4';
   const bindHost = host === '0.0.0.0' ? '::' : host;
   const tryBind = (t: 'udp4' | 'udp6', h: string) => new Promise<dgram.Socket>((resolve, reject) => {
-    const s = dgram.createSocket({ type: t, ipv6Only: false, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
+    const s = dgram.createSocket({ type: t, ipv6Only: false, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20, lookup: literalLookup });
     s.once('error', reject);
     s.bind(port, h, () => { s.removeListener('error', reject); resolve(s); });
   });

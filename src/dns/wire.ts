@@ -164,22 +164,22 @@ function readQuestion(msg: Uint8Array, q: Query, strict: boolean): Query {
     if (len > 63) return fail(q, strict); // pointers cannot occur here: nothing precedes the question
     if (off + 1 + len > n || off + 1 + len - 12 > 254) return fail(q, strict);
     h = Math.imul(h ^ len, FNV_PRIME);
+    LNAME_SCRATCH[off - 12] = len;
     for (let i = off + 1; i <= off + len; i++) {
       let c = msg[i];
       if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+      LNAME_SCRATCH[i - 12] = c;
       h = Math.imul(h ^ c, FNV_PRIME);
     }
     labels++;
     off += 1 + len;
   }
   if (off + 4 > n) return fail(q, strict);
-  // Well-formed queries lower-case into a shared scratch buffer, through a view per length made
-  // once: no allocation per query. Valid until the next parseQuery call (answering is synchronous).
-  const lname = q === SHARED ? LNAME_VIEWS[off - 12] : new Uint8Array(off - 12);
-  for (let i = 12, j = 0; i < off; i++, j++) {
-    const c = msg[i];
-    lname[j] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
-  }
+  LNAME_SCRATCH[off - 13] = 0;
+  // Well-formed queries lower-case (in the loop above) into a shared scratch buffer, seen through
+  // a view per length made once: no allocation per query, one pass over the name. Valid until the
+  // next parseQuery call (answering is synchronous). Other queries get their own copy.
+  const lname = q === SHARED ? LNAME_VIEWS[off - 12] : LNAME_SCRATCH.slice(0, off - 12);
   q.qnameEnd = off;
   q.labels = labels;
   q.hash = h >>> 0;
