@@ -1,18 +1,19 @@
 // Transport to upstream resolvers. The original opened a new socket per forwarded query, which is
-// what capped it at 31k queries/s; here a small pool of UDP sockets (per address family) and one
-// pipelined TCP connection per resolver (RFC 7766) carry every query. Spoofing resistance comes
-// from a fresh random 16-bit ID per query, sockets bound to random source ports and retired after
-// a number of uses (so the port keeps changing), and strict matching of replies (RFC 5452 /
+// what capped it at 31k queries/s; here a small pool of connected UDP sockets per resolver and
+// one pipelined TCP connection per resolver (RFC 7766) carry every query. Spoofing resistance
+// comes from a fresh random 16-bit ID per query, sockets bound to random source ports and retired
+// after a number of uses (so the port keeps changing), and strict matching of replies (RFC 5452 /
 // Part A item 12): source address and port, ID, and question name (case-insensitive), type and
 // class. A reply that does not match is ignored and we keep waiting; nothing an upstream sends
-// can throw out of the socket handlers.
+// can throw out of the socket handlers. Nothing here keeps a timer per query: the lookup that
+// asked cancels what is still open at its deadline (index.ts), and reports come as callbacks.
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { randomFillSync } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import { parseIP, sameIP } from './ip.js';
 import type { ForwardMetrics } from './metrics.js';
-import { FLAG_QR, RCODE_NOERROR, RCODE_NXDOMAIN, namesEqualCI, readName, type WireName } from './wire.js';
+import { FLAG_QR, RCODE_NOERROR, RCODE_NXDOMAIN, matchName, type WireName } from './wire.js';
 
 export interface Target {
   /** Normalised "ip:port" or "[v6]:port": identifies the resolver (health, TCP connection). */
@@ -56,15 +57,16 @@ export interface Expect {
 
 export type FailKind = 'timeout' | 'error' | 'aborted';
 
-export class UpstreamError extends Error {
-  constructor(readonly kind: FailKind, message: string) {
-    super(message);
-  }
+/**
+ * Told once how a query ended: the matching reply (a buffer nobody else holds), or null and why.
+ * Listeners are objects rather than closures so that a lookup allocates nothing per callback.
+ */
+export interface ReplyListener {
+  onReply(reply: Buffer | null, fail: FailKind): void;
 }
 
-/** One query in flight: its promise settles with the matching reply or an UpstreamError. */
+/** One query in flight. There is no timer per query: whoever started it cancels it at its deadline. */
 export interface Exchange {
-  promise: Promise<Buffer>;
   cancel(): void;
 }
 
@@ -90,65 +92,51 @@ export function replyMatches(msg: Buffer, expect: Expect): boolean {
     return rcode !== RCODE_NOERROR && rcode !== RCODE_NXDOMAIN;
   }
   if (qd !== 1) return false;
-  const r = readName(msg, 12, msg.length);
-  if (r.next + 4 > msg.length) return false;
-  return (
-    namesEqualCI(r.name, expect.qname) &&
-    msg.readUInt16BE(r.next) === expect.qtype &&
-    msg.readUInt16BE(r.next + 2) === expect.qclass
-  );
+  const next = matchName(msg, 12, expect.qname);
+  if (next < 0 || next + 4 > msg.length) return false;
+  return msg.readUInt16BE(next) === expect.qtype && msg.readUInt16BE(next + 2) === expect.qclass;
 }
 
-interface Pending {
-  id: number;
-  target: Target;
-  expect: Expect;
-  timer: NodeJS.Timeout;
-  resolve(b: Buffer): void;
-  reject(e: UpstreamError): void;
+class Pending implements Exchange {
+  constructor(
+    readonly id: number,
+    readonly target: Target,
+    readonly expect: Expect,
+    readonly listener: ReplyListener,
+    private readonly owner: Carrier,
+  ) {}
+  cancel(): void {
+    this.owner.settle(this, null, 'aborted');
+  }
 }
 
 /** Common bookkeeping for a map of pending queries keyed by ID. */
 abstract class Carrier {
   readonly pending = new Map<number, Pending>();
-  protected freeId(): number {
-    for (;;) {
-      const id = randomId();
-      if (!this.pending.has(id)) return id;
-    }
-  }
-  protected add(target: Target, expect: Expect, timeoutMs: number, send: (id: number, p: Pending) => void): Exchange {
-    const id = this.freeId();
-    let p!: Pending;
-    const promise = new Promise<Buffer>((resolve, reject) => {
-      p = {
-        id,
-        target,
-        expect,
-        resolve,
-        reject,
-        timer: setTimeout(() => this.settle(p, new UpstreamError('timeout', `no reply from ${target.key}`)), Math.max(1, timeoutMs)),
-      };
-    });
+  protected add(target: Target, expect: Expect, listener: ReplyListener, send: (id: number) => void): Exchange {
+    let id = randomId();
+    while (this.pending.has(id)) id = randomId();
+    const p = new Pending(id, target, expect, listener, this);
     this.pending.set(id, p);
     try {
-      send(id, p);
-    } catch (e) {
-      this.settle(p, new UpstreamError('error', `send to ${target.key}: ${(e as Error).message}`));
+      send(id);
+    } catch {
+      this.settle(p, null, 'error');
     }
-    return { promise, cancel: () => this.settle(p, new UpstreamError('aborted', 'cancelled')) };
+    return p;
   }
   /** Settles a pending query once; later calls for the same query do nothing. */
-  protected settle(p: Pending, result: Buffer | UpstreamError): void {
+  settle(p: Pending, reply: Buffer | null, fail: FailKind): void {
     if (this.pending.get(p.id) !== p) return;
     this.pending.delete(p.id);
-    clearTimeout(p.timer);
-    if (result instanceof UpstreamError) p.reject(result);
-    else p.resolve(result);
-    this.afterSettle();
+    try {
+      p.listener.onReply(reply, fail);
+    } finally {
+      this.afterSettle();
+    }
   }
-  protected failAll(err: UpstreamError): void {
-    for (const p of [...this.pending.values()]) this.settle(p, err);
+  protected failAll(fail: FailKind): void {
+    for (const p of [...this.pending.values()]) this.settle(p, null, fail);
   }
   /** Handles one received message; returns false if it matched nothing we wait for. */
   protected deliver(msg: Buffer, from?: { address: string; port: number }): boolean {
@@ -163,20 +151,31 @@ abstract class Carrier {
       ok = false;
     }
     if (!ok) return false;
-    this.settle(p, Buffer.from(msg));
+    // Each datagram or TCP read arrives in a buffer of its own: no copy needed.
+    this.settle(p, msg, 'error');
     return true;
   }
   protected afterSettle(): void {}
 }
 
+/**
+ * A UDP socket on a random port, connected to one resolver: the kernel then drops datagrams from
+ * anybody else, and a send needs no address (Node skips its per-send address lookup and tick).
+ * Queries asked for before the connection is set up wait for it.
+ */
 class UdpSocket extends Carrier {
   readonly sock: dgram.Socket;
   uses = 0;
   retired = false;
   closed = false;
-  constructor(family: 4 | 6, private readonly metrics: ForwardMetrics, private readonly onGone: (s: UdpSocket) => void) {
+  private queued: Buffer[] | null = [];
+  constructor(
+    private readonly target: Target,
+    private readonly metrics: ForwardMetrics,
+    private readonly onGone: (s: UdpSocket) => void,
+  ) {
     super();
-    this.sock = dgram.createSocket(family === 6 ? 'udp6' : 'udp4');
+    this.sock = dgram.createSocket(target.family === 6 ? 'udp6' : 'udp4');
     this.sock.on('message', (msg, rinfo) => {
       let ok = false;
       try {
@@ -187,18 +186,24 @@ class UdpSocket extends Carrier {
       if (!ok) this.metrics.upstreamMismatched++;
     });
     this.sock.on('error', () => this.close());
-    this.sock.bind(0); // an OS-chosen (random) source port
+    this.sock.on('connect', () => {
+      const q = this.queued;
+      this.queued = null;
+      if (q && !this.closed) for (const b of q) this.sock.send(b);
+    });
+    this.sock.connect(target.port, target.host); // binds to an OS-chosen (random) port first
     this.sock.unref();
   }
-  send(target: Target, query: Buffer, expect: Expect, timeoutMs: number): Exchange {
+  send(query: Buffer, expect: Expect, listener: ReplyListener): Exchange {
     this.uses++;
-    return this.add(target, expect, timeoutMs, (id, p) => {
-      const out = Buffer.from(query);
-      out.writeUInt16BE(id, 0);
+    return this.add(this.target, expect, listener, (id) => {
+      // The query buffer is ours now: the ID goes straight into it.
+      query.writeUInt16BE(id, 0);
       this.metrics.upstreamQueries++;
+      if (this.queued) this.queued.push(query);
       // No callback: Node then sends synchronously (uv_udp_try_send), which is measurably cheaper;
       // a send error surfaces as the socket's 'error' event, which fails every pending exchange.
-      this.sock.send(out, target.port, target.host);
+      else this.sock.send(query);
     });
   }
   protected override afterSettle(): void {
@@ -207,7 +212,8 @@ class UdpSocket extends Carrier {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.failAll(new UpstreamError('error', 'socket closed'));
+    this.queued = null;
+    this.failAll('error');
     try {
       this.sock.close();
     } catch {
@@ -217,9 +223,9 @@ class UdpSocket extends Carrier {
   }
 }
 
-/** A small set of UDP sockets per address family, each retired after `maxUses` queries. */
+/** A small set of UDP sockets per resolver, each retired after `maxUses` queries. */
 export class UdpPool {
-  private readonly socks: Record<4 | 6, UdpSocket[]> = { 4: [], 6: [] };
+  private readonly socks = new Map<Target, UdpSocket[]>();
   private next = 0;
   private closed = false;
   constructor(
@@ -228,48 +234,50 @@ export class UdpPool {
     private readonly metrics: ForwardMetrics,
   ) {}
 
-  send(target: Target, query: Buffer, expect: Expect, timeoutMs: number): Exchange {
-    if (this.closed) return failed('forwarder closed');
-    const list = this.socks[target.family];
+  /** Sends `query` (its ID is overwritten: the buffer must not be used again) and reports to `listener`. */
+  send(target: Target, query: Buffer, expect: Expect, listener: ReplyListener): Exchange {
+    if (this.closed) return failed(listener);
+    let list = this.socks.get(target);
+    if (!list) {
+      list = [];
+      this.socks.set(target, list);
+    }
     let s: UdpSocket;
     if (list.length < this.size) {
-      s = this.open(target.family);
+      s = this.open(target, list);
     } else {
       const i = this.next++ % list.length;
       s = list[i];
       if (s.uses >= this.maxUses || s.pending.size >= 0xf000) {
-        this.retire(s);
-        s = this.open(target.family);
+        this.retire(s, list);
+        s = this.open(target, list);
       }
     }
-    return s.send(target, query, expect, timeoutMs);
+    return s.send(query, expect, listener);
   }
-  private open(family: 4 | 6): UdpSocket {
-    const s = new UdpSocket(family, this.metrics, (gone) => this.drop(gone));
-    this.socks[family].push(s);
+  private open(target: Target, list: UdpSocket[]): UdpSocket {
+    const s = new UdpSocket(target, this.metrics, (gone) => this.drop(gone, list));
+    list.push(s);
     return s;
   }
-  private retire(s: UdpSocket): void {
+  private retire(s: UdpSocket, list: UdpSocket[]): void {
     s.retired = true;
-    this.drop(s);
+    this.drop(s, list);
     if (s.pending.size === 0) s.close();
   }
-  private drop(s: UdpSocket): void {
-    for (const f of [4, 6] as const) {
-      const i = this.socks[f].indexOf(s);
-      if (i >= 0) this.socks[f].splice(i, 1);
-    }
+  private drop(s: UdpSocket, list: UdpSocket[]): void {
+    const i = list.indexOf(s);
+    if (i >= 0) list.splice(i, 1);
   }
   close(): void {
     this.closed = true;
-    for (const f of [4, 6] as const) for (const s of [...this.socks[f]]) s.close();
+    for (const list of this.socks.values()) for (const s of [...list]) s.close();
   }
 }
 
-function failed(message: string): Exchange {
-  const promise = Promise.reject(new UpstreamError('error', message));
-  promise.catch(() => {});
-  return { promise, cancel() {} };
+function failed(listener: ReplyListener): Exchange {
+  listener.onReply(null, 'error');
+  return { cancel() {} };
 }
 
 /** One TCP connection to a resolver, with queries pipelined on it (RFC 7766 §6.2.1). */
@@ -316,8 +324,8 @@ class TcpConnection extends Carrier {
       else this.metrics.upstreamMismatched++;
     }
   }
-  send(query: Buffer, expect: Expect, timeoutMs: number): Exchange {
-    return this.add(this.target, expect, timeoutMs, (id) => {
+  send(query: Buffer, expect: Expect, listener: ReplyListener): Exchange {
+    return this.add(this.target, expect, listener, (id) => {
       const out = Buffer.allocUnsafe(query.length + 2);
       out.writeUInt16BE(query.length, 0);
       query.copy(out, 2);
@@ -330,53 +338,67 @@ class TcpConnection extends Carrier {
     // Nobody waits any more and the connection never came up: give up on it.
     if (this.pending.size === 0 && this.sock.connecting) this.close('abandoned');
   }
-  close(reason: string): void {
+  close(_reason: string): void {
     if (this.closed) return;
     this.closed = true;
     this.onGone(this);
     this.sock.destroy();
-    this.failAll(new UpstreamError('error', `TCP to ${this.target.key}: ${reason}`));
+    this.failAll('error');
+  }
+}
+
+/**
+ * A query over TCP. A reused connection may have been closed by the resolver just before we wrote
+ * to it: that is not the resolver failing, so such an error is retried once on a fresh connection
+ * (while `deadline` allows).
+ */
+class TcpExchange implements Exchange, ReplyListener {
+  private current: Exchange | null = null;
+  private cancelled = false;
+  private retry = true;
+  private reused = false;
+  constructor(
+    private readonly pool: TcpPool,
+    private readonly target: Target,
+    private readonly query: Buffer,
+    private readonly expect: Expect,
+    private readonly deadline: number,
+    private readonly listener: ReplyListener,
+  ) {}
+  start(): void {
+    const c = this.pool.connection(this.target);
+    this.reused = c.answered > 0;
+    this.current = c.send(this.query, this.expect, this);
+  }
+  onReply(reply: Buffer | null, fail: FailKind): void {
+    if (!reply && this.retry && this.reused && !this.cancelled && fail === 'error' && this.deadline > Date.now() && !this.pool.closed) {
+      this.retry = false;
+      return this.start();
+    }
+    this.listener.onReply(reply, fail);
+  }
+  cancel(): void {
+    this.cancelled = true;
+    this.current?.cancel();
   }
 }
 
 /** TCP connections by resolver; a closed one is replaced on the next query. */
 export class TcpPool {
   private readonly conns = new Map<string, TcpConnection>();
-  private closed = false;
+  closed = false;
   constructor(
     private readonly idleMs: number,
     private readonly metrics: ForwardMetrics,
   ) {}
 
-  send(target: Target, query: Buffer, expect: Expect, deadline: number): Exchange {
-    if (this.closed) return failed('forwarder closed');
-    let current: Exchange | null = null;
-    let cancelled = false;
-    const run = async (retry: boolean): Promise<Buffer> => {
-      const c = this.connection(target);
-      const reused = c.answered > 0;
-      current = c.send(query, expect, deadline - Date.now());
-      try {
-        return await current.promise;
-      } catch (e) {
-        // A reused connection may have been closed by the resolver just before we wrote to it:
-        // that is not the resolver failing, so try once more on a fresh connection.
-        if (retry && reused && !cancelled && e instanceof UpstreamError && e.kind === 'error' && deadline - Date.now() > 0 && !this.closed) {
-          return run(false);
-        }
-        throw e;
-      }
-    };
-    const promise = run(true);
-    return {
-      promise,
-      cancel: () => {
-        cancelled = true;
-        current?.cancel();
-      },
-    };
+  send(target: Target, query: Buffer, expect: Expect, deadline: number, listener: ReplyListener): Exchange {
+    if (this.closed) return failed(listener);
+    const ex = new TcpExchange(this, target, query, expect, deadline, listener);
+    ex.start();
+    return ex;
   }
-  private connection(target: Target): TcpConnection {
+  connection(target: Target): TcpConnection {
     let c = this.conns.get(target.key);
     if (!c || c.closed) {
       c = new TcpConnection(target, this.idleMs, this.metrics, (gone) => {
