@@ -140,7 +140,7 @@ export function relayAnswer(reply: Buffer, s: ReplyScan, dnssecOk: boolean, now:
   const rcode = s.flags & 0x0f;
   const negative = rcode === RCODE_NXDOMAIN || s.answers === 0;
   // RFC 2308 §3: the SOA of a negative answer carries the negative TTL.
-  if (negative) for (let i = 0; i < s.soa.length; i += 2) base.writeUInt32BE(s.soa[i + 1], s.soa[i]);
+  if (negative && s.soa) for (let i = 0; i < s.soa.length; i += 2) base.writeUInt32BE(s.soa[i + 1], s.soa[i]);
   let ttl = s.minAnswerTtl;
   if (negative && s.negTtl === Infinity) ttl = 0;
   ttl = Math.min(ttl, s.negTtl, MAX_CACHE_TTL);

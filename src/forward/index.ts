@@ -287,7 +287,10 @@ class Lookup implements Expect {
   private fallback: Answer | null = null;
   private rcodeReply: Answer | null = null;
   private readonly attempts: Attempt[] = [];
-  private first: Waiter | null = null;
+  /** The client that started the lookup (no Waiter object for it: most lookups have no other). */
+  private firstQ: ClientQuery | null = null;
+  private firstReq: ForwardRequest | null = null;
+  private firstResolve: ((b: Buffer) => void) | null = null;
   private more: Waiter[] | null = null;
 
   constructor(
@@ -307,9 +310,13 @@ class Lookup implements Expect {
 
   join(q: ClientQuery, req: ForwardRequest): Promise<Buffer> {
     return new Promise<Buffer>((resolve) => {
-      const w = { q, req, resolve };
-      if (!this.first) this.first = w;
-      else (this.more ??= []).push(w);
+      if (!this.firstResolve) {
+        this.firstQ = q;
+        this.firstReq = req;
+        this.firstResolve = resolve;
+      } else {
+        (this.more ??= []).push({ q, req, resolve });
+      }
     });
   }
 
@@ -371,19 +378,19 @@ class Lookup implements Expect {
     this.done = true;
     this.f.lookupDone(this, answer);
     if (this.attempts.length) for (const a of this.attempts.splice(0)) a.cancel();
-    if (this.first) this.deliver(this.first, answer);
-    if (this.more) for (const w of this.more) this.deliver(w, answer);
+    if (this.firstResolve) this.deliver(this.firstQ!, this.firstReq!, this.firstResolve, answer);
+    if (this.more) for (const w of this.more) this.deliver(w.q, w.req, w.resolve, answer);
   }
 
-  private deliver(w: Waiter, answer: Answer | null): void {
+  private deliver(q: ClientQuery, req: ForwardRequest, resolve: (b: Buffer) => void, answer: Answer | null): void {
     let b: Buffer;
     try {
-      b = answer ? this.f.render(answer, w.q, w.req, null) : this.f.error(w.req, w.q, RCODE_SERVFAIL);
+      b = answer ? this.f.render(answer, q, req, null) : this.f.error(req, q, RCODE_SERVFAIL);
     } catch (e) {
       this.f.log.error({ err: e }, 'forwarding failed unexpectedly');
-      b = this.f.error(w.req, w.q, RCODE_SERVFAIL);
+      b = this.f.error(req, q, RCODE_SERVFAIL);
     }
-    w.resolve(b);
+    resolve(b);
   }
 }
 

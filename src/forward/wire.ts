@@ -260,10 +260,10 @@ export class ReplyScan {
   minAnswerTtl = Infinity;
   /** Smallest min(TTL, MINIMUM) of the SOA records in the authority section (RFC 2308 §5). */
   negTtl = Infinity;
-  /** Offsets of every TTL field (OPT excepted); a fresh array per scan, the caller may keep it. */
+  /** Offsets of every TTL field (OPT excepted); a fresh array of the exact size per scan, the caller may keep it. */
   ttls: number[] = [];
-  /** Pairs (TTL offset, min(TTL, MINIMUM)) for the SOA records of the authority section. */
-  soa: number[] = [];
+  /** Pairs (TTL offset, min(TTL, MINIMUM)) for the SOA records of the authority section, if any. */
+  soa: number[] | null = null;
   /**
    * Triples (offset, offset in the question name, length): name bytes written out in place that
    * spell (a suffix of) the question name; the client's spelling is copied there, as re-encoding
@@ -271,6 +271,8 @@ export class ReplyScan {
    */
   spell: number[] | null = null;
   private q: WireName = Buffer.alloc(1);
+  /** TTL offsets while scanning (reused; cached answers keep an exact-size copy). */
+  private readonly ttlScratch: number[] = [];
 
   scan(buf: Buffer, qname: WireName): boolean {
     const len = buf.length;
@@ -291,9 +293,10 @@ export class ReplyScan {
     this.optOptions = null;
     this.minAnswerTtl = Infinity;
     this.negTtl = Infinity;
-    this.ttls = [];
-    this.soa = [];
+    this.soa = null;
     this.spell = null;
+    const ttls = this.ttlScratch;
+    let nttl = 0;
     let optStart = 0;
     for (let i = 0; i < total; i++) {
       if (this.hasOpt) return false; // an OPT record that is not the last one
@@ -314,7 +317,7 @@ export class ReplyScan {
         this.extRcode = buf[ttlAt];
         if (rdEnd > rdStart) this.optOptions = buf.subarray(rdStart, rdEnd);
       } else {
-        this.ttls.push(ttlAt);
+        ttls[nttl++] = ttlAt;
         let ttl = buf.readUInt32BE(ttlAt);
         if (ttl > 0x7fffffff) ttl = 0; // RFC 2181 §8
         if (i < an && ttl < this.minAnswerTtl) this.minAnswerTtl = ttl;
@@ -322,12 +325,13 @@ export class ReplyScan {
         if (type === TYPE_SOA && i >= an && i < an + ns) {
           const n = Math.min(ttl, buf.readUInt32BE(rdEnd - 4));
           if (n < this.negTtl) this.negTtl = n;
-          this.soa.push(ttlAt, n);
+          (this.soa ??= []).push(ttlAt, n);
         }
       }
       off = rdEnd;
     }
     this.end = this.hasOpt ? optStart : off;
+    this.ttls = ttls.slice(0, nttl);
     return true;
   }
 
