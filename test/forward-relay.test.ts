@@ -20,7 +20,8 @@ const soa = (name: string, ttl: number, minimum: number): Rec => ({
 const opt = (o: { do?: boolean; options?: { code: number; data: Buffer }[] } = {}) =>
   ({ type: 'OPT', name: '.', udpPayloadSize: 1232, extendedRcode: 0, ednsVersion: 0, flags: o.do ? 0x8000 : 0, options: o.options ?? [] }) as unknown as Rec;
 
-function upstream(qname: string, qtype: string, o: { rcode?: number; answers?: Rec[]; authorities?: Rec[]; additionals?: Rec[] }): Buffer {
+type Sections = { rcode?: number; answers?: Rec[]; authorities?: Rec[]; additionals?: Rec[] };
+function upstream(qname: string, qtype: string, o: Sections): Buffer {
   const b = dnsPacket.encode({
     type: 'response',
     id: 4321,
@@ -34,56 +35,30 @@ function upstream(qname: string, qtype: string, o: { rcode?: number; answers?: R
   return b;
 }
 
-const manyA = Array.from({ length: 40 }, (_, i): Rec => ({ type: 'A', name: 'www.example.test', ttl: 300, data: `10.0.0.${i + 1}` }));
-const cases: { name: string; qtype: string; reply: Buffer }[] = [
-  {
-    name: 'answers owned by the question written out in upper case',
-    qtype: 'A',
-    reply: upstream('www.example.test', 'A', { answers: [{ type: 'A', name: 'WWW.EXAMPLE.TEST', ttl: 60, data: '192.0.2.1' }, { type: 'A', name: 'www.example.test', ttl: 50, data: '192.0.2.2' }], additionals: [opt()] }),
-  },
-  {
-    name: 'CNAME chain, MX and SRV, names sharing the question suffix in other spellings',
-    qtype: 'CNAME',
-    reply: upstream('www.example.test', 'CNAME', {
-      answers: [
-        { type: 'CNAME', name: 'www.example.test', ttl: 70, data: 'web.EXAMPLE.test' },
-        { type: 'MX', name: 'web.Example.Test', ttl: 80, data: { preference: 5, exchange: 'mail.example.TEST' } },
-        { type: 'SRV', name: '_s._tcp.example.test', ttl: 90, data: { priority: 1, weight: 2, port: 3, target: 'WWW.example.test' } },
-      ],
-      authorities: [{ type: 'NS', name: 'EXAMPLE.TEST', ttl: 100, data: 'ns.other.test' }],
-      additionals: [{ type: 'A', name: 'ns.other.test', ttl: 110, data: '192.0.2.9' }, opt()],
-    }),
-  },
-  {
-    name: 'NXDOMAIN: the SOA carries min(TTL, MINIMUM)',
-    qtype: 'A',
-    reply: upstream('www.example.test', 'A', { rcode: 3, authorities: [soa('example.test', 3600, 120)], additionals: [opt()] }),
-  },
-  {
-    name: 'NODATA with the SOA TTL below MINIMUM, no OPT',
-    qtype: 'AAAA',
-    reply: upstream('www.example.test', 'AAAA', { authorities: [soa('Example.Test', 30, 900)] }),
-  },
-  {
-    name: 'TTL above 2^31-1 counts as 0 (RFC 2181)',
-    qtype: 'A',
-    reply: upstream('www.example.test', 'A', { answers: [{ type: 'A', name: 'www.example.test', ttl: 0x80000001, data: '192.0.2.3' }, { type: 'A', name: 'www.example.test', ttl: 40, data: '192.0.2.4' }], additionals: [opt()] }),
-  },
-  {
-    name: 'an Extended DNS Error option and DO from upstream',
-    qtype: 'A',
-    reply: upstream('www.example.test', 'A', {
-      answers: [{ type: 'A', name: 'www.example.test', ttl: 60, data: '192.0.2.5' }],
-      additionals: [opt({ do: true, options: [{ code: 10, data: Buffer.from('nsid') }, { code: 15, data: Buffer.from([0, 3, 0x68, 0x69]) }] })],
-    }),
-  },
-  { name: 'more answers than fit 512 bytes', qtype: 'A', reply: upstream('www.example.test', 'A', { answers: manyA, additionals: [{ type: 'A', name: 'x.example.test', ttl: 5, data: '192.0.2.8' }, opt()] }) },
-  {
-    name: 'REFUSED (not cacheable)',
-    qtype: 'A',
-    reply: upstream('www.example.test', 'A', { rcode: 5, additionals: [opt()] }),
-  },
-];
+const A = (name: string, ttl: number, data: string): Rec => ({ type: 'A', name, ttl, data });
+const manyA = Array.from({ length: 40 }, (_, i) => A('www.example.test', 300, `10.0.0.${i + 1}`));
+const WWW = 'www.example.test';
+const cases: { name: string; qtype: string; reply: Buffer }[] = ([
+  ['answers owned by the question written out in upper case', 'A', { answers: [A('WWW.EXAMPLE.TEST', 60, '192.0.2.1'), A(WWW, 50, '192.0.2.2')], additionals: [opt()] }],
+  ['CNAME chain, MX and SRV, names sharing the question suffix in other spellings', 'CNAME', {
+    answers: [
+      { type: 'CNAME', name: WWW, ttl: 70, data: 'web.EXAMPLE.test' },
+      { type: 'MX', name: 'web.Example.Test', ttl: 80, data: { preference: 5, exchange: 'mail.example.TEST' } },
+      { type: 'SRV', name: '_s._tcp.example.test', ttl: 90, data: { priority: 1, weight: 2, port: 3, target: 'WWW.example.test' } },
+    ],
+    authorities: [{ type: 'NS', name: 'EXAMPLE.TEST', ttl: 100, data: 'ns.other.test' }],
+    additionals: [A('ns.other.test', 110, '192.0.2.9'), opt()],
+  }],
+  ['NXDOMAIN: the SOA carries min(TTL, MINIMUM)', 'A', { rcode: 3, authorities: [soa('example.test', 3600, 120)], additionals: [opt()] }],
+  ['NODATA with the SOA TTL below MINIMUM, no OPT', 'AAAA', { authorities: [soa('Example.Test', 30, 900)] }],
+  ['TTL above 2^31-1 counts as 0 (RFC 2181)', 'A', { answers: [A(WWW, 0x80000001, '192.0.2.3'), A(WWW, 40, '192.0.2.4')], additionals: [opt()] }],
+  ['an Extended DNS Error option and DO from upstream', 'A', {
+    answers: [A(WWW, 60, '192.0.2.5')],
+    additionals: [opt({ do: true, options: [{ code: 10, data: Buffer.from('nsid') }, { code: 15, data: Buffer.from([0, 3, 0x68, 0x69]) }] })],
+  }],
+  ['more answers than fit 512 bytes', 'A', { answers: manyA, additionals: [A('x.example.test', 5, '192.0.2.8'), opt()] }],
+  ['REFUSED (not cacheable)', 'A', { rcode: 5, additionals: [opt()] }],
+] as [string, string, Sections][]).map(([name, qtype, o]) => ({ name, qtype, reply: upstream(WWW, qtype, o) }));
 
 const clients = [
   { spell: 'WwW.ExAmple.TEST', o: {} },
@@ -137,8 +112,8 @@ t.test('the client spelling reaches every name that spells the question', async 
 t.test('replies of unusual shape are left to the decoder', async (t) => {
   const scan = new ReplyScan();
   const q = Buffer.from('\x03www\x07example\x04test\x00', 'latin1');
-  const a: Rec = { type: 'A', name: 'www.example.test', ttl: 60, data: '192.0.2.1' };
-  const notLast = upstream('www.example.test', 'A', { answers: [a], additionals: [opt(), { type: 'A', name: 'x.test', ttl: 1, data: '192.0.2.2' }] });
+  const a = A(WWW, 60, '192.0.2.1');
+  const notLast = upstream(WWW, 'A', { answers: [a], additionals: [opt(), A('x.test', 1, '192.0.2.2')] });
   t.notOk(scan.scan(notLast, q), 'OPT that is not the last record');
   t.ok(decodeMessage(notLast), 'which the decoder reads');
   const noQuestion = Buffer.from([0, 1, 0x81, 0x85, 0, 0, 0, 0, 0, 0, 0, 0]);
