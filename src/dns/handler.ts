@@ -2,7 +2,7 @@
 // from the current zone snapshot) or forwarding (asynchronous). Keeping the authoritative path
 // synchronous means a query inside the domain never waits behind the event loop's other work.
 import {
-  parseQuery, ParseStatus, RCODE_FORMERR, RCODE_NOTIMP, RCODE_REFUSED, wireToName,
+  parseQuery, ParseStatus, RCODE_FORMERR, RCODE_NOTIMP, RCODE_REFUSED,
 } from './wire.js';
 import { answerAuthoritative, errorReply, inDomain, udpLimit, type Authority } from './answer.js';
 import type { Forwarder } from '../forward/types.js';
@@ -40,7 +40,7 @@ export function createQueryHandler(deps: HandlerDeps): QueryHandler {
     if (!deps.forwarder) { m.refused++; return errorReply(msg, q, RCODE_REFUSED, false); }
     m.forwarded++;
     return deps.forwarder.forward({
-      query: msg, qname: wireToName(msg, 12), qtype: q.qtype, qclass: q.qclass,
+      query: msg, qtype: q.qtype, qclass: q.qclass,
       transport, clientLimit: limit, clientAddress,
     });
   };

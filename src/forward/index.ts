@@ -5,7 +5,6 @@
 // past ForwardMaxOutstanding (an overloaded upstream must not make us hold unbounded state; an
 // immediate SERVFAIL lets the client retry elsewhere), and only then ask upstream. Every path
 // ends in a complete reply for the client; nothing here throws to the server.
-import { LRUCache } from 'lru-cache';
 import { ConfigError, type Config } from '../config/types.js';
 import { DEFAULT_FORWARD_ALLOW_FROM } from '../config/load.js';
 import type { Logger } from '../log.js';
@@ -13,8 +12,9 @@ import type { ForwardRequest, Forwarder } from './types.js';
 import { AllowList } from './ip.js';
 import { createForwardMetrics, forwardMetrics, type ForwardMetrics } from './metrics.js';
 import { ResolverSet, type Upstream } from './resolvers.js';
-import { TcpPool, UdpPool, UpstreamError, type Exchange, type Expect } from './upstream.js';
-import { EDNS_UDP_SIZE, buildAnswer, renderAnswer, type Answer } from './answer.js';
+import { TcpPool, UdpPool, type Exchange, type Expect, type FailKind, type ReplyListener } from './upstream.js';
+import { EDNS_UDP_SIZE, buildAnswer, markTruncated, relayAnswer, renderAnswer, type Answer } from './answer.js';
+import { LruCache } from './cache.js';
 import {
   FLAG_AD,
   FLAG_CD,
@@ -29,12 +29,14 @@ import {
   RCODE_REFUSED,
   RCODE_SERVFAIL,
   TYPE_OPT,
+  ReplyScan,
+  lowerQname,
   nameToText,
   optRecord,
   parseQuery,
   tryDecode,
   type ClientQuery,
-  type Message,
+  type WireName,
 } from './wire.js';
 
 export type { ForwardRequest, Forwarder } from './types.js';
@@ -71,11 +73,11 @@ export interface ForwarderImpl extends Forwarder {
   cacheStats(): { entries: number; bytes: number };
 }
 
-type Result =
-  | { kind: 'answer'; msg: Message }
-  | { kind: 'tc'; msg: Message }
-  | { kind: 'rcode'; msg: Message }
-  | { kind: 'fail'; why: 'timeout' | 'error' | 'aborted' };
+// How one resolver's attempt ended.
+const ANSWER = 0; // a usable reply (NOERROR or NXDOMAIN)
+const TC = 1; // only a truncated reply (TCP failed)
+const RCODE = 2; // an error rcode from the resolver itself
+const FAIL = 3; // nothing usable: timeout, error, cancelled
 
 export function createForwarder(config: Config, log: Logger, options: ForwarderOptions = {}): ForwarderImpl {
   return new ForwarderCore(config, log, options);
@@ -83,21 +85,26 @@ export function createForwarder(config: Config, log: Logger, options: ForwarderO
 
 class ForwarderCore implements ForwarderImpl {
   readonly metrics: ForwardMetrics;
-  private readonly now: () => number;
+  readonly now: () => number;
+  readonly udp: UdpPool;
+  readonly tcp: TcpPool;
   private readonly allow: AllowList;
   private readonly resolvers: ResolverSet;
-  private readonly cache: LRUCache<string, Answer> | null;
-  private readonly inflight = new Map<string, Promise<Answer | null>>();
-  private readonly udp: UdpPool;
-  private readonly tcp: TcpPool;
+  private readonly cache: LruCache<Answer> | null;
+  private readonly inflight = new Map<string, Lookup>();
+  private readonly scanner = new ReplyScan();
   private readonly timeoutMs: number;
   private readonly maxOutstanding: number;
+  private readonly setTruncateBit: boolean;
+  /** One timer for every lookup's deadline and resolver slices, running while lookups are open. */
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private readonly sweepMs: number;
   private outstanding = 0;
   private closed = false;
 
   constructor(
     private readonly config: Config,
-    private readonly log: Logger,
+    readonly log: Logger,
     o: ForwarderOptions,
   ) {
     this.metrics = o.metrics ?? forwardMetrics;
@@ -116,13 +123,13 @@ class ForwarderCore implements ForwarderImpl {
       throw new ConfigError('Resolvers', (e as Error).message);
     }
     this.timeoutMs = (config.Timeout > 0 ? config.Timeout : 5) * 1000;
+    // Deadlines are met to within this: 1/50 of Timeout, at most 20 ms.
+    this.sweepMs = Math.max(1, Math.min(20, Math.floor(this.timeoutMs / 50)));
     this.maxOutstanding = config.ForwardMaxOutstanding > 0 ? config.ForwardMaxOutstanding : Infinity;
+    this.setTruncateBit = config.SetTruncateBit !== false;
     const entries = config.CacheMaxEntries ?? 0;
     const bytes = config.CacheMaxBytes ?? 0;
-    this.cache =
-      config.CacheOn && entries > 0 && bytes > 0
-        ? new LRUCache<string, Answer>({ max: Math.floor(entries), maxSize: Math.floor(bytes), sizeCalculation: (a) => a.size })
-        : null;
+    this.cache = config.CacheOn && entries > 0 && bytes > 0 ? new LruCache<Answer>(Math.floor(entries), Math.floor(bytes)) : null;
     this.udp = new UdpPool(o.udpSockets ?? 4, o.udpSocketUses ?? 2000, this.metrics);
     this.tcp = new TcpPool(o.tcpIdleMs ?? 10000, this.metrics);
   }
@@ -138,207 +145,105 @@ class ForwarderCore implements ForwarderImpl {
   forward(req: ForwardRequest): Buffer | Promise<Buffer> {
     const m = this.metrics;
     m.queries++;
+    const query = req.query;
     let q: ClientQuery;
     try {
-      q = parseQuery(req.query);
+      q = parseQuery(query);
     } catch {
-      return formErr(req.query);
+      return formErr(query);
     }
     if (!this.config.ExternalOn) return this.error(req, q, RCODE_REFUSED);
     if (!this.allow.allows(req.clientAddress)) return this.error(req, q, RCODE_REFUSED);
-    if (q.edns && q.edns.version !== 0) return this.error(req, q, RCODE_BADVERS);
+    if (q.ednsVersion > 0) return this.error(req, q, RCODE_BADVERS);
     if ((q.flags & OPCODE_MASK) !== 0) return this.error(req, q, RCODE_NOTIMP);
     if (this.closed) return this.error(req, q, RCODE_SERVFAIL);
-    // DO, CD and RD change what upstream returns, so they are part of the key.
-    const key = `${q.qnameLower.toString('latin1')}|${q.qtype}|${q.qclass}|${q.edns?.do ? 1 : 0}${q.flags & FLAG_CD ? 1 : 0}${q.flags & FLAG_RD ? 1 : 0}`;
+    const key = cacheKey(query, q);
     if (this.cache) {
       const hit = this.cache.get(key);
-      const now = this.now();
-      if (hit && hit.expiresAt > now) {
-        m.cacheHits++;
-        return this.render(hit, q, req, true);
+      if (hit) {
+        const now = this.now();
+        if (hit.expiresAt > now) {
+          m.cacheHits++;
+          return this.render(hit, q, req, now);
+        }
+        this.cache.delete(key);
       }
-      if (hit) this.cache.delete(key);
       m.cacheMisses++;
     }
-    const ups = this.resolvers.select(nameToText(q.qnameLower));
+    let qlower: WireName | null = null;
+    let ups: Upstream[] = this.resolvers.defaults;
+    if (this.resolvers.zoned) {
+      qlower = lowerQname(query, q);
+      ups = this.resolvers.select(nameToText(qlower));
+    }
     if (ups.length === 0) return this.error(req, q, RCODE_REFUSED);
 
-    let pending = this.inflight.get(key);
+    const pending = this.inflight.get(key);
     if (pending) {
       m.coalesced++;
-    } else {
-      if (this.outstanding >= this.maxOutstanding) {
-        m.overload++;
-        return this.error(req, q, RCODE_SERVFAIL);
-      }
-      pending = this.lookup(key, q, ups);
-      this.inflight.set(key, pending);
+      return pending.join(q, req);
     }
-    return pending.then((answer) => answer ? this.render(answer, q, req, false) : this.error(req, q, RCODE_SERVFAIL));
-  }
-
-  private render(a: Answer, q: ClientQuery, req: ForwardRequest, fromCache: boolean): Buffer {
-    const r = renderAnswer(a, q, req.query, req.clientLimit, fromCache, this.now(), this.config.SetTruncateBit !== false);
-    if (!r) return this.error(req, q, RCODE_SERVFAIL);
-    if (r.truncated) this.metrics.truncated++;
-    if ((a.flags & 0x0f) === RCODE_NXDOMAIN) this.metrics.nxdomain++;
-    return r.buf;
-  }
-
-  /** One upstream lookup on behalf of every client waiting for `key`. Never rejects. */
-  private async lookup(key: string, q: ClientQuery, ups: Upstream[]): Promise<Answer | null> {
+    if (this.outstanding >= this.maxOutstanding) {
+      m.overload++;
+      return this.error(req, q, RCODE_SERVFAIL);
+    }
+    const lk = new Lookup(this, key, qlower ?? lowerQname(query, q), q, this.resolvers.order(ups, this.now()), Date.now() + this.timeoutMs);
+    this.inflight.set(key, lk);
     this.outstanding++;
-    try {
-      const res = await this.race(q, ups);
-      if (!res) return null;
-      const a = buildAnswer(res.msg, q, res.kind === 'tc', this.now());
-      if (this.cache && a.ttl > 0 && !this.closed) this.cache.set(key, a);
-      return a;
-    } catch (e) {
-      this.log.error({ err: e }, 'forwarding failed unexpectedly');
-      return null;
-    } finally {
-      this.outstanding--;
-      this.inflight.delete(key);
+    this.sweepTimer ??= setInterval(() => this.sweep(), this.sweepMs);
+    const reply = lk.join(q, req);
+    lk.startNext();
+    return reply;
+  }
+
+  /** `now` matters only for answers from the cache (their age). */
+  render(a: Answer, q: ClientQuery, req: ForwardRequest, now: number | null): Buffer {
+    const b = renderAnswer(a, q, req.query, req.clientLimit, now !== null, now ?? 0, this.setTruncateBit, this.metrics);
+    if (!b) return this.error(req, q, RCODE_SERVFAIL);
+    if ((a.flags & 0x0f) === RCODE_NXDOMAIN) this.metrics.nxdomain++;
+    return b;
+  }
+
+  /** The Answer for an upstream reply, relayed as it is when it can be, else decoded; null if unreadable. */
+  toAnswer(reply: Buffer, lk: Lookup): Answer | null {
+    const now = this.now();
+    if (this.scanner.scan(reply, lk.qname)) return relayAnswer(reply, this.scanner, lk.dnssecOk, now);
+    const msg = tryDecode(reply);
+    return msg ? buildAnswer(msg, lk.qname, lk.qtype, lk.qclass, lk.dnssecOk, now) : null;
+  }
+
+  /** A lookup has ended with `answer` (null: SERVFAIL for its clients). */
+  lookupDone(lk: Lookup, answer: Answer | null): void {
+    if (this.inflight.get(lk.key) === lk) this.inflight.delete(lk.key);
+    this.outstanding--;
+    if (this.inflight.size === 0 && this.sweepTimer) {
+      clearInterval(this.sweepTimer);
+      this.sweepTimer = null;
     }
+    if (answer && answer.ttl > 0 && this.cache && !this.closed) this.cache.set(lk.key, answer, answer.size);
   }
 
-  /**
-   * Asks the resolvers in order. Each gets a slice of the remaining time (remaining / resolvers
-   * left); when its slice is over without a reply the next one is asked too, while the earlier
-   * query stays open until the deadline, so a slow resolver's late answer still counts. A failure
-   * moves to the next at once. Resolves with the first usable reply, else a truncated reply if one
-   * came back, else the first error-rcode reply, else null — always by the deadline.
-   */
-  private race(q: ClientQuery, ups: Upstream[]): Promise<{ kind: 'answer' | 'tc'; msg: Message } | null> {
-    const deadline = Date.now() + this.timeoutMs;
-    const order = this.resolvers.order(ups, this.now());
-    const handles = new Set<Exchange>();
-    return new Promise((resolve) => {
-      let idx = 0;
-      let active = 0;
-      let done = false;
-      let fallback: Message | null = null;
-      // An upstream's own REFUSED/SERVFAIL/NOTIMP is still an answer: when no resolver does better,
-      // relay it (as the original did) rather than turning it into our SERVFAIL.
-      let rcodeReply: Message | null = null;
-      const timers = new Set<NodeJS.Timeout>();
-      const finish = (r: { kind: 'answer' | 'tc'; msg: Message } | null) => {
-        if (done) return;
-        done = true;
-        clearTimeout(overall);
-        for (const t of timers) clearTimeout(t);
-        for (const h of handles) h.cancel();
-        resolve(r);
-      };
-      const giveUp = () => finish(fallback ? { kind: 'tc', msg: fallback } : rcodeReply ? { kind: 'answer', msg: rcodeReply } : null);
-      const live = new Set<{ sliceOver: boolean }>();
-      // At the deadline every resolver still being waited for has had its time: count it as failed.
-      const overall = setTimeout(() => {
-        for (const st of live) st.sliceOver = true;
-        giveUp();
-      }, this.timeoutMs);
-      const startNext = (): void => {
-        if (done) return;
-        if (idx >= order.length) {
-          if (active === 0) giveUp();
-          return;
-        }
-        const up = order[idx++];
-        up.begin(this.now());
-        active++;
-        const st = { sliceOver: false };
-        live.add(st);
-        let timer: NodeJS.Timeout | null = null;
-        if (idx < order.length) {
-          const slice = Math.max(1, (deadline - Date.now()) / (order.length - idx + 1));
-          timer = setTimeout(() => {
-            timers.delete(timer!);
-            st.sliceOver = true;
-            startNext();
-          }, slice);
-          timers.add(timer);
-        }
-        void this.exchange(up, q, deadline, handles).then((res) => {
-          active--;
-          live.delete(st);
-          if (timer) {
-            clearTimeout(timer);
-            timers.delete(timer);
-          }
-          this.account(up, res, st.sliceOver);
-          if (done) return;
-          if (res.kind === 'answer') return finish({ kind: 'answer', msg: res.msg });
-          if (res.kind === 'tc' && !fallback) fallback = res.msg;
-          if (res.kind === 'rcode' && !rcodeReply) rcodeReply = res.msg;
-          if (!st.sliceOver) startNext();
-          else if (idx >= order.length && active === 0) giveUp();
-        });
-      };
-      startNext();
-    });
+  private sweep(): void {
+    const now = Date.now();
+    for (const lk of this.inflight.values()) lk.tick(now);
   }
 
-  private account(up: Upstream, res: Result, sliceOver: boolean): void {
-    if (res.kind === 'rcode') {
+  account(up: Upstream, kind: number, answer: Answer | null, fail: FailKind, sliceOver: boolean): void {
+    if (kind === RCODE) {
       // SERVFAIL can be about one name; REFUSED/NOTIMP/FORMERR mean this resolver will not serve us.
-      const rcode = res.msg.flags & 0x0f;
+      const rcode = answer!.flags & 0x0f;
       if (rcode !== RCODE_REFUSED && rcode !== RCODE_NOTIMP && rcode !== RCODE_FORMERR) return up.success();
       this.metrics.upstreamErrors++;
       return up.failure(this.now());
     }
-    if (res.kind !== 'fail') return up.success();
-    if (res.why === 'aborted' && !sliceOver) return up.release();
-    if (res.why === 'error') this.metrics.upstreamErrors++;
+    if (kind !== FAIL) return up.success();
+    if (fail === 'aborted' && !sliceOver) return up.release();
+    if (fail === 'error') this.metrics.upstreamErrors++;
     else this.metrics.upstreamTimeouts++;
     up.failure(this.now());
   }
 
-  /** One resolver: UDP with EDNS; without EDNS if it rejects EDNS; TCP if the UDP reply is truncated. */
-  private async exchange(up: Upstream, q: ClientQuery, deadline: number, handles: Set<Exchange>): Promise<Result> {
-    const expect: Expect = { qname: q.qnameLower, qtype: q.qtype, qclass: q.qclass };
-    const run = async (ex: Exchange): Promise<Buffer> => {
-      handles.add(ex);
-      try {
-        return await ex.promise;
-      } finally {
-        handles.delete(ex);
-      }
-    };
-    let edns = true;
-    for (;;) {
-      const query = upstreamQuery(q, edns);
-      let raw: Buffer;
-      try {
-        raw = await run(this.udp.send(up.target, query, expect, deadline - Date.now()));
-      } catch (e) {
-        return { kind: 'fail', why: e instanceof UpstreamError ? e.kind : 'error' };
-      }
-      let msg = tryDecode(raw);
-      if (!msg) return { kind: 'fail', why: 'error' };
-      const rcode = msg.flags & 0x0f;
-      const hasOpt = msg.additionals.some((r) => r.type === TYPE_OPT);
-      // RFC 6891 §7: a server that does not know EDNS answers FORMERR/NOTIMP without OPT.
-      if (edns && !hasOpt && (rcode === RCODE_FORMERR || rcode === RCODE_NOTIMP)) {
-        edns = false;
-        continue;
-      }
-      if (msg.flags & FLAG_TC) {
-        this.metrics.tcpRetries++;
-        try {
-          const full = tryDecode(await run(this.tcp.send(up.target, query, expect, deadline)));
-          if (!full || full.flags & FLAG_TC) return { kind: 'tc', msg };
-          msg = full;
-        } catch {
-          return { kind: 'tc', msg };
-        }
-      }
-      return classify(msg);
-    }
-  }
-
-  private error(req: ForwardRequest, q: ClientQuery, rcode: number): Buffer {
+  error(req: ForwardRequest, q: ClientQuery, rcode: number): Buffer {
     if (rcode === RCODE_SERVFAIL) this.metrics.servfail++;
     if (rcode === RCODE_REFUSED) this.metrics.refused++;
     return errorReply(req.query, q, rcode, this.config.ExternalOn);
@@ -348,34 +253,239 @@ class ForwarderCore implements ForwarderImpl {
     this.closed = true;
     this.udp.close();
     this.tcp.close();
-    await Promise.allSettled([...this.inflight.values()]);
+    for (const lk of [...this.inflight.values()]) lk.finish(null);
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
     this.cache?.clear();
   }
 }
 
-/** Upstream's answer or a reason to try the next resolver (Part A item 14). */
-function classify(msg: Message): Result {
-  const rcode = msg.flags & 0x0f;
-  const opt = msg.additionals.find((r) => r.type === TYPE_OPT);
-  const ext = opt ? (opt.ttl >>> 24) & 0xff : 0;
-  if (ext !== 0 || (rcode !== 0 && rcode !== RCODE_NXDOMAIN)) return { kind: 'rcode', msg };
-  return { kind: 'answer', msg };
+interface Waiter {
+  q: ClientQuery;
+  req: ForwardRequest;
+  resolve(b: Buffer): void;
 }
 
-/** Our query to upstream: a fresh ID is set per send; RD and CD as the client's; AD asked for; OPT 1232 with the client's DO. */
-function upstreamQuery(q: ClientQuery, edns: boolean): Buffer {
-  const n = q.qnameLower.length;
+/**
+ * One upstream lookup on behalf of every client waiting for the same key. Asks the resolvers in
+ * order. Each gets a slice of the remaining time (remaining / resolvers left); when its slice is
+ * over without a reply the next one is asked too, while the earlier query stays open until the
+ * deadline, so a slow resolver's late answer still counts. A failure moves to the next at once.
+ * Ends with the first usable reply, else a truncated reply if one came back, else the first
+ * error-rcode reply, else SERVFAIL — always by the deadline (the forwarder's sweep calls `tick`).
+ * Plain callbacks throughout: a miss costs one promise (the one the server waits on).
+ */
+class Lookup implements Expect {
+  done = false;
+  readonly qtype: number;
+  readonly qclass: number;
+  /** The client's RD and CD (part of the key), and DO. */
+  readonly flags: number;
+  readonly dnssecOk: boolean;
+  private idx = 0;
+  private active = 0;
+  private fallback: Answer | null = null;
+  private rcodeReply: Answer | null = null;
+  private readonly attempts: Attempt[] = [];
+  /** The client that started the lookup (no Waiter object for it: most lookups have no other). */
+  private firstQ: ClientQuery | null = null;
+  private firstReq: ForwardRequest | null = null;
+  private firstResolve: ((b: Buffer) => void) | null = null;
+  private more: Waiter[] | null = null;
+
+  constructor(
+    readonly f: ForwarderCore,
+    readonly key: string,
+    /** Lower-case question name: what we ask and what replies must echo. */
+    readonly qname: WireName,
+    q: ClientQuery,
+    private readonly order: Upstream[],
+    readonly deadline: number,
+  ) {
+    this.qtype = q.qtype;
+    this.qclass = q.qclass;
+    this.flags = q.flags;
+    this.dnssecOk = q.dnssecOk;
+  }
+
+  join(q: ClientQuery, req: ForwardRequest): Promise<Buffer> {
+    return new Promise<Buffer>((resolve) => {
+      if (!this.firstResolve) {
+        this.firstQ = q;
+        this.firstReq = req;
+        this.firstResolve = resolve;
+      } else {
+        (this.more ??= []).push({ q, req, resolve });
+      }
+    });
+  }
+
+  startNext(): void {
+    if (this.done) return;
+    if (this.idx >= this.order.length) {
+      if (this.active === 0) this.giveUp();
+      return;
+    }
+    const up = this.order[this.idx++];
+    up.begin(this.f.now());
+    this.active++;
+    const a = new Attempt(this, up);
+    if (this.idx < this.order.length) {
+      const now = Date.now();
+      a.sliceAt = now + Math.max(1, (this.deadline - now) / (this.order.length - this.idx + 1));
+    }
+    this.attempts.push(a);
+    a.sendUdp();
+  }
+
+  tick(now: number): void {
+    if (now >= this.deadline) {
+      // Every resolver still being waited for has had its time: it counts as failed.
+      for (const a of this.attempts) a.sliceOver = true;
+      return this.giveUp();
+    }
+    for (let i = 0; i < this.attempts.length && !this.done; i++) {
+      const a = this.attempts[i];
+      if (!a.sliceOver && a.sliceAt <= now) {
+        a.sliceOver = true;
+        this.startNext();
+        i = -1; // the list may have changed: look again from the start
+      }
+    }
+  }
+
+  onResult(a: Attempt, kind: number, answer: Answer | null, fail: FailKind): void {
+    this.active--;
+    const i = this.attempts.indexOf(a);
+    if (i >= 0) this.attempts.splice(i, 1);
+    this.f.account(a.up, kind, answer, fail, a.sliceOver);
+    if (this.done) return;
+    if (kind === ANSWER) return this.finish(answer);
+    if (kind === TC && !this.fallback) this.fallback = answer;
+    if (kind === RCODE && !this.rcodeReply) this.rcodeReply = answer;
+    if (!a.sliceOver) this.startNext();
+    else if (this.idx >= this.order.length && this.active === 0) this.giveUp();
+  }
+
+  private giveUp(): void {
+    // An upstream's own REFUSED/SERVFAIL/NOTIMP is still an answer: when no resolver does better,
+    // relay it (as the original did) rather than turning it into our SERVFAIL.
+    this.finish(this.fallback ?? this.rcodeReply);
+  }
+
+  finish(answer: Answer | null): void {
+    if (this.done) return;
+    this.done = true;
+    this.f.lookupDone(this, answer);
+    if (this.attempts.length) for (const a of this.attempts.splice(0)) a.cancel();
+    if (this.firstResolve) this.deliver(this.firstQ!, this.firstReq!, this.firstResolve, answer);
+    if (this.more) for (const w of this.more) this.deliver(w.q, w.req, w.resolve, answer);
+  }
+
+  private deliver(q: ClientQuery, req: ForwardRequest, resolve: (b: Buffer) => void, answer: Answer | null): void {
+    let b: Buffer;
+    try {
+      b = answer ? this.f.render(answer, q, req, null) : this.f.error(req, q, RCODE_SERVFAIL);
+    } catch (e) {
+      this.f.log.error({ err: e }, 'forwarding failed unexpectedly');
+      b = this.f.error(req, q, RCODE_SERVFAIL);
+    }
+    resolve(b);
+  }
+}
+
+/** One resolver: UDP with EDNS; without EDNS if it rejects EDNS; TCP if the UDP reply is truncated. */
+class Attempt implements ReplyListener {
+  sliceOver = false;
+  /** When the next resolver is asked too (none after the last one). */
+  sliceAt = Infinity;
+  private handle: Exchange | null = null;
+  private edns = true;
+  /** The truncated UDP reply, once we are asking over TCP. */
+  private truncated: Answer | null = null;
+
+  constructor(
+    private readonly lookup: Lookup,
+    readonly up: Upstream,
+  ) {}
+
+  sendUdp(): void {
+    const lk = this.lookup;
+    this.handle = lk.f.udp.send(this.up.target, upstreamQuery(lk, this.edns), lk, this);
+  }
+
+  onReply(reply: Buffer | null, fail: FailKind): void {
+    this.handle = null;
+    const lk = this.lookup;
+    const f = lk.f;
+    const a = reply ? f.toAnswer(reply, lk) : null;
+    if (!a) {
+      if (this.truncated) return lk.onResult(this, TC, this.truncated, fail);
+      return lk.onResult(this, FAIL, null, reply ? 'error' : fail);
+    }
+    const rcode = a.flags & 0x0f;
+    if (!this.truncated) {
+      // RFC 6891 §7: a server that does not know EDNS answers FORMERR/NOTIMP without OPT.
+      if (this.edns && !a.upstreamOpt && (rcode === RCODE_FORMERR || rcode === RCODE_NOTIMP)) {
+        this.edns = false;
+        return this.sendUdp();
+      }
+      if (a.flags & FLAG_TC) {
+        f.metrics.tcpRetries++;
+        markTruncated(a);
+        this.truncated = a;
+        this.handle = f.tcp.send(this.up.target, upstreamQuery(lk, this.edns), lk, lk.deadline, this);
+        return;
+      }
+    } else if (a.flags & FLAG_TC) {
+      return lk.onResult(this, TC, this.truncated, 'error');
+    }
+    // Part A item 14: an error rcode (extended ones too) is a reason to try the next resolver.
+    const usable = a.extRcode === 0 && (rcode === 0 || rcode === RCODE_NXDOMAIN);
+    lk.onResult(this, usable ? ANSWER : RCODE, a, 'error');
+  }
+
+  cancel(): void {
+    const h = this.handle;
+    this.handle = null;
+    h?.cancel();
+  }
+}
+
+/** The cache and coalescing key: lower-cased name, type, class, and DO, CD, RD (they change what upstream returns). */
+const keyBuf = Buffer.allocUnsafe(256 + 5);
+function cacheKey(query: Buffer, q: ClientQuery): string {
+  const n = q.qnameLen;
+  for (let i = 0; i < n; i++) {
+    const c = query[12 + i];
+    keyBuf[i] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+  }
+  keyBuf[n] = query[12 + n];
+  keyBuf[n + 1] = query[13 + n];
+  keyBuf[n + 2] = query[14 + n];
+  keyBuf[n + 3] = query[15 + n];
+  keyBuf[n + 4] = (q.dnssecOk ? 1 : 0) | (q.flags & FLAG_CD ? 2 : 0) | (q.flags & FLAG_RD ? 4 : 0);
+  return keyBuf.toString('latin1', 0, n + 5);
+}
+
+/** Our query to upstream (ID set when sent): RD and CD as the client's; AD asked for; OPT 1232 with the client's DO. */
+function upstreamQuery(lk: Lookup, edns: boolean): Buffer {
+  const n = lk.qname.length;
   const b = Buffer.allocUnsafe(12 + n + 4 + (edns ? 11 : 0));
-  b.writeUInt16BE(0, 0);
-  b.writeUInt16BE((q.flags & (FLAG_RD | FLAG_CD)) | FLAG_AD, 2);
-  b.writeUInt16BE(1, 4);
-  b.writeUInt16BE(0, 6);
-  b.writeUInt16BE(0, 8);
-  b.writeUInt16BE(edns ? 1 : 0, 10);
-  q.qnameLower.copy(b, 12);
-  b.writeUInt16BE(q.qtype, 12 + n);
-  b.writeUInt16BE(q.qclass, 14 + n);
-  if (edns) optRecord(EDNS_UDP_SIZE, 0, q.edns?.do ?? false).copy(b, 16 + n);
+  b.writeUInt32BE(((lk.flags & (FLAG_RD | FLAG_CD)) | FLAG_AD) >>> 0, 0); // ID 0, flags
+  b.writeUInt32BE(0x00010000, 4); // QDCOUNT 1, ANCOUNT 0
+  b.writeUInt32BE(edns ? 1 : 0, 8); // NSCOUNT 0, ARCOUNT
+  b.set(lk.qname, 12);
+  b.writeUInt16BE(lk.qtype, 12 + n);
+  b.writeUInt16BE(lk.qclass, 14 + n);
+  if (edns) {
+    const o = 16 + n;
+    b[o] = 0; // root owner
+    b.writeUInt16BE(TYPE_OPT, o + 1);
+    b.writeUInt16BE(EDNS_UDP_SIZE, o + 3);
+    b.writeUInt32BE(lk.dnssecOk ? 0x8000 : 0, o + 5); // extended rcode 0, version 0, DO
+    b.writeUInt16BE(0, o + 9);
+  }
   return b;
 }
 
@@ -384,7 +494,7 @@ function upstreamQuery(q: ClientQuery, edns: boolean): Buffer {
  * AA=0, RA when forwarding is on, no records except an OPT record if the client sent one.
  */
 export function errorReply(query: Buffer, q: ClientQuery, rcode: number, ra: boolean): Buffer {
-  const opt = q.edns ? optRecord(EDNS_UDP_SIZE, rcode >> 4, q.edns.do) : null;
+  const opt = q.ednsVersion >= 0 ? optRecord(EDNS_UDP_SIZE, rcode >> 4, q.dnssecOk) : null;
   const qEnd = q.qEnd;
   const b = Buffer.alloc(qEnd + (opt ? opt.length : 0));
   b.writeUInt16BE(q.id, 0);

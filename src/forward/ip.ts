@@ -100,13 +100,19 @@ export class AllowList {
   }
   // Decisions per client address: a resolver's clients are few and repeat on every query.
   private readonly memo = new Map<string, boolean>();
+  // The last decision again: usually the same client, and comparing a short string beats hashing it.
+  private lastAddress = '';
+  private lastAllowed = false;
   allows(address: string): boolean {
+    if (address === this.lastAddress) return this.lastAllowed;
     let v = this.memo.get(address);
     if (v === undefined) {
       v = this.decide(address);
       if (this.memo.size >= 4096) this.memo.clear();
       this.memo.set(address, v);
     }
+    this.lastAddress = address;
+    this.lastAllowed = v;
     return v;
   }
   private decide(address: string): boolean {

@@ -60,7 +60,8 @@ export class Upstream {
 
 export class ResolverSet {
   private readonly byKey = new Map<string, Upstream>();
-  private readonly defaults: Upstream[];
+  /** Resolvers for names no zone list matches. */
+  readonly defaults: Upstream[];
   /** Zone (lower-case, no dots at the ends) → resolvers. */
   private readonly zones = new Map<string, Upstream[]>();
 
@@ -80,6 +81,11 @@ export class ResolverSet {
       const z = zone.toLowerCase().replace(/^\.+|\.+$/g, '');
       this.zones.set(z, unique((list ?? []).map(get)));
     }
+  }
+
+  /** Whether any ZoneResolvers are configured (otherwise every name goes to `defaults`). */
+  get zoned(): boolean {
+    return this.zones.size > 0;
   }
 
   /** Resolvers for a name (lower-case, no trailing dot): the longest matching zone, else the defaults. */

@@ -5,8 +5,7 @@
 export interface ForwardRequest {
   /** The client's query exactly as received (already validated as a well-formed single question). */
   query: Buffer;
-  /** Question name as sent by the client (presentation form, trailing dot), type and class numbers. */
-  qname: string;
+  /** Question type and class numbers (the name stays in `query`: a string of it per query cost GC time). */
   qtype: number;
   qclass: number;
   /** Transport the client used. */

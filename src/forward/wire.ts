@@ -146,7 +146,7 @@ export function nameToText(name: WireName): string {
 // 'N' = name that may arrive compressed but is written uncompressed (RFC 3597 §4, RFC 2782, RFC 6672),
 // a number = fixed byte run, 's' = character-string.
 type Field = 'n' | 'N' | 's' | number;
-const LAYOUT: Record<number, Field[]> = {
+export const LAYOUT: Record<number, Field[]> = {
   2: ['n'], 3: ['n'], 4: ['n'], 5: ['n'], 7: ['n'], 8: ['n'], 9: ['n'], 12: ['n'], // NS MD MF CNAME MB MG MR PTR
   6: ['n', 'n', 20], // SOA
   14: ['n', 'n'], // MINFO
@@ -159,6 +159,225 @@ const LAYOUT: Record<number, Field[]> = {
   35: [4, 's', 's', 's', 'N'], // NAPTR
   39: ['N'], // DNAME
 };
+
+// ---------------------------------------------------------------------------------------------
+// Reading a reply in place, for relaying its bytes as they are
+
+// Set by walkName: where the name's bytes in place stop (its first pointer or its final zero), and
+// its uncompressed length.
+let walkLitEnd = 0;
+let walkLen = 0;
+
+/**
+ * Checks the name at `start` by exactly the rules of readName (bounds, label types, backward-only
+ * pointers, 255 bytes) without copying it. Returns the offset after it in place, or -1.
+ */
+function walkName(buf: Buffer, start: number, limit: number): number {
+  let off = start;
+  let segStart = start;
+  let next = -1;
+  let olen = 0;
+  for (;;) {
+    const end = next < 0 ? limit : buf.length;
+    if (off >= end) return -1;
+    const len = buf[off];
+    if (len === 0) {
+      olen++;
+      if (next < 0) {
+        next = off + 1;
+        walkLitEnd = off;
+      }
+      break;
+    }
+    const kind = len & 0xc0;
+    if (kind === 0xc0) {
+      if (off + 1 >= end) return -1;
+      const ptr = ((len & 0x3f) << 8) | buf[off + 1];
+      if (next < 0) {
+        next = off + 2;
+        walkLitEnd = off;
+      }
+      if (ptr >= segStart) return -1;
+      segStart = ptr;
+      off = ptr;
+      continue;
+    }
+    if (kind !== 0) return -1;
+    if (off + 1 + len > end) return -1;
+    if (olen + 1 + len + 1 > 255) return -1;
+    olen += 1 + len;
+    off += 1 + len;
+  }
+  walkLen = olen;
+  return next;
+}
+
+/** Is the (already checked) name at buf[p] equal, ignoring case, to `lower` from `loff` on? `lower` is lower-case. */
+function equalsLowerAt(buf: Buffer, p: number, lower: WireName, loff: number): boolean {
+  for (;;) {
+    let l = buf[p];
+    while ((l & 0xc0) === 0xc0) {
+      p = ((l & 0x3f) << 8) | buf[p + 1];
+      l = buf[p];
+    }
+    if (l !== lower[loff]) return false;
+    if (l === 0) return true;
+    for (let i = 1; i <= l; i++) {
+      let c = buf[p + i];
+      if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+      if (c !== lower[loff + i]) return false;
+    }
+    p += 1 + l;
+    loff += 1 + l;
+  }
+}
+
+/** The offset after the name at `start` if it equals `lower` (a lower-case wire name) ignoring case, else -1. */
+export function matchName(buf: Buffer, start: number, lower: WireName): number {
+  const next = walkName(buf, start, buf.length);
+  if (next < 0 || walkLen !== lower.length) return -1;
+  return equalsLowerAt(buf, start, lower, 0) ? next : -1;
+}
+
+/**
+ * Where everything is in an upstream reply, so it can be relayed byte for byte: forwarding then
+ * only patches the reply (ID, flags, the client's spelling of the question, TTLs) instead of
+ * decoding and re-encoding it. `scan` accepts only the usual shape: one question, written out in
+ * full as we sent it, and at most one OPT record, the last one, which is cut off (`end`). For
+ * anything else it answers false and the caller goes through decodeMessage, which also decides
+ * whether the reply is malformed; every check decodeMessage makes is made here too.
+ * One instance is reused: read the fields right after `scan`.
+ */
+export class ReplyScan {
+  flags = 0;
+  answers = 0;
+  /** Length of the reply without its OPT record and trailing bytes. */
+  end = 0;
+  hasOpt = false;
+  extRcode = 0;
+  /** OPT RDATA (a view into the reply), null when empty or absent. */
+  optOptions: Buffer | null = null;
+  minAnswerTtl = Infinity;
+  /** Smallest min(TTL, MINIMUM) of the SOA records in the authority section (RFC 2308 §5). */
+  negTtl = Infinity;
+  /** Offsets of every TTL field (OPT excepted); a fresh array of the exact size per scan, the caller may keep it. */
+  ttls: number[] = [];
+  /** Pairs (TTL offset, min(TTL, MINIMUM)) for the SOA records of the authority section, if any. */
+  soa: number[] | null = null;
+  /**
+   * Triples (offset, offset in the question name, length): name bytes written out in place that
+   * spell (a suffix of) the question name; the client's spelling is copied there, as re-encoding
+   * with compression against the question would do. Null when there are none (the usual case).
+   */
+  spell: number[] | null = null;
+  private q: WireName = Buffer.alloc(1);
+  /** TTL offsets while scanning (reused; cached answers keep an exact-size copy). */
+  private readonly ttlScratch: number[] = [];
+
+  scan(buf: Buffer, qname: WireName): boolean {
+    const len = buf.length;
+    if (len < 12 || buf.readUInt16BE(4) !== 1) return false;
+    this.flags = buf.readUInt16BE(2);
+    const an = buf.readUInt16BE(6);
+    const ns = buf.readUInt16BE(8);
+    const total = an + ns + buf.readUInt16BE(10);
+    let off = 12;
+    while (off < len && buf[off] !== 0 && (buf[off] & 0xc0) === 0) off += 1 + buf[off];
+    if (off >= len || buf[off] !== 0 || off + 1 - 12 !== qname.length) return false;
+    off += 5;
+    if (off > len) return false;
+    this.q = qname;
+    this.answers = an;
+    this.hasOpt = false;
+    this.extRcode = 0;
+    this.optOptions = null;
+    this.minAnswerTtl = Infinity;
+    this.negTtl = Infinity;
+    this.soa = null;
+    this.spell = null;
+    const ttls = this.ttlScratch;
+    let nttl = 0;
+    let optStart = 0;
+    for (let i = 0; i < total; i++) {
+      if (this.hasOpt) return false; // an OPT record that is not the last one
+      const owner = off;
+      off = walkName(buf, owner, len);
+      if (off < 0) return false;
+      if (walkLitEnd > owner) this.spellCheck(buf, owner, walkLitEnd, walkLen);
+      if (off + 10 > len) return false;
+      const type = buf.readUInt16BE(off);
+      const ttlAt = off + 4;
+      const rdStart = off + 10;
+      const rdEnd = rdStart + buf.readUInt16BE(off + 8);
+      if (rdEnd > len) return false;
+      if (type === TYPE_OPT) {
+        if (i < an + ns || off !== owner + 1) return false;
+        this.hasOpt = true;
+        optStart = owner;
+        this.extRcode = buf[ttlAt];
+        if (rdEnd > rdStart) this.optOptions = buf.subarray(rdStart, rdEnd);
+      } else {
+        ttls[nttl++] = ttlAt;
+        let ttl = buf.readUInt32BE(ttlAt);
+        if (ttl > 0x7fffffff) ttl = 0; // RFC 2181 §8
+        if (i < an && ttl < this.minAnswerTtl) this.minAnswerTtl = ttl;
+        if (!this.rdata(buf, type, rdStart, rdEnd)) return false;
+        if (type === TYPE_SOA && i >= an && i < an + ns) {
+          const n = Math.min(ttl, buf.readUInt32BE(rdEnd - 4));
+          if (n < this.negTtl) this.negTtl = n;
+          (this.soa ??= []).push(ttlAt, n);
+        }
+      }
+      off = rdEnd;
+    }
+    this.end = this.hasOpt ? optStart : off;
+    this.ttls = ttls.slice(0, nttl);
+    return true;
+  }
+
+  /** RDATA checked as readRdata does; names that compress (LAYOUT 'n') are checked for spelling. */
+  private rdata(buf: Buffer, type: number, start: number, end: number): boolean {
+    const layout = LAYOUT[type];
+    if (!layout) return true;
+    let off = start;
+    for (let i = 0; i < layout.length; i++) {
+      const f = layout[i];
+      if (typeof f === 'number') {
+        if (off + f > end) return false;
+        off += f;
+      } else if (f === 's') {
+        if (off >= end || off + 1 + buf[off] > end) return false;
+        off += 1 + buf[off];
+      } else {
+        const next = walkName(buf, off, end);
+        if (next < 0) return false;
+        if (f === 'n' && walkLitEnd > off) this.spellCheck(buf, off, walkLitEnd, walkLen);
+        off = next;
+      }
+    }
+    return off === end;
+  }
+
+  /** Records the longest suffix of the (checked) name at `start` that spells a suffix of the question. */
+  private spellCheck(buf: Buffer, start: number, litEnd: number, total: number): void {
+    const q = this.q;
+    let p = start;
+    let rem = total;
+    while (p < litEnd) {
+      if (rem > 1 && rem <= q.length) {
+        const qoff = q.length - rem;
+        let b = 0;
+        while (b < qoff) b += 1 + q[b];
+        if (b === qoff && equalsLowerAt(buf, p, q, qoff)) {
+          (this.spell ??= []).push(p, qoff, litEnd - p);
+          return;
+        }
+      }
+      rem -= 1 + buf[p];
+      p += 1 + buf[p];
+    }
+  }
+}
 
 function readRdata(buf: Buffer, type: number, start: number, end: number, seen: Map<number, WireName>): Rdata {
   const layout = LAYOUT[type];
@@ -414,17 +633,24 @@ export function encodeLimited(m: Message, limit: number, setTC: boolean): Encode
 // ---------------------------------------------------------------------------------------------
 // The client's query
 
+/**
+ * What forwarding needs from a query, read without copying anything: the question name stays in
+ * the query (`query[12, 12 + qnameLen)`, the client's spelling), so a cache hit allocates nothing
+ * but its key and its reply.
+ */
 export interface ClientQuery {
   id: number;
   flags: number;
-  /** The question name exactly as the client spelled it, and lower-cased. */
-  qname: WireName;
-  qnameLower: WireName;
+  /** Bytes of the question name, final zero included. */
+  qnameLen: number;
   qtype: number;
   qclass: number;
   /** Offset just after the question (the client's question bytes are query[12, qEnd)). */
   qEnd: number;
-  edns: { udpSize: number; version: number; do: boolean } | null;
+  /** EDNS version of the client's OPT record, -1 without one. */
+  ednsVersion: number;
+  /** The client's DO bit (false without OPT). */
+  dnssecOk: boolean;
 }
 
 /**
@@ -443,31 +669,50 @@ export function parseQuery(buf: Buffer): ClientQuery {
     off += 1 + l;
     if (off - 12 > 254) fail('question name too long');
   }
-  const qname = Buffer.from(buf.subarray(12, off + 1));
   off += 1;
   if (off + 4 > buf.length) fail('truncated question');
   const q: ClientQuery = {
     id: buf.readUInt16BE(0),
     flags: buf.readUInt16BE(2),
-    qname,
-    qnameLower: lowerName(qname),
+    qnameLen: off - 12,
     qtype: buf.readUInt16BE(off),
     qclass: buf.readUInt16BE(off + 2),
     qEnd: off + 4,
-    edns: null,
+    ednsVersion: -1,
+    dnssecOk: false,
   };
   const an = buf.readUInt16BE(6);
   const ns = buf.readUInt16BE(8);
   const ar = buf.readUInt16BE(10);
-  if (ar > 0) {
-    const rrs: RR[] = [];
-    const seen = new Map<number, WireName>();
-    off = readRRs(buf, q.qEnd, an + ns, [], seen);
-    readRRs(buf, off, ar, rrs, seen);
-    const opt = rrs.find((r) => r.type === TYPE_OPT);
-    if (opt) q.edns = { udpSize: opt.class, version: (opt.ttl >>> 16) & 0xff, do: (opt.ttl & 0x8000) !== 0 };
+  if (ar === 0) return q;
+  off = q.qEnd;
+  // The usual shape: nothing but one OPT record (root owner) after the question.
+  if (an === 0 && ns === 0 && ar === 1 && off + 11 <= buf.length && buf[off] === 0 && buf.readUInt16BE(off + 1) === TYPE_OPT) {
+    if (off + 11 + buf.readUInt16BE(off + 9) > buf.length) fail('RDATA runs past the end');
+    q.ednsVersion = buf[off + 6];
+    q.dnssecOk = (buf[off + 7] & 0x80) !== 0;
+    return q;
+  }
+  const rrs: RR[] = [];
+  const seen = new Map<number, WireName>();
+  off = readRRs(buf, off, an + ns, [], seen);
+  readRRs(buf, off, ar, rrs, seen);
+  const opt = rrs.find((r) => r.type === TYPE_OPT);
+  if (opt) {
+    q.ednsVersion = (opt.ttl >>> 16) & 0xff;
+    q.dnssecOk = (opt.ttl & 0x8000) !== 0;
   }
   return q;
+}
+
+/** The question name of a query, lower-cased (a copy). */
+export function lowerQname(query: Buffer, q: ClientQuery): WireName {
+  const out = Buffer.allocUnsafe(q.qnameLen);
+  for (let i = 0; i < q.qnameLen; i++) {
+    const c = query[12 + i];
+    out[i] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+  }
+  return out;
 }
 
 /** An OPT record as bytes: root owner, our UDP size, extended rcode, version 0, DO, options. */

@@ -52,7 +52,6 @@ export function makeQuery(name: string, type: string, o: QueryOpts = {}): Buffer
 /** The request the server would hand to forward() for this query. */
 export function makeRequest(query: Buffer, o: { transport?: 'udp' | 'tcp'; clientAddress?: string; clientLimit?: number } = {}): ForwardRequest {
   const p = dnsPacket.decode(query);
-  const q = p.questions![0];
   const opt = (p.additionals ?? []).find((a) => a.type === 'OPT') as { udpPayloadSize: number } | undefined;
   const transport = o.transport ?? 'udp';
   const limit = transport === 'tcp' ? 65535 : opt ? Math.min(Math.max(opt.udpPayloadSize, 512), 1232) : 512;
@@ -60,7 +59,6 @@ export function makeRequest(query: Buffer, o: { transport?: 'udp' | 'tcp'; clien
   const qclass = query.readUInt16BE(query.length - 2 - (opt ? 11 : 0));
   return {
     query,
-    qname: q.name.endsWith('.') ? q.name : q.name + '.',
     qtype,
     qclass,
     transport,
