@@ -14,7 +14,7 @@ import { createForwardMetrics, forwardMetrics, type ForwardMetrics } from './met
 import { ResolverSet, type Upstream } from './resolvers.js';
 import { TcpPool, UdpPool, type Exchange, type Expect, type FailKind, type ReplyListener } from './upstream.js';
 import { EDNS_UDP_SIZE, buildAnswer, markTruncated, relayAnswer, renderAnswer, type Answer } from './answer.js';
-import { LruCache } from './cache.js';
+import { LRUCache } from 'lru-cache';
 import {
   FLAG_AD,
   FLAG_CD,
@@ -90,7 +90,7 @@ class ForwarderCore implements ForwarderImpl {
   readonly tcp: TcpPool;
   private readonly allow: AllowList;
   private readonly resolvers: ResolverSet;
-  private readonly cache: LruCache<Answer> | null;
+  private readonly cache: LRUCache<string, Answer> | null;
   private readonly inflight = new Map<string, Lookup>();
   private readonly scanner = new ReplyScan();
   private readonly timeoutMs: number;
@@ -129,7 +129,11 @@ class ForwarderCore implements ForwarderImpl {
     this.setTruncateBit = config.SetTruncateBit !== false;
     const entries = config.CacheMaxEntries ?? 0;
     const bytes = config.CacheMaxBytes ?? 0;
-    this.cache = config.CacheOn && entries > 0 && bytes > 0 ? new LruCache<Answer>(Math.floor(entries), Math.floor(bytes)) : null;
+    // lru-cache bounds by entries and bytes; sizes are passed with each set (no size callback),
+    // and answer TTLs are checked by us on a hit (decrementing them), not by the cache.
+    this.cache = config.CacheOn && entries > 0 && bytes > 0
+      ? new LRUCache<string, Answer>({ max: Math.floor(entries), maxSize: Math.floor(bytes) })
+      : null;
     this.udp = new UdpPool(o.udpSockets ?? 4, o.udpSocketUses ?? 2000, this.metrics);
     this.tcp = new TcpPool(o.tcpIdleMs ?? 10000, this.metrics);
   }
@@ -220,7 +224,7 @@ class ForwarderCore implements ForwarderImpl {
       clearInterval(this.sweepTimer);
       this.sweepTimer = null;
     }
-    if (answer && answer.ttl > 0 && this.cache && !this.closed) this.cache.set(lk.key, answer, answer.size);
+    if (answer && answer.ttl > 0 && this.cache && !this.closed) this.cache.set(lk.key, answer, { size: answer.size });
   }
 
   private sweep(): void {
