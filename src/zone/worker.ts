@@ -3,9 +3,8 @@
 // the answering thread. Fetching happens here too because a 50 MB body (receiving, joining,
 // scanning for the leader) is tens of milliseconds of work that must not sit in front of DNS
 // answers. The worker runs at the lowest CPU priority so that when it shares a core with the
-// answering thread, answers win. It keeps nothing between jobs: each worker does one job and is
-// replaced (zone/builder.ts), because a 50k-task refresh grows a heap to ~500 MB that V8 would
-// otherwise keep.
+// answering thread, answers win. It keeps no records between jobs (they travel to the answering
+// thread); it does keep its grown heap, on purpose (see zone/builder.ts).
 import { parentPort } from 'node:worker_threads';
 import { lowerHelperThreads } from './priority.js';
 import { buildZone, parseBody, StateRejected, type BuildParams } from './build.js';
@@ -21,15 +20,13 @@ import type { AxfrHead } from './types.js';
 export type WorkerRequest =
   | { type: 'refresh'; id: number; config: Config; verbosity: number; masters: string[]; params: BuildParams; resolveTimeoutMs: number }
   | { type: 'axfr'; id: number; draft: DraftTransfer; head: AxfrHead }
-  | { type: 'enumerate'; id: number; draft: DraftTransfer }
-  | { type: 'exit' };
+  | { type: 'enumerate'; id: number; draft: DraftTransfer };
 
 lowerHelperThreads(); // again: threads this worker started since the builder lowered them
 
 const port = parentPort!;
 
 port.on('message', async (req: WorkerRequest) => {
-  if (req.type === 'exit') { port.close(); return; } // nothing left to do: the thread ends
   try {
     if (req.type === 'refresh') {
       lowerHelperThreads();
