@@ -104,7 +104,7 @@ interface Server {
   startedAt: number;
 }
 
-/** *.js and node-shebang scripts run under this node; executables directly (bin/mesos-dns through its sh line, which sets its malloc option; the Go original). */
+/** Node scripts (bin/mesos-dns, *.js) run under this node; anything else (e.g. the Go original) directly. */
 function serverCommand(): [string, string[]] {
   const head = readFileSync(O.server).subarray(0, 64).toString('latin1');
   const isNode = /\.(c|m)?js$/.test(O.server) || /^#!.*\bnode\b/.test(head);

@@ -195,25 +195,6 @@ function fail(q: Query, strict: boolean): Query {
   return q;
 }
 
-/** Presentation form of a wire name (labels escaped as dig prints them), with trailing dot. */
-export function wireToName(w: Uint8Array, start = 0): string {
-  let s = '';
-  let off = start;
-  while (off < w.length) {
-    const len = w[off];
-    if (len === 0) break;
-    for (let i = off + 1; i <= off + len && i < w.length; i++) {
-      const c = w[i];
-      if (c === 0x2e || c === 0x5c) s += '\\' + String.fromCharCode(c);
-      else if (c > 0x20 && c < 0x7f) s += String.fromCharCode(c);
-      else s += '\\' + c.toString().padStart(3, '0');
-    }
-    s += '.';
-    off += 1 + len;
-  }
-  return s === '' ? '.' : s;
-}
-
 /**
  * Wire form of a presentation name ("a.b.c." or "a.b.c"), or null if it cannot be encoded
  * (empty label, label > 63 bytes, name > 255 bytes). No escapes: generated names have none.
