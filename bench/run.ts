@@ -93,6 +93,8 @@ interface RefreshEvent {
   fetchMs?: number;
   tasks?: number;
   records?: number;
+  /** The server's worst event-loop delay since its previous refresh line, if it logs it. */
+  loopDelayMaxMs?: number;
   msg?: string;
 }
 
@@ -146,6 +148,7 @@ async function startServer(masterHostPort: string, refreshSeconds: number, tag: 
           fetchMs: typeof j.fetchMs === 'number' ? j.fetchMs : undefined,
           tasks: typeof j.tasks === 'number' ? j.tasks : undefined,
           records: typeof j.records === 'number' ? j.records : undefined,
+          loopDelayMaxMs: typeof j.loopDelayMaxMs === 'number' ? j.loopDelayMaxMs : undefined,
           msg: typeof j.msg === 'string' ? j.msg : undefined,
         });
       }
@@ -660,6 +663,9 @@ async function refreshLoad(master: StandInMaster): Promise<void> {
     const other = otherLoad(lb0, cpuBusy(), c1 - c0, O.refreshDuration + 1);
     const noisy = other > NOISY || (floor.otherLoadCore0 as number) > NOISY;
     const during = refreshEvents(server).slice(before).map((e) => e.durationMs);
+    // The server's own view: its worst event-loop delay per refresh interval (from its log). If
+    // this stays small while the load generator sees long latencies, the delay is not the server's.
+    const loopDelays = refreshEvents(server).slice(before).map((e) => e.loopDelayMaxMs ?? null);
     const mem = memMiB(server.proc.pid);
     await mustBeCorrect(server.port, rs, samples, 'after the refresh load');
     const lat = lg.latencyMs as Record<string, number>;
@@ -674,6 +680,7 @@ async function refreshLoad(master: StandInMaster): Promise<void> {
       refreshesDuringLoad: server.refreshes.length ? during.length : null,
       stateFetchesDuringLoad: rot.requestTimes.length - req0,
       refreshDurationsMs: during,
+      serverLoopDelayMaxMs: loopDelays,
       serverCpuS: c1 - c0,
       otherLoadCore0: other,
       rssMiB: mem.rss,
@@ -694,6 +701,8 @@ async function refreshLoad(master: StandInMaster): Promise<void> {
     rows.push({ section: sec, metric: `latency p99`, value: r3(lat.p99!), unit: 'ms', baseline: r3(fl.p99!), target: '≤ 5 ms', pass: lat.p99! <= 5, noisy });
     rows.push({ section: sec, metric: `latency max`, value: r3(lat.max!), unit: 'ms', baseline: r3(fl.max!), target: '≤ 50 ms', pass: lat.max! <= 50, noisy });
     rows.push({ section: sec, metric: `answers by rcode`, value: JSON.stringify(lg.rcodes), unit: '' });
+    const ld = loopDelays.filter((d): d is number => d !== null);
+    if (ld.length) rows.push({ section: sec, metric: `server's own event-loop delay, max per refresh (log)`, value: ld.map((d) => Math.round(d)).join(', '), unit: 'ms' });
     rows.push({ section: sec, metric: `server CPU during the load`, value: r1(res.serverCpuS), unit: 's' });
     if (noisy) rows.push({ section: sec, metric: `WARNING: other load on core 0 (fraction of the core)`, value: r3(other), unit: '', baseline: r3(floor.otherLoadCore0 as number) });
   } finally {

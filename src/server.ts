@@ -4,6 +4,7 @@
 // Refreshes never overlap: a trigger during a refresh marks one more to run right after it, so a
 // burst of ZooKeeper events or a slow master can never queue up work.
 import os from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createRequire } from 'node:module';
 import type { Config } from './config/types.js';
 import type { Logger } from './log.js';
@@ -76,6 +77,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   log.info({ dns: dns && `${config.Listener}:${dns.udpPort}`, http: http && `${config.HTTPListener}:${http.port}`, domain: config.Domain }, 'listening');
 
   // ---- refresh loop ----
+  // The answering thread's worst event-loop delay since the previous refresh line: the one
+  // number that tells an operator whether anything (a refresh included) held answers up.
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
   let running: Promise<void> | null = null;
   let again = false;
   let closed = false;
@@ -104,7 +109,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       durationMs: Math.round(performance.now() - t0),
       master, mastersSource: update.source, leader: zone.leader,
       ...zone.counts, skipped: zone.warnings.length, serial, changed, stagesMs: stages,
+      loopDelayMaxMs: Math.round(loopDelay.max / 1e5) / 10,
     }, 'refresh');
+    loopDelay.reset();
   }
 
   function refresh(): Promise<void> {
@@ -143,6 +150,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     close: async () => {
       closed = true;
       clearInterval(timer);
+      loopDelay.disable();
       await Promise.allSettled([
         detector.close(), dns?.close(), http?.close(), forwarder?.close(), builder.close(),
       ]);
