@@ -297,7 +297,7 @@ class TaskEmitter {
   ) {}
 
   /** Ids of the parents of the per-task names of this framework (see RecordDraft.id). */
-  private fw = { plain: -1, slave: -1, tcp: -1, udp: -1, tcpSlave: -1, udpSlave: -1 };
+  private fw = NO_PARENTS;
 
   /** Start the tasks of a framework whose DomainFrag'ed name is `fname`. */
   framework(fname: string): void {

@@ -10,7 +10,7 @@ import { lowerHelperThreads } from './priority.js';
 import { buildZone, parseBody, StateRejected, type BuildParams } from './build.js';
 import { renderAxfr, renderEnumeration } from './render.js';
 import { resolveHosts } from '../state/resolve.js';
-import { createStateClient } from '../state/fetch.js';
+import { createStateClient, type StateClient } from '../state/fetch.js';
 import { leaderOf } from '../state/parse.js';
 import { RecordDraft, transferList, type DraftTransfer } from '../records/draft.js';
 import { createLogger } from '../log.js';
@@ -25,32 +25,31 @@ export type WorkerRequest =
 lowerHelperThreads(); // again: threads this worker started since the builder lowered them
 
 const port = parentPort!;
+let client: StateClient | null = null;
 
 port.on('message', async (req: WorkerRequest) => {
   try {
     if (req.type === 'refresh') {
       lowerHelperThreads();
-      // The body is parsed once, by the client's leader check; a body that is not JSON counts
-      // as that master failing, as a body without a leader does.
-      const client = createStateClient(req.config, createLogger(req.verbosity), {
+      // One state client for the worker's life: pooled connections to the masters, and the TLS
+      // and IAM material loaded once, not per refresh. The body is parsed once, by the client's
+      // leader check; a body that is not JSON counts as that master failing, as one without a
+      // leader does.
+      client ??= createStateClient(req.config, createLogger(req.verbosity), {
         decode: (body) => { const value = parseBody(body); return { leader: leaderOf(value), value }; },
       });
-      try {
-        // Stage durations (ms) go into the refresh log line: where a slow refresh spent its time.
-        const stages: Record<string, number> = {};
-        let t = performance.now();
-        const mark = (stage: string) => { const now = performance.now(); stages[stage] = Math.round(now - t); t = now; };
-        const fetched = await client.fetchState(req.masters);
-        mark('fetch+parse');
-        const doc = { value: fetched.value };
-        fetched.value = undefined;
-        const { zone, generated } = await buildZone(doc, req.params, (names) => resolveHosts(names, req.resolveTimeoutMs), mark);
-        const draft = generated.draft.toTransfer();
-        mark('pack');
-        port.postMessage({ id: req.id, ok: true, zone, draft, stages, master: fetched.master }, [zone.image, ...transferList(draft)]);
-      } finally {
-        await client.close();
-      }
+      // Stage durations (ms) go into the refresh log line: where a slow refresh spent its time.
+      const stages: Record<string, number> = {};
+      let t = performance.now();
+      const mark = (stage: string) => { const now = performance.now(); stages[stage] = Math.round(now - t); t = now; };
+      const fetched = await client.fetchState(req.masters);
+      mark('fetch+parse');
+      const doc = { value: fetched.value };
+      fetched.value = undefined;
+      const { zone, generated } = await buildZone(doc, req.params, (names) => resolveHosts(names, req.resolveTimeoutMs), mark);
+      const draft = generated.draft.toTransfer();
+      mark('pack');
+      port.postMessage({ id: req.id, ok: true, zone, draft, stages, master: fetched.master }, [zone.image, ...transferList(draft)]);
     } else {
       const d = RecordDraft.fromTransfer(req.draft);
       const text = req.type === 'axfr' ? renderAxfr(d.toRecordSet(), req.head) : renderEnumeration(d.toEnumeration());
