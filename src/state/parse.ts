@@ -184,17 +184,54 @@ function parseFramework(f: Obj, warnings: string[]): Framework {
   const tasks: Task[] = [];
   const fwLabel = JSON.stringify(name);
   for (let i = 0; i < rawTasks.length; i++) {
-    const rt = rawTasks[i];
-    const tl = isObj(rt) ? label(rt['id']) || label(rt['name']) : '';
-    const who = `task ${tl || '#' + i} of framework ${fwLabel}`;
-    try {
-      tasks.push(parseTask(elem(rt, 'task'), warnings, who));
-    } catch (e) {
-      if (!(e instanceof Skip)) throw e;
-      warnings.push(`skipping ${who}: ${e.message}`);
-    }
+    const t = parseTaskEntry(rawTasks[i], i, fwLabel, warnings);
+    if (t !== null) tasks.push(t);
   }
   return { name, pid, hostname, tasks };
+}
+
+/**
+ * Task `i` of a framework (`fwLabel`: its JSON-quoted name) as a Task, or null when it is
+ * skipped (with one warning). The entity parsers below are also state/scan.ts's fallback for an
+ * entity its fast path does not handle, so both give the same result and the same warnings.
+ */
+export function parseTaskEntry(rt: unknown, i: number, fwLabel: string, warnings: string[]): Task | null {
+  const tl = isObj(rt) ? label(rt['id']) || label(rt['name']) : '';
+  const who = `task ${tl || '#' + i} of framework ${fwLabel}`;
+  try {
+    return parseTask(elem(rt, 'task'), warnings, who);
+  } catch (e) {
+    if (!(e instanceof Skip)) throw e;
+    warnings.push(`skipping ${who}: ${e.message}`);
+    return null;
+  }
+}
+
+/** Slave `i` of the state, or null when skipped (with one warning). */
+export function parseSlaveEntry(rs: unknown, i: number, warnings: string[]): Slave | null {
+  const who = `slave ${(isObj(rs) && label(rs['id'])) || '#' + i}`;
+  try {
+    return parseSlave(elem(rs, 'slave'));
+  } catch (e) {
+    if (!(e instanceof Skip)) throw e;
+    warnings.push(`skipping ${who}: ${e.message}`);
+    return null;
+  }
+}
+
+/** Framework `i` of the state, or null when skipped (with one warning). */
+export function parseFrameworkEntry(rf: unknown, i: number, warnings: string[]): Framework | null {
+  const who = `framework ${(isObj(rf) && label(rf['name'])) || '#' + i}`;
+  const local: string[] = [];
+  try {
+    const f = parseFramework(elem(rf, 'framework'), local);
+    for (const w of local) warnings.push(w);
+    return f;
+  } catch (e) {
+    if (!(e instanceof Skip)) throw e;
+    warnings.push(`skipping ${who}: ${e.message}`);
+    return null;
+  }
 }
 
 function parseSlave(s: Obj): Slave {
@@ -226,24 +263,14 @@ export function parseState(raw: unknown): ParseResult {
 
   const slaves: Slave[] = [];
   for (const [i, rs] of topList(raw, 'slaves', warnings).entries()) {
-    const who = `slave ${(isObj(rs) && label(rs['id'])) || '#' + i}`;
-    try {
-      slaves.push(parseSlave(elem(rs, 'slave')));
-    } catch (e) {
-      if (!(e instanceof Skip)) throw e;
-      warnings.push(`skipping ${who}: ${e.message}`);
-    }
+    const s = parseSlaveEntry(rs, i, warnings);
+    if (s !== null) slaves.push(s);
   }
 
   const frameworks: Framework[] = [];
   for (const [i, rf] of topList(raw, 'frameworks', warnings).entries()) {
-    const who = `framework ${(isObj(rf) && label(rf['name'])) || '#' + i}`;
-    try {
-      frameworks.push(parseFramework(elem(rf, 'framework'), warnings));
-    } catch (e) {
-      if (!(e instanceof Skip)) throw e;
-      warnings.push(`skipping ${who}: ${e.message}`);
-    }
+    const f = parseFrameworkEntry(rf, i, warnings);
+    if (f !== null) frameworks.push(f);
   }
   return { state: { leader, slaves, frameworks }, warnings };
 }

@@ -3,7 +3,8 @@
 // delays an answer; what it hands back is one transferable buffer, so passing the result to the
 // answering thread copies nothing. Host-name resolution is injected to keep it testable.
 import { createHash } from 'node:crypto';
-import { parseState, hostNamesOf } from '../state/parse.js';
+import { hostNamesOf, type ParseResult } from '../state/parse.js';
+import { scanState, type ScannedState } from '../state/scan.js';
 import { generate } from '../records/generate.js';
 import type { Generated, GenerateOptions } from '../records/types.js';
 import { buildImage, type ImageParams } from './image.js';
@@ -41,20 +42,21 @@ export function parseBody(body: Uint8Array): unknown {
   }
 }
 
+/** The state bytes, parsed (state/scan.ts); StateRejected when they are not JSON. */
+export function parseStateBody(body: Uint8Array): ScannedState {
+  return scanState(body, parseBody);
+}
+
 /**
- * Build the zone from a parsed state document (parseBody, or the state client's decode). The
- * document is taken out of `doc`, so that once parsed into the typed state it can be collected
- * while generation runs (at 50k tasks it is ~300 MB of heap).
+ * Build the zone from a parsed state (parseStateBody, or the state client's decode). The state
+ * is taken out of `doc`, so that it can be collected as soon as the records are generated.
  */
 export async function buildZone(
-  doc: { value: unknown }, p: BuildParams, resolve: HostResolver, mark: StageMark = () => {},
+  doc: { value: ParseResult | undefined }, p: BuildParams, resolve: HostResolver, mark: StageMark = () => {},
 ): Promise<{ zone: BuiltZone; generated: Generated }> {
-  let raw = doc.value;
+  const parsed = doc.value;
   doc.value = undefined;
-  const parsed = parseState(raw);
-  mark('parseState');
-  raw = undefined;
-  if (!parsed.state) throw new StateRejected(parsed.error ?? 'state unusable');
+  if (!parsed?.state) throw new StateRejected(parsed?.error ?? 'state unusable');
   const state = parsed.state;
   const names = hostNamesOf(state);
   const hostIPs = names.length ? await resolve(names) : new Map<string, string[]>();

@@ -7,11 +7,11 @@
 // thread); it does keep its grown heap, on purpose (see zone/builder.ts).
 import { parentPort } from 'node:worker_threads';
 import { lowerHelperThreads } from './priority.js';
-import { buildZone, parseBody, StateRejected, type BuildParams } from './build.js';
+import { buildZone, parseStateBody, StateRejected, type BuildParams } from './build.js';
 import { renderAxfr, renderEnumeration } from './render.js';
 import { resolveHosts } from '../state/resolve.js';
 import { createStateClient, type StateClient } from '../state/fetch.js';
-import { leaderOf } from '../state/parse.js';
+import type { ParseResult } from '../state/parse.js';
 import { RecordDraft, transferList, type DraftTransfer } from '../records/draft.js';
 import { createLogger } from '../log.js';
 import type { Config } from '../config/types.js';
@@ -36,7 +36,7 @@ port.on('message', async (req: WorkerRequest) => {
       // leader check; a body that is not JSON counts as that master failing, as one without a
       // leader does.
       client ??= createStateClient(req.config, createLogger(req.verbosity), {
-        decode: (body) => { const value = parseBody(body); return { leader: leaderOf(value), value }; },
+        decode: (body) => { const s = parseStateBody(body); return { leader: s.leader, value: s.result }; },
       });
       // Stage durations (ms) go into the refresh log line: where a slow refresh spent its time.
       const stages: Record<string, number> = {};
@@ -44,7 +44,7 @@ port.on('message', async (req: WorkerRequest) => {
       const mark = (stage: string) => { const now = performance.now(); stages[stage] = Math.round(now - t); t = now; };
       const fetched = await client.fetchState(req.masters);
       mark('fetch+parse');
-      const doc = { value: fetched.value };
+      const doc = { value: fetched.value as ParseResult | undefined };
       fetched.value = undefined;
       const { zone, generated } = await buildZone(doc, req.params, (names) => resolveHosts(names, req.resolveTimeoutMs), mark);
       const draft = generated.draft.toTransfer();
