@@ -89,8 +89,8 @@ const tmp = mkdtempSync(join(tmpdir(), 'mesos-dns-bench-'));
 interface RefreshEvent {
   at: number;
   durationMs: number;
-  /** Part of durationMs spent fetching the state, if the server logs it. */
-  fetchMs?: number;
+  /** Where durationMs went, stage by stage (ms), if the server logs it (`stagesMs`). */
+  stagesMs?: Record<string, number>;
   tasks?: number;
   records?: number;
   /** The server's worst event-loop delay since its previous refresh line, if it logs it. */
@@ -145,7 +145,7 @@ async function startServer(masterHostPort: string, refreshSeconds: number, tag: 
         refreshes.push({
           at: performance.now(),
           durationMs: j.durationMs,
-          fetchMs: typeof j.fetchMs === 'number' ? j.fetchMs : undefined,
+          stagesMs: typeof j.stagesMs === 'object' && j.stagesMs !== null ? j.stagesMs as Record<string, number> : undefined,
           tasks: typeof j.tasks === 'number' ? j.tasks : undefined,
           records: typeof j.records === 'number' ? j.records : undefined,
           loopDelayMaxMs: typeof j.loopDelayMaxMs === 'number' ? j.loopDelayMaxMs : undefined,
@@ -568,7 +568,7 @@ async function stateSize(master: StandInMaster, tasks: number): Promise<void> {
       masterAnsweredToFirstCorrectMs: firstCorrect - firstReq,
       firstLoadLogMs: ev[0]?.durationMs ?? null,
       refreshMs: later,
-      refreshFetchMs: ev.slice(1, need).map((e) => e.fetchMs ?? null),
+      stagesMs: ev.slice(0, need).map((e) => e.stagesMs ?? null),
       refreshMedianMs: later.length ? median(later) : null,
       refreshMaxMs: later.length ? Math.max(...later) : null,
       refreshesObserved: viaLog ? ev.length : rot.requestTimes.length,
