@@ -16,5 +16,5 @@ COPY --from=build /app/bin ./bin
 COPY src/demo/example-state.json ./src/demo/example-state.json
 COPY config.example.json ./
 EXPOSE 53/udp 53/tcp 8123/tcp
-ENTRYPOINT ["node", "bin/mesos-dns"]
+ENTRYPOINT ["bin/mesos-dns"]
 CMD ["-config=/etc/mesos-dns/config.json"]

@@ -18,6 +18,14 @@ import type { Config } from '../config/types.js';
 import type { DraftTransfer } from '../records/draft.js';
 import type { AxfrHead } from './types.js';
 
+/** Free transferable buffers at once: moved into a message on a closed channel, they are gone. */
+export function freeNow(buffers: ArrayBuffer[]): void {
+  const { port1, port2 } = new MessageChannel();
+  port1.postMessage(null, buffers);
+  port1.close();
+  port2.close();
+}
+
 export class BuildError extends Error {
   constructor(message: string, readonly rejected: boolean) { super(message); }
 }
@@ -78,6 +86,17 @@ export class ZoneBuilder {
     const id = this.nextId++;
     const r = await this.call(kind === 'axfr' ? { type: 'axfr', id, draft, head: head! } : { type: 'enumerate', id, draft });
     return r.body!;
+  }
+
+  /**
+   * Free buffers off this thread: they move to the worker, which frees them there. Freeing an
+   * old 50k-task zone is ~130 MB of pages handed back to the system; that work is the worker's.
+   * Without a worker (closed, or died) they are freed here.
+   */
+  discard(buffers: ArrayBuffer[]): void {
+    const w = this.worker;
+    if (w) w.postMessage({ type: 'discard', id: 0, buffers } satisfies WorkerRequest, buffers);
+    else freeNow(buffers);
   }
 
   async close(): Promise<void> {

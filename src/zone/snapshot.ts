@@ -8,6 +8,8 @@ import { transferList, type DraftTransfer } from '../records/draft.js';
 
 export interface BodyRenderer {
   render(draft: DraftTransfer, kind: 'axfr' | 'enumerate', head?: AxfrHead): Promise<Uint8Array>;
+  /** Free these buffers now, preferably off the answering thread. */
+  discard(buffers: ArrayBuffer[]): void;
 }
 
 export class ImageSnapshot implements ZoneSnapshot {
@@ -29,14 +31,10 @@ export class ImageSnapshot implements ZoneSnapshot {
   /**
    * Free this snapshot's buffers now (the snapshot must not be used afterwards). Why: the old
    * zone of a 50k-task state is ~130 MB outside the JS heap, and an idle answering thread may
-   * not run a garbage collection for minutes; moving the buffers into a message on a closed
-   * channel frees them at once.
+   * not run a garbage collection for minutes; the renderer (the build worker) frees them at once.
    */
   release(): void {
-    const { port1, port2 } = new MessageChannel();
-    port1.postMessage(null, [this.zone.image, ...transferList(this.draft)]);
-    port1.close();
-    port2.close();
+    this.renderer.discard([this.zone.image, ...transferList(this.draft)]);
   }
 
   axfrBody(head: AxfrHead): Promise<Uint8Array> { return this.renderer.render(this.draft, 'axfr', head); }
