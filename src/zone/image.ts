@@ -298,7 +298,7 @@ export function buildImage(d: RecordDraft, p: ImageParams): ArrayBuffer {
     sIdx++;
   };
   let nOff = namesOff;
-  const mask = cap - 1;
+  const hashes = new Int32Array(count);
   for (let e = 0; e < count; e++) {
     const base = entriesOff / 4 + e * ENTRY;
     const x = entryIds[e];
@@ -323,12 +323,18 @@ export function buildImage(d: RecordDraft, p: ImageParams): ArrayBuffer {
       if (ids === undefined) for (let k = d.first(x, T_SRV); k >= 0; k = d.next(k)) writeSRV(d.valueKey(k));
       else for (const v of mergedKeys(ids, T_SRV, keys)) writeSRV(v);
     }
-    // Hash table insert (linear probing) over the lower-case wire name just written; an
-    // encodable interned name's hash is already known (NameTable hashes the wire form).
-    const h = low === undefined && !(N.flags[x] & F_BAD) ? N.hash[x] : hashWire(u8, nameStart, nOff);
-    let slot = h & mask;
-    while (u32[tableOff / 4 + slot] !== 0) slot = (slot + 1) & mask;
-    u32[tableOff / 4 + slot] = e + 1;
+    // The hash of the lower-case wire name just written; an encodable interned name's is
+    // already known (NameTable hashes the wire form).
+    hashes[e] = low === undefined && !(N.flags[x] & F_BAD) ? N.hash[x] : hashWire(u8, nameStart, nOff);
+  }
+  // Hash table inserts (linear probing), in entry order, in a loop of their own: each is a cache
+  // miss, and with nothing else in the loop the processor overlaps them.
+  const table = new Uint32Array(buf, tableOff, cap);
+  const mask = cap - 1;
+  for (let e = 0; e < count; e++) {
+    let slot = hashes[e] & mask;
+    while (table[slot] !== 0) slot = (slot + 1) & mask;
+    table[slot] = e + 1;
   }
   u32.set([MAGIC, cap, count, tableOff, entriesOff, srvIdxOff, namesOff, rrOff, total, 0], 0);
   return buf;
