@@ -9,7 +9,7 @@
 // bodies and for tests.
 import type { Enumeration, EnumFramework, EnumRecord, RecordSet, RRType } from './types.js';
 import { ipv4Text, ipv4Value, type ParsedIP } from './ip.js';
-import { NameTable, type NamesTransfer } from './names.js';
+import { F_UPPER, F_WIDE, NameTable, type NamesTransfer } from './names.js';
 
 export const T_A = 0;
 export const T_AAAA = 1;
@@ -140,8 +140,8 @@ export class RecordDraft {
 
   /**
    * Id of a name, interning it. `parent` is the id of the name one label up when the caller
-   * knows it (and it is lower case): the image builder then finds the zone's empty
-   * non-terminals without slicing and hashing every name's parent again.
+   * knows it (ignored unless it is lower case): the image builder then finds the zone's empty
+   * non-terminals without looking every name's parent up again.
    */
   id(name: string, parent = -1): number {
     this.names.begin();
@@ -173,8 +173,9 @@ export class RecordDraft {
   /** Spelling of name i. */
   name(i: number): string { return this.names.name(i); }
 
-  /** Name i was just interned. */
+  /** Name i was just interned. A parent spelled with upper case is not kept (see id()). */
   private added(i: number, parent: number): void {
+    if (parent >= 0 && (this.names.flags[parent] & (F_UPPER | F_WIDE)) !== 0) parent = -1;
     if ((i + 1) * 3 > this.head.length) {
       const old = this.head.length;
       this.head = grow(this.head, (i + 1) * 3);

@@ -266,6 +266,9 @@ export function generate(state: State, hostIPs: HostIPs, opts: GenerateOptions):
 
 const NO_PARENTS = { plain: -1, slave: -1, tcp: -1, udp: -1, tcpSlave: -1, udpSlave: -1 };
 
+/** How the names of a framework's tasks end, after the task name: "." + fname + tail and so on. */
+type Ends = { [K in keyof typeof NO_PARENTS]: string };
+
 /** Ids of the names shared by the instances of one task name in a framework (-1: not yet interned). */
 interface Shared {
   /** Parent ids apply only when the task name is one label (legacy raw names may hold dots). */
@@ -288,12 +291,12 @@ interface Shared {
  */
 class TaskEmitter {
   private task: Task | null = null;
-  private fname = '';
   /** "<fname><tail>" and "<fname>.slave<tail>": how the framework's canonical names end. */
   private fwTail = '';
   private fwSlaveTail = '';
   /** "-<hash>-<slave tail>.": the task's part of its canonical names. */
   private taskPart = '';
+  private ends: Ends = { plain: '', slave: '', tcp: '', udp: '', tcpSlave: '', udpSlave: '' };
   private ips: readonly ParsedIP[] = [];
   private slaveValues: readonly ParsedIP[] = [];
   /** Per framework (keyed by task name alone: a name+framework key could collide across dots). */
@@ -311,11 +314,14 @@ class TaskEmitter {
 
   /** Start the tasks of a framework whose DomainFrag'ed name is `fname`. */
   framework(fname: string): void {
-    this.fname = fname;
     this.sharedCache = new Map();
     const { b, tail } = this;
     this.fwTail = fname + tail;
     this.fwSlaveTail = fname + '.slave' + tail;
+    this.ends = {
+      plain: '.' + this.fwTail, slave: '.' + this.fwSlaveTail, tcp: '._tcp.' + this.fwTail, udp: '._udp.' + this.fwTail,
+      tcpSlave: '._tcp.' + this.fwSlaveTail, udpSlave: '._udp.' + this.fwSlaveTail,
+    };
     const plain = b.id(fname + tail), slave = b.id(fname + '.slave' + tail);
     this.fw = {
       plain, slave,
@@ -369,19 +375,24 @@ class TaskEmitter {
       for (let i = 0; i < ports.length && same; i++) same = prev[i].protocol === ports[i].protocol && prev[i].name === ports[i].name;
       if (same) return sh.diSvc;
     }
-    const { fname, tail, b } = this;
+    const { ends } = this;
+    // Parents (see RecordDraft.id): "_tcp.<fw>" and "_udp.<fw>" when `n` is one label; a
+    // named-port name's parent is its service name.
+    const fw = sh.oneLabel ? this.fw : NO_PARENTS;
     const out: number[][] = [];
     for (const p of ports) {
       const proto = this.spec(p.protocol);
       const portName = this.spec(p.name);
       // an empty protocol means both tcp and udp; the named-port names follow the plain ones
-      const svc1 = '_' + n + '._' + (proto !== '' ? proto : 'tcp') + '.' + fname;
-      const svc2 = proto !== '' ? null : '_' + n + '._udp.' + fname;
-      const ids = [b.id(svc1 + tail)];
-      if (svc2 !== null) ids.push(b.id(svc2 + tail));
+      const end1 = proto === '' || proto === 'tcp' ? ends.tcp : proto === 'udp' ? ends.udp : '._' + proto + this.ends.plain;
+      const svc1 = this.named(proto === '' || proto === 'tcp' ? fw.tcp : proto === 'udp' ? fw.udp : -1, '_', n, end1);
+      const svc2 = proto !== '' ? -1 : this.named(fw.udp, '_', n, ends.udp);
+      const ids = [svc1];
+      if (svc2 >= 0) ids.push(svc2);
       if (portName !== '') {
-        ids.push(b.id('_' + portName + '.' + svc1 + tail));
-        if (svc2 !== null) ids.push(b.id('_' + portName + '.' + svc2 + tail));
+        const head = '_' + portName + '._';
+        ids.push(this.named(svc1, head, n, end1));
+        if (svc2 >= 0) ids.push(this.named(svc2, head, n, ends.udp));
       }
       out.push(ids);
     }
@@ -390,30 +401,31 @@ class TaskEmitter {
     return out;
   }
 
-  /** Id of canonical name `<n>-<hash>-<slave tail>.<fwTail>`; they are new by construction. */
-  private canonical(n: string, fwTail: string, parent: number): number {
-    const b = this.b;
-    b.begin();
-    b.push(n);
-    b.push(this.taskPart);
-    b.push(fwTail);
-    return b.end(parent);
+  /** Id of the name spelled a + b + c, built in place (no string for it). */
+  private named(parent: number, a: string, b: string, c: string): number {
+    const d = this.b;
+    d.begin();
+    d.push(a);
+    d.push(b);
+    d.push(c);
+    return d.end(parent);
   }
 
   /** The record block of §7.6 for task name `n`. */
   private block(n: string): void {
-    const { fname, tail, b } = this;
+    const { ends, b } = this;
     const task = this.task!;
     const sh = this.shared(n);
     const fw = sh.oneLabel ? this.fw : NO_PARENTS;
-    const canonicalT = this.canonical(n, this.fwTail, fw.plain);
-    const canonicalSlaveT = this.canonical(n, this.fwSlaveTail, fw.slave);
+    // canonical names, <n>-<hash>-<slave tail>.<fname>[.slave]<tail>: new by construction
+    const canonicalT = this.named(fw.plain, n, this.taskPart, this.fwTail);
+    const canonicalSlaveT = this.named(fw.slave, n, this.taskPart, this.fwSlaveTail);
     if (this.ips.length > 0) {
-      if (sh.short < 0) sh.short = b.id(n + '.' + fname + tail, fw.plain);
+      if (sh.short < 0) sh.short = this.named(fw.plain, n, ends.plain, '');
       this.addresses(sh.short, canonicalT, this.ips);
     }
     if (this.slaveValues.length > 0) {
-      if (sh.shortSlave < 0) sh.shortSlave = b.id(n + '.' + fname + '.slave' + tail, fw.slave);
+      if (sh.shortSlave < 0) sh.shortSlave = this.named(fw.slave, n, ends.slave, '');
       this.addresses(sh.shortSlave, canonicalSlaveT, this.slaveValues);
     }
 
@@ -421,12 +433,12 @@ class TaskEmitter {
     const ports = task.ports;
     if (ports.length > 0) {
       if (sh.tcpSlave < 0) {
-        sh.tcpSlave = b.id('_' + n + '._tcp.' + fname + '.slave' + tail, fw.tcpSlave);
-        sh.udpSlave = b.id('_' + n + '._udp.' + fname + '.slave' + tail, fw.udpSlave);
+        sh.tcpSlave = this.named(fw.tcpSlave, '_', n, ends.tcpSlave);
+        sh.udpSlave = this.named(fw.udpSlave, '_', n, ends.udpSlave);
       }
       if (di === null && sh.tcp < 0) {
-        sh.tcp = b.id('_' + n + '._tcp.' + fname + tail, fw.tcp);
-        sh.udp = b.id('_' + n + '._udp.' + fname + tail, fw.udp);
+        sh.tcp = this.named(fw.tcp, '_', n, ends.tcp);
+        sh.udp = this.named(fw.udp, '_', n, ends.udp);
       }
       for (const p of ports) {
         b.addSRV(sh.tcpSlave, canonicalSlaveT, p);
