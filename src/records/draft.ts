@@ -15,8 +15,14 @@ export const T_A = 0;
 export const T_AAAA = 1;
 export const T_SRV = 2;
 const TYPES: readonly RRType[] = ['A', 'AAAA', 'SRV'];
-/** A value list longer than this gets a Set for de-duplication instead of a scan. */
+/** A value list longer than this is de-duplicated through `bigSlots` instead of a scan. */
 const SCAN_MAX = 8;
+
+/** Hash of a (list, value key) pair; a key is an integer below 2^53 or a negative string ref. */
+function pairHash(list: number, key: number): number {
+  const h = Math.imul(list ^ (key | 0), 0x9e3779b1) ^ Math.imul((key / 4294967296) | 0, 0x85ebca6b);
+  return h ^ (h >>> 15);
+}
 
 function grow<T extends Int32Array | Float64Array | Uint8Array>(a: T, need: number): T {
   if (need <= a.length) return a;
@@ -56,7 +62,12 @@ export class RecordDraft {
   private head: Int32Array<ArrayBufferLike>;
   private tail: Int32Array<ArrayBufferLike>;
   private count: Int32Array<ArrayBufferLike>;
-  private readonly big = new Map<number, Set<number>>();
+  /**
+   * The nodes of lists longer than SCAN_MAX, by (list, value) (open addressing: node + 1, 0 =
+   * empty, at most half full). One typed table rather than a Set per list: no heap objects.
+   */
+  private bigSlots = new Int32Array(0);
+  private bigCount = 0;
   private parents: Int32Array<ArrayBufferLike>;
   /** Nodes: owner list (name × 3 + type), value key, next node of the same list. */
   private nList: Int32Array<ArrayBufferLike>;
@@ -207,17 +218,15 @@ export class RecordDraft {
   private put(name: number, type: number, key: number): boolean {
     const list = name * 3 + type;
     const n = this.count[list];
+    let slot = -1;
     if (n > SCAN_MAX) {
-      const set = this.big.get(list)!;
-      if (set.has(key)) return false;
-      set.add(key);
+      slot = this.bigSlot(list, key);
+      if (this.bigSlots[slot] !== 0) return false;
     } else {
       for (let k = this.head[list]; k >= 0; k = this.nNext[k]) if (this.nVal[k] === key) return false;
       if (n === SCAN_MAX) {
-        const set = new Set<number>();
-        for (let k = this.head[list]; k >= 0; k = this.nNext[k]) set.add(this.nVal[k]);
-        set.add(key);
-        this.big.set(list, set);
+        for (let k = this.head[list]; k >= 0; k = this.nNext[k]) this.bigAdd(this.bigSlot(list, this.nVal[k]), k);
+        slot = this.bigSlot(list, key);
       }
     }
     const node = this.nodeCount++;
@@ -232,11 +241,40 @@ export class RecordDraft {
     if (n === 0) this.head[list] = node; else this.nNext[this.tail[list]] = node;
     this.tail[list] = node;
     this.count[list] = n + 1;
+    if (slot >= 0) this.bigAdd(slot, node);
     if (this.open) {
       if (this.taskNodeCount >= this.taskNodes.length) this.taskNodes = grow(this.taskNodes, this.taskNodeCount + 1);
       this.taskNodes[this.taskNodeCount++] = node;
     }
     return true;
+  }
+
+  /** Slot of (list, key) in bigSlots: the node holding it, or the empty slot where it goes. */
+  private bigSlot(list: number, key: number): number {
+    if ((this.bigCount + 1) * 2 > this.bigSlots.length) this.bigRehash();
+    const slots = this.bigSlots, mask = slots.length - 1;
+    let slot = pairHash(list, key) & mask;
+    for (let v; (v = slots[slot]) !== 0; slot = (slot + 1) & mask) {
+      if (this.nList[v - 1] === list && this.nVal[v - 1] === key) break;
+    }
+    return slot;
+  }
+
+  private bigAdd(slot: number, node: number): void {
+    this.bigSlots[slot] = node + 1;
+    this.bigCount++;
+  }
+
+  private bigRehash(): void {
+    const old = this.bigSlots;
+    const slots = new Int32Array(Math.max(1024, old.length * 2)), mask = slots.length - 1;
+    for (const v of old) {
+      if (v === 0) continue;
+      let slot = pairHash(this.nList[v - 1], this.nVal[v - 1]) & mask;
+      while (slots[slot] !== 0) slot = (slot + 1) & mask;
+      slots[slot] = v;
+    }
+    this.bigSlots = slots;
   }
 
   /** An address under a name: A or AAAA by family (a non-IP fallback string of family 4 goes to A). */

@@ -86,7 +86,7 @@ export class NameTable {
     if (id + 1 >= this.off.length) this.growIds(id + 2);
     this.off[id + 1] = e;
     this.hash[id] = h;
-    this.flags[id] = flagsOf(b, s, e);
+    this.flags[id] = hashedFlags;
     slots[slot] = id + 1;
     this.count = id + 1;
     if (this.count * 2 > slots.length) this.rehash(slots.length * 2);
@@ -228,16 +228,26 @@ function tableSize(names: number): number {
   return n;
 }
 
+/** F_UPPER and F_BAD of the name last given to hashOf (computed in the same pass). */
+let hashedFlags = 0;
+
 /**
  * FNV-1a over the wire form of the name spelled by b[s .. e] (each label's length, then its
  * characters, then the root's 0): for an encodable name, hashWire of its wire bytes, which is what
- * the zone image's lookup table is keyed by. Any other spelling still gets a stable hash.
+ * the zone image's lookup table is keyed by. Any other spelling still gets a stable hash. Sets
+ * hashedFlags: the test the image builder made with a regex, and upper case.
  */
 export function hashOf(b: Uint8Array, s: number, e: number): number {
   let h = FNV_OFFSET;
+  let f = e - s === 0 || e - s >= 255 || b[e - 1] !== 0x2e ? F_BAD : 0;
   let label = s;
   for (let i = s; i < e; i++) {
-    if (b[i] !== 0x2e) continue;
+    const c = b[i];
+    if (c !== 0x2e) {
+      if (c >= 0x41 && c <= 0x5a) f |= F_UPPER;
+      continue;
+    }
+    if (i === label || i - label > 63) f |= F_BAD;
     h = Math.imul(h ^ ((i - label) & 0xff), FNV_PRIME);
     for (let k = label; k < i; k++) h = Math.imul(h ^ b[k], FNV_PRIME);
     label = i + 1;
@@ -246,19 +256,6 @@ export function hashOf(b: Uint8Array, s: number, e: number): number {
     h = Math.imul(h ^ ((e - label) & 0xff), FNV_PRIME);
     for (let k = label; k < e; k++) h = Math.imul(h ^ b[k], FNV_PRIME);
   }
+  hashedFlags = f;
   return Math.imul(h, FNV_PRIME); // the root label's 0 (as an int32; `>>> 0` gives hashWire's value)
-}
-
-/** F_UPPER and F_BAD of an ASCII name b[s .. e] (the test the image builder's regex made). */
-function flagsOf(b: Uint8Array, s: number, e: number): number {
-  let f = e - s === 0 || e - s >= 255 || b[e - 1] !== 0x2e ? F_BAD : 0;
-  let label = s;
-  for (let i = s; i < e; i++) {
-    const c = b[i];
-    if (c === 0x2e) {
-      if (i === label || i - label > 63) f |= F_BAD;
-      label = i + 1;
-    } else if (c >= 0x41 && c <= 0x5a) f |= F_UPPER;
-  }
-  return f;
 }
