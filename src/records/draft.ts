@@ -91,7 +91,7 @@ export class RecordDraft {
 
   /** `names`, `nodes`: expected sizes (a size known up front saves growing and copying arrays). */
   constructor(names = 1024, nodes = 4096) {
-    this.names = new NameTable(names);
+    this.names = new NameTable(names, names * 48);
     this.head = new Int32Array(names * 3).fill(-1);
     this.tail = new Int32Array(names * 3);
     this.count = new Int32Array(names * 3);

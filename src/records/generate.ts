@@ -10,7 +10,7 @@ import type { DiscoveryPort, HostIPs, State, Task } from '../state/types.js';
 import { parsePort, splitHostPortLoose } from '../state/pid.js';
 import { RecordDraft } from './draft.js';
 import { slaveIDTail, taskHash } from './hash.js';
-import { parseIP, type ParsedIP } from './ip.js';
+import { ipv4Value, parseIP, type ParsedIP } from './ip.js';
 import { domainFrag, labelSpec, type LabelSpec } from './labels.js';
 import { Generated, type GenerateOptions, type RRType } from './types.js';
 
@@ -72,27 +72,40 @@ function latestRunning(task: Task): number {
   return j;
 }
 
-function pushIP(out: ParsedIP[], v: string): void {
+/**
+ * ParsedIP objects reused from task to task: a task's IPs are needed only while its records are
+ * added, and at 50k tasks an object (and an array) per task was a good part of the garbage.
+ */
+interface IPPool { list: ParsedIP[]; n: number }
+
+function pushIP(out: IPPool, v: string): void {
   if (v === '') return;
-  const p = parseIP(v);
-  if (p !== null) out.push(p);
+  // Canonical dotted IPv4, nearly every task IP, is what parseIP would return as is.
+  const v4 = ipv4Value(v);
+  const p = v4 >= 0 ? null : parseIP(v);
+  if (v4 < 0 && p === null) return;
+  let o = out.list[out.n];
+  if (o === undefined) out.list.push(o = { family: 4, text: '', v4: -1 });
+  if (p === null) { o.family = 4; o.text = v; o.v4 = v4; } else { o.family = p.family; o.text = p.text; o.v4 = p.v4; }
+  out.n++;
 }
 
 /**
- * §7.6 task IPs: all parseable IPs of the first source (in `sources` order) that yields any.
- * Unknown source names are ignored. Only the latest RUNNING status is consulted. `hostIPs` are
- * the slave's IPs (the "host" source); that array is returned as is, not copied.
+ * §7.6 task IPs: all parseable IPs of the first source (in `sources` order) that yields any,
+ * as the first n entries of `out` (n returned). Unknown source names are ignored. Only the
+ * latest RUNNING status is consulted. `hostIPs` are the slave's IPs (the "host" source); -1 is
+ * returned when they are the answer.
  */
-function sourceIPs(task: Task, hostIPs: readonly ParsedIP[], sources: readonly string[]): readonly ParsedIP[] {
+function sourceIPs(task: Task, hostIPs: readonly ParsedIP[], sources: readonly string[], out: IPPool): number {
   const j = latestRunning(task);
   const st = j >= 0 ? task.statuses[j] : null;
   for (const src of sources) {
     if (src === 'host') {
-      if (hostIPs.length > 0) return hostIPs;
+      if (hostIPs.length > 0) return -1;
       continue;
     }
     if (st === null) continue;
-    const out: ParsedIP[] = [];
+    out.n = 0;
     if (src === 'netinfo') {
       for (const ni of st.networkInfos) {
         if (ni.ipAddresses.length > 0) for (const a of ni.ipAddresses) pushIP(out, a);
@@ -102,9 +115,9 @@ function sourceIPs(task: Task, hostIPs: readonly ParsedIP[], sources: readonly s
       const key = src === 'docker' ? DOCKER_IP_LABEL : MESOS_IP_LABEL;
       for (const l of st.labels) if (l.key === key) pushIP(out, l.value);
     }
-    if (out.length > 0) return out;
+    if (out.n > 0) return out.n;
   }
-  return [];
+  return 0;
 }
 
 /** §7.6 task IPs for a task on a slave whose "IP list" is `slaveAddrs`. */
@@ -112,7 +125,9 @@ export function taskIPs(task: Task | null, slaveAddrs: readonly SlaveAddr[], sou
   if (task === null) return [];
   const host: ParsedIP[] = [];
   for (const a of slaveAddrs) if (a.ip !== null) host.push(a.ip);
-  return [...sourceIPs(task, host, sources)];
+  const out: IPPool = { list: [], n: 0 };
+  const n = sourceIPs(task, host, sources, out);
+  return n < 0 ? [...host] : out.list.slice(0, n);
 }
 
 /** Turn slave IP strings (as the original kept them) into SlaveAddr entries. */
@@ -185,10 +200,11 @@ export function addMasterRecords(
 
 /** Build the complete record set and enumeration for one state. */
 export function generate(state: State, hostIPs: HostIPs, opts: GenerateOptions): Generated {
-  // Sized for the usual ~7.5 names and ~15 records per task: growing by doubling copies them.
+  // Sized for the usual ~7.5 names (and the image's ~1 empty non-terminal) and ~15 records per
+  // task: growing by doubling copies them.
   let tasks = 0;
   for (const f of state.frameworks) tasks += f.tasks.length;
-  const b = new RecordDraft(tasks * 8 + 1024, tasks * 16 + 4096);
+  const b = new RecordDraft(tasks * 9 + 1024, tasks * 16 + 4096);
   const warnings: string[] = [];
   const tail = '.' + opts.domain + '.';
   const spec = labelSpec(opts.enforceRFC952);
@@ -297,7 +313,10 @@ class TaskEmitter {
   /** "-<hash>-<slave tail>.": the task's part of its canonical names. */
   private taskPart = '';
   private ends: Ends = { plain: '', slave: '', tcp: '', udp: '', tcpSlave: '', udpSlave: '' };
+  /** The task's IPs: the first ipN of ips (the slave's, or `pool`'s). */
   private ips: readonly ParsedIP[] = [];
+  private ipN = 0;
+  private readonly pool: IPPool = { list: [], n: 0 };
   private slaveValues: readonly ParsedIP[] = [];
   /** Per framework (keyed by task name alone: a name+framework key could collide across dots). */
   private sharedCache = new Map<string, Shared>();
@@ -333,7 +352,9 @@ class TaskEmitter {
   emit(task: Task, slave: SlaveInfo): void {
     this.task = task;
     this.taskPart = '-' + taskHash(task.id) + '-' + slave.tail + '.';
-    this.ips = sourceIPs(task, slave.ips, this.sources);
+    const n = sourceIPs(task, slave.ips, this.sources, this.pool);
+    this.ips = n < 0 ? slave.ips : this.pool.list;
+    this.ipN = n < 0 ? slave.ips.length : n;
     this.slaveValues = slave.values;
     const di = task.discovery;
     if (di !== null) {
@@ -355,11 +376,11 @@ class TaskEmitter {
   }
 
   /** Each address under two names (short, then canonical), address by address. */
-  private addresses(short: number, canonical: number, list: readonly ParsedIP[]): void {
+  private addresses(short: number, canonical: number, list: readonly ParsedIP[], n: number): void {
     const b = this.b;
-    for (const ip of list) {
-      b.addIP(short, ip);
-      b.addIP(canonical, ip);
+    for (let i = 0; i < n; i++) {
+      b.addIP(short, list[i]);
+      b.addIP(canonical, list[i]);
     }
   }
 
@@ -420,13 +441,13 @@ class TaskEmitter {
     // canonical names, <n>-<hash>-<slave tail>.<fname>[.slave]<tail>: new by construction
     const canonicalT = this.named(fw.plain, n, this.taskPart, this.fwTail);
     const canonicalSlaveT = this.named(fw.slave, n, this.taskPart, this.fwSlaveTail);
-    if (this.ips.length > 0) {
+    if (this.ipN > 0) {
       if (sh.short < 0) sh.short = this.named(fw.plain, n, ends.plain, '');
-      this.addresses(sh.short, canonicalT, this.ips);
+      this.addresses(sh.short, canonicalT, this.ips, this.ipN);
     }
     if (this.slaveValues.length > 0) {
       if (sh.shortSlave < 0) sh.shortSlave = this.named(fw.slave, n, ends.slave, '');
-      this.addresses(sh.shortSlave, canonicalSlaveT, this.slaveValues);
+      this.addresses(sh.shortSlave, canonicalSlaveT, this.slaveValues, this.slaveValues.length);
     }
 
     const di = task.discovery;
