@@ -4,17 +4,25 @@
 // original's shape (maps of sets of strings, one object per enumerated record) meant ~1.5M small
 // allocations per refresh, and garbage collection was 40% of the refresh; this keeps the same set
 // semantics (SPEC §7.1: a repeated (name, value) pair is a no-op, names compared as spelled) with
-// a few growing arrays. The maps and the enumeration objects are still available (toRecordSet,
-// toEnumeration) for the bulk HTTP bodies and for tests.
+// a few growing arrays; the names themselves are bytes in a NameTable (names.ts). The maps and
+// the enumeration objects are still available (toRecordSet, toEnumeration) for the bulk HTTP
+// bodies and for tests.
 import type { Enumeration, EnumFramework, EnumRecord, RecordSet, RRType } from './types.js';
 import { ipv4Text, ipv4Value, type ParsedIP } from './ip.js';
+import { F_UPPER, F_WIDE, NameTable, type NamesTransfer } from './names.js';
 
 export const T_A = 0;
 export const T_AAAA = 1;
 export const T_SRV = 2;
 const TYPES: readonly RRType[] = ['A', 'AAAA', 'SRV'];
-/** A value list longer than this gets a Set for de-duplication instead of a scan. */
+/** A value list longer than this is de-duplicated through `bigSlots` instead of a scan. */
 const SCAN_MAX = 8;
+
+/** Hash of a (list, value key) pair; a key is an integer below 2^53 or a negative string ref. */
+function pairHash(list: number, key: number): number {
+  const h = Math.imul(list ^ (key | 0), 0x9e3779b1) ^ Math.imul((key / 4294967296) | 0, 0x85ebca6b);
+  return h ^ (h >>> 15);
+}
 
 function grow<T extends Int32Array | Float64Array | Uint8Array>(a: T, need: number): T {
   if (need <= a.length) return a;
@@ -27,6 +35,7 @@ function grow<T extends Int32Array | Float64Array | Uint8Array>(a: T, need: numb
 
 /** RecordDraft.toTransfer()'s output: plain typed arrays, so it can be posted between threads. */
 export interface DraftTransfer {
+  names: NamesTransfer;
   counts: number[];
   nodeCount: number;
   text: Uint8Array;
@@ -42,23 +51,28 @@ export interface DraftTransfer {
 
 /** The buffers to list when posting a DraftTransfer with transfer (zero copy). */
 export function transferList(t: DraftTransfer): ArrayBuffer[] {
-  return [t.text, t.offsets, t.head, t.nList, t.nVal, t.nNext, t.taskFw, t.taskStart, t.taskNodes].map((a) => a.buffer as ArrayBuffer);
+  const n = t.names;
+  return [n.bytes, n.off, n.flags, n.wideIds, t.text, t.offsets, t.head, t.nList, t.nVal, t.nNext, t.taskFw, t.taskStart, t.taskNodes].map((a) => a.buffer as ArrayBuffer);
 }
 
 export class RecordDraft {
   /** Every interned name, exactly as spelled (fully qualified, trailing dot). */
-  readonly names: string[] = [];
-  private readonly ids = new Map<string, number>();
+  names: NameTable;
   /** Per (name × 3 + type): first and last node of its value list (-1: none), and its length. */
-  private head: Int32Array<ArrayBufferLike> = new Int32Array(1024).fill(-1);
-  private tail: Int32Array<ArrayBufferLike> = new Int32Array(1024);
-  private count: Int32Array<ArrayBufferLike> = new Int32Array(1024);
-  private readonly big = new Map<number, Set<number>>();
-  private parents: Int32Array<ArrayBufferLike> = new Int32Array(1024).fill(-1);
+  private head: Int32Array<ArrayBufferLike>;
+  private tail: Int32Array<ArrayBufferLike>;
+  private count: Int32Array<ArrayBufferLike>;
+  /**
+   * The nodes of lists longer than SCAN_MAX, by (list, value) (open addressing: node + 1, 0 =
+   * empty, at most half full). One typed table rather than a Set per list: no heap objects.
+   */
+  private bigSlots = new Int32Array(0);
+  private bigCount = 0;
+  private parents: Int32Array<ArrayBufferLike>;
   /** Nodes: owner list (name × 3 + type), value key, next node of the same list. */
-  private nList: Int32Array<ArrayBufferLike> = new Int32Array(4096);
-  private nVal: Float64Array<ArrayBufferLike> = new Float64Array(4096);
-  private nNext: Int32Array<ArrayBufferLike> = new Int32Array(4096);
+  private nList: Int32Array<ArrayBufferLike>;
+  private nVal: Float64Array<ArrayBufferLike>;
+  private nNext: Int32Array<ArrayBufferLike>;
   nodeCount = 0;
   /** Values that are not plain numbers (AAAA text, odd A/SRV strings), referred to as -(index + 1). */
   readonly strs: string[] = [];
@@ -71,9 +85,22 @@ export class RecordDraft {
   readonly taskId: string[] = [];
   /** Start of each task's records in taskNodes (one more entry than tasks while a task is open). */
   private readonly taskStart: number[] = [];
-  private taskNodes: Int32Array<ArrayBufferLike> = new Int32Array(4096);
+  private taskNodes: Int32Array<ArrayBufferLike>;
   private taskNodeCount = 0;
   private open = false;
+
+  /** `names`, `nodes`: expected sizes (a size known up front saves growing and copying arrays). */
+  constructor(names = 1024, nodes = 4096) {
+    this.names = new NameTable(names, names * 48);
+    this.head = new Int32Array(names * 3).fill(-1);
+    this.tail = new Int32Array(names * 3);
+    this.count = new Int32Array(names * 3);
+    this.parents = new Int32Array(names);
+    this.nList = new Int32Array(nodes);
+    this.nVal = new Float64Array(nodes);
+    this.nNext = new Int32Array(nodes);
+    this.taskNodes = new Int32Array(nodes);
+  }
 
   /** A draft holding the records of the original's maps (tools and tests that start from maps). */
   static fromRecordSet(rs: RecordSet): RecordDraft {
@@ -83,22 +110,22 @@ export class RecordDraft {
   }
 
   /**
-   * The draft as a few transferable buffers: every string joined into one UTF-8 text with
-   * UTF-16 offsets, and the typed arrays trimmed to size. Why: the answering thread keeps this
-   * (off the JS heap) for /v1/axfr and /v1/enumerate, so the build worker that made it can exit
-   * and give back the memory a 50k-task refresh took.
+   * The draft as a few transferable buffers: the names' bytes, every other string joined into
+   * one UTF-8 text with UTF-16 offsets, and the typed arrays trimmed to size. Why: the answering
+   * thread keeps this (off the JS heap) for /v1/axfr and /v1/enumerate, so the build worker that
+   * made it can exit and give back the memory a 50k-task refresh took.
    */
   toTransfer(): DraftTransfer {
-    const lists = [this.names, this.strs, this.fwNames, this.taskName, this.taskId];
+    const lists = [this.strs, this.fwNames, this.taskName, this.taskId];
     const counts = lists.map((l) => l.length);
     const all = ([] as string[]).concat(...lists);
     const offsets = new Uint32Array(all.length + 1);
     for (let i = 0, o = 0; i < all.length; i++) { o += all[i].length; offsets[i + 1] = o; }
     const text = Buffer.from(all.join(''), 'utf8');
     return {
-      counts, nodeCount: this.nodeCount,
+      names: this.names.toTransfer(), counts, nodeCount: this.nodeCount,
       text: new Uint8Array(text.buffer.slice(text.byteOffset, text.byteOffset + text.byteLength)), offsets,
-      head: this.head.slice(0, this.names.length * 3), nList: this.nList.slice(0, this.nodeCount),
+      head: this.head.slice(0, this.names.count * 3), nList: this.nList.slice(0, this.nodeCount),
       nVal: this.nVal.slice(0, this.nodeCount), nNext: this.nNext.slice(0, this.nodeCount),
       taskFw: Int32Array.from(this.taskFw), taskStart: Int32Array.from(this.taskStart),
       taskNodes: this.taskNodes.slice(0, this.taskNodeCount),
@@ -107,9 +134,10 @@ export class RecordDraft {
 
   /** A read-only draft (enough for toRecordSet and toEnumeration) from toTransfer()'s output. */
   static fromTransfer(t: DraftTransfer): RecordDraft {
-    const d = new RecordDraft();
+    const d = new RecordDraft(0, 0);
+    d.names = NameTable.fromTransfer(t.names);
     const text = Buffer.from(t.text.buffer, t.text.byteOffset, t.text.byteLength).toString('utf8');
-    const lists = [d.names, d.strs, d.fwNames, d.taskName, d.taskId];
+    const lists = [d.strs, d.fwNames, d.taskName, d.taskId];
     let k = 0;
     lists.forEach((list, j) => {
       for (let i = 0; i < t.counts[j]; i++, k++) list.push(text.slice(t.offsets[k], t.offsets[k + 1]));
@@ -123,27 +151,51 @@ export class RecordDraft {
 
   /**
    * Id of a name, interning it. `parent` is the id of the name one label up when the caller
-   * knows it (and it is lower case): the image builder then finds the zone's empty
-   * non-terminals without slicing and hashing every name's parent again.
+   * knows it (ignored unless it is lower case): the image builder then finds the zone's empty
+   * non-terminals without looking every name's parent up again.
    */
   id(name: string, parent = -1): number {
-    let i = this.ids.get(name);
-    if (i === undefined) {
-      i = this.names.length;
-      this.names.push(name);
-      this.ids.set(name, i);
-      const need = (i + 1) * 3;
-      if (need > this.head.length) {
-        const old = this.head.length;
-        this.head = grow(this.head, need);
-        this.head.fill(-1, old);
-        this.tail = grow(this.tail, need);
-        this.count = grow(this.count, need);
-      }
-      if (i >= this.parents.length) { const old = this.parents.length; this.parents = grow(this.parents, i + 1); this.parents.fill(-1, old); }
-      this.parents[i] = parent;
-    }
+    this.names.begin();
+    this.names.push(name);
+    return this.end(parent);
+  }
+
+  /**
+   * Building a name piece by piece (no string for the whole name is made): begin(), push() each
+   * piece, then end(parent) returns its id as id() would.
+   */
+  begin(): void { this.names.begin(); }
+  push(piece: string): void { this.names.push(piece); }
+  end(parent = -1): number {
+    const before = this.names.count;
+    const i = this.names.end();
+    if (i >= before) this.added(i, parent);
     return i;
+  }
+
+  /** Id of the name that is name `of` less its first `skip` characters, interning it (see id()). */
+  suffixId(of: number, skip: number, parent = -1): number {
+    const before = this.names.count;
+    const i = this.names.idOfSuffix(of, this.names.off[of] + skip);
+    if (i >= before) this.added(i, parent);
+    return i;
+  }
+
+  /** Spelling of name i. */
+  name(i: number): string { return this.names.name(i); }
+
+  /** Name i was just interned. A parent spelled with upper case is not kept (see id()). */
+  private added(i: number, parent: number): void {
+    if (parent >= 0 && (this.names.flags[parent] & (F_UPPER | F_WIDE)) !== 0) parent = -1;
+    if ((i + 1) * 3 > this.head.length) {
+      const old = this.head.length;
+      this.head = grow(this.head, (i + 1) * 3);
+      this.head.fill(-1, old);
+      this.tail = grow(this.tail, (i + 1) * 3);
+      this.count = grow(this.count, (i + 1) * 3);
+      this.parents = grow(this.parents, i + 1);
+    }
+    this.parents[i] = parent;
   }
 
   /** Id of the name one label up, as given to id(); -1 when not known. */
@@ -153,7 +205,7 @@ export class RecordDraft {
 
   /** Id of a name if interned, else -1. */
   lookup(name: string): number {
-    return this.ids.get(name) ?? -1;
+    return this.names.lookup(name);
   }
 
   private strRef(s: string): number {
@@ -166,17 +218,15 @@ export class RecordDraft {
   private put(name: number, type: number, key: number): boolean {
     const list = name * 3 + type;
     const n = this.count[list];
+    let slot = -1;
     if (n > SCAN_MAX) {
-      const set = this.big.get(list)!;
-      if (set.has(key)) return false;
-      set.add(key);
+      slot = this.bigSlot(list, key);
+      if (this.bigSlots[slot] !== 0) return false;
     } else {
       for (let k = this.head[list]; k >= 0; k = this.nNext[k]) if (this.nVal[k] === key) return false;
       if (n === SCAN_MAX) {
-        const set = new Set<number>();
-        for (let k = this.head[list]; k >= 0; k = this.nNext[k]) set.add(this.nVal[k]);
-        set.add(key);
-        this.big.set(list, set);
+        for (let k = this.head[list]; k >= 0; k = this.nNext[k]) this.bigAdd(this.bigSlot(list, this.nVal[k]), k);
+        slot = this.bigSlot(list, key);
       }
     }
     const node = this.nodeCount++;
@@ -191,11 +241,40 @@ export class RecordDraft {
     if (n === 0) this.head[list] = node; else this.nNext[this.tail[list]] = node;
     this.tail[list] = node;
     this.count[list] = n + 1;
+    if (slot >= 0) this.bigAdd(slot, node);
     if (this.open) {
       if (this.taskNodeCount >= this.taskNodes.length) this.taskNodes = grow(this.taskNodes, this.taskNodeCount + 1);
       this.taskNodes[this.taskNodeCount++] = node;
     }
     return true;
+  }
+
+  /** Slot of (list, key) in bigSlots: the node holding it, or the empty slot where it goes. */
+  private bigSlot(list: number, key: number): number {
+    if ((this.bigCount + 1) * 2 > this.bigSlots.length) this.bigRehash();
+    const slots = this.bigSlots, mask = slots.length - 1;
+    let slot = pairHash(list, key) & mask;
+    for (let v; (v = slots[slot]) !== 0; slot = (slot + 1) & mask) {
+      if (this.nList[v - 1] === list && this.nVal[v - 1] === key) break;
+    }
+    return slot;
+  }
+
+  private bigAdd(slot: number, node: number): void {
+    this.bigSlots[slot] = node + 1;
+    this.bigCount++;
+  }
+
+  private bigRehash(): void {
+    const old = this.bigSlots;
+    const slots = new Int32Array(Math.max(1024, old.length * 2)), mask = slots.length - 1;
+    for (const v of old) {
+      if (v === 0) continue;
+      let slot = pairHash(this.nList[v - 1], this.nVal[v - 1]) & mask;
+      while (slots[slot] !== 0) slot = (slot + 1) & mask;
+      slots[slot] = v;
+    }
+    this.bigSlots = slots;
   }
 
   /** An address under a name: A or AAAA by family (a non-IP fallback string of family 4 goes to A). */
@@ -257,27 +336,30 @@ export class RecordDraft {
   /** Number of (name, type) pairs with values: the original's name count over its three maps. */
   listCount(): number {
     let n = 0;
-    for (let i = 0; i < this.names.length * 3; i++) if (this.head[i] >= 0) n++;
+    for (let i = 0; i < this.names.count * 3; i++) if (this.head[i] >= 0) n++;
     return n;
   }
 
-  /** A value as the original's string. */
-  valueText(type: number, key: number): string {
+  /** A value as the original's string (`names`: the spelling of each name, see spellings()). */
+  private valueText(type: number, key: number, names: string[]): string {
     if (key < 0) return this.strs[-key - 1];
     if (type === T_A) return ipv4Text(key);
-    return this.names[Math.floor(key / 65536)] + ':' + (key % 65536);
+    const t = Math.floor(key / 65536);
+    return (names[t] ??= this.names.name(t)) + ':' + (key % 65536);
   }
 
   /** The original's three maps (names in first-seen order, values in insertion order). */
   toRecordSet(): RecordSet {
     const rs: RecordSet = { A: new Map(), AAAA: new Map(), SRV: new Map() };
-    for (let i = 0; i < this.names.length; i++) {
+    // Each name decoded once, though it is the target of several SRV values.
+    const names: string[] = [];
+    for (let i = 0; i < this.names.count; i++) {
       for (let t = 0; t < 3; t++) {
         let k = this.head[i * 3 + t];
         if (k < 0) continue;
         const set = new Set<string>();
-        for (; k >= 0; k = this.nNext[k]) set.add(this.valueText(t, this.nVal[k]));
-        rs[TYPES[t]].set(this.names[i], set);
+        for (; k >= 0; k = this.nNext[k]) set.add(this.valueText(t, this.nVal[k], names));
+        rs[TYPES[t]].set(names[i] ??= this.names.name(i), set);
       }
     }
     return rs;
@@ -287,6 +369,7 @@ export class RecordDraft {
   toEnumeration(): Enumeration {
     if (this.fwNames.length === 0) return { frameworks: null };
     const fws: EnumFramework[] = this.fwNames.map((name) => ({ tasks: [], name }));
+    const names: string[] = [];
     for (let t = 0; t < this.taskName.length; t++) {
       const end = t + 1 < this.taskStart.length ? this.taskStart[t + 1] : this.taskNodeCount;
       let records: EnumRecord[] | null = null;
@@ -294,7 +377,8 @@ export class RecordDraft {
         const node = this.taskNodes[j];
         const list = this.nList[node];
         const type = list % 3;
-        (records ??= []).push({ name: this.names[(list - type) / 3], host: this.valueText(type, this.nVal[node]), rtype: TYPES[type] });
+        const i = (list - type) / 3;
+        (records ??= []).push({ name: names[i] ??= this.names.name(i), host: this.valueText(type, this.nVal[node], names), rtype: TYPES[type] });
       }
       fws[this.taskFw[t]].tasks.push({ name: this.taskName[t], id: this.taskId[t], records });
     }

@@ -4,12 +4,13 @@
 // original panicked (non-IP leader, master or listener) that piece is skipped instead.
 // The insertion order is the original's (frameworks → slaves → name server → masters → tasks)
 // because the per-task "newly added records" of /v1/enumerate depend on it.
-// Hot path: one pass over tasks, string concatenation only, one SHA-1 per task, no regexes.
+// Hot path: one pass over tasks, one SHA-1 per task, no regexes, and the per-task names built
+// straight into the draft's name bytes (no string per name).
 import type { DiscoveryPort, HostIPs, State, Task } from '../state/types.js';
 import { parsePort, splitHostPortLoose } from '../state/pid.js';
 import { RecordDraft } from './draft.js';
 import { slaveIDTail, taskHash } from './hash.js';
-import { parseIP, type ParsedIP } from './ip.js';
+import { ipv4Value, parseIP, type ParsedIP } from './ip.js';
 import { domainFrag, labelSpec, type LabelSpec } from './labels.js';
 import { Generated, type GenerateOptions, type RRType } from './types.js';
 
@@ -31,6 +32,8 @@ interface SlaveInfo {
    * original did (family 4 here only means "goes to the A map").
    */
   values: ParsedIP[];
+  /** slaveIDTail of its id: the last piece of its tasks' canonical names. */
+  tail: string;
 }
 
 function kindOf(ip: ParsedIP): RRType {
@@ -69,27 +72,40 @@ function latestRunning(task: Task): number {
   return j;
 }
 
-function pushIP(out: ParsedIP[], v: string): void {
+/**
+ * ParsedIP objects reused from task to task: a task's IPs are needed only while its records are
+ * added, and at 50k tasks an object (and an array) per task was a good part of the garbage.
+ */
+interface IPPool { list: ParsedIP[]; n: number }
+
+function pushIP(out: IPPool, v: string): void {
   if (v === '') return;
-  const p = parseIP(v);
-  if (p !== null) out.push(p);
+  // Canonical dotted IPv4, nearly every task IP, is what parseIP would return as is.
+  const v4 = ipv4Value(v);
+  const p = v4 >= 0 ? null : parseIP(v);
+  if (v4 < 0 && p === null) return;
+  let o = out.list[out.n];
+  if (o === undefined) out.list.push(o = { family: 4, text: '', v4: -1 });
+  if (p === null) { o.family = 4; o.text = v; o.v4 = v4; } else { o.family = p.family; o.text = p.text; o.v4 = p.v4; }
+  out.n++;
 }
 
 /**
- * §7.6 task IPs: all parseable IPs of the first source (in `sources` order) that yields any.
- * Unknown source names are ignored. Only the latest RUNNING status is consulted. `hostIPs` are
- * the slave's IPs (the "host" source); that array is returned as is, not copied.
+ * §7.6 task IPs: all parseable IPs of the first source (in `sources` order) that yields any,
+ * as the first n entries of `out` (n returned). Unknown source names are ignored. Only the
+ * latest RUNNING status is consulted. `hostIPs` are the slave's IPs (the "host" source); -1 is
+ * returned when they are the answer.
  */
-function sourceIPs(task: Task, hostIPs: readonly ParsedIP[], sources: readonly string[]): readonly ParsedIP[] {
+function sourceIPs(task: Task, hostIPs: readonly ParsedIP[], sources: readonly string[], out: IPPool): number {
   const j = latestRunning(task);
   const st = j >= 0 ? task.statuses[j] : null;
   for (const src of sources) {
     if (src === 'host') {
-      if (hostIPs.length > 0) return hostIPs;
+      if (hostIPs.length > 0) return -1;
       continue;
     }
     if (st === null) continue;
-    const out: ParsedIP[] = [];
+    out.n = 0;
     if (src === 'netinfo') {
       for (const ni of st.networkInfos) {
         if (ni.ipAddresses.length > 0) for (const a of ni.ipAddresses) pushIP(out, a);
@@ -99,9 +115,9 @@ function sourceIPs(task: Task, hostIPs: readonly ParsedIP[], sources: readonly s
       const key = src === 'docker' ? DOCKER_IP_LABEL : MESOS_IP_LABEL;
       for (const l of st.labels) if (l.key === key) pushIP(out, l.value);
     }
-    if (out.length > 0) return out;
+    if (out.n > 0) return out.n;
   }
-  return [];
+  return 0;
 }
 
 /** §7.6 task IPs for a task on a slave whose "IP list" is `slaveAddrs`. */
@@ -109,7 +125,9 @@ export function taskIPs(task: Task | null, slaveAddrs: readonly SlaveAddr[], sou
   if (task === null) return [];
   const host: ParsedIP[] = [];
   for (const a of slaveAddrs) if (a.ip !== null) host.push(a.ip);
-  return [...sourceIPs(task, host, sources)];
+  const out: IPPool = { list: [], n: 0 };
+  const n = sourceIPs(task, host, sources, out);
+  return n < 0 ? [...host] : out.list.slice(0, n);
 }
 
 /** Turn slave IP strings (as the original kept them) into SlaveAddr entries. */
@@ -182,7 +200,11 @@ export function addMasterRecords(
 
 /** Build the complete record set and enumeration for one state. */
 export function generate(state: State, hostIPs: HostIPs, opts: GenerateOptions): Generated {
-  const b = new RecordDraft();
+  // Sized for the usual ~7.5 names (and the image's ~1 empty non-terminal) and ~15 records per
+  // task: growing by doubling copies them.
+  let tasks = 0;
+  for (const f of state.frameworks) tasks += f.tasks.length;
+  const b = new RecordDraft(tasks * 9 + 1024, tasks * 16 + 4096);
   const warnings: string[] = [];
   const tail = '.' + opts.domain + '.';
   const spec = labelSpec(opts.enforceRFC952);
@@ -218,6 +240,7 @@ export function generate(state: State, hostIPs: HostIPs, opts: GenerateOptions):
     slaves.set(s.id, {
       ips: addrs.flatMap((a) => (a.ip === null ? [] : [a.ip])),
       values: addrs.map((a) => a.ip ?? { family: 4, text: a.raw, v4: -1 }),
+      tail: slaveIDTail(s.id),
     });
   }
 
@@ -259,6 +282,9 @@ export function generate(state: State, hostIPs: HostIPs, opts: GenerateOptions):
 
 const NO_PARENTS = { plain: -1, slave: -1, tcp: -1, udp: -1, tcpSlave: -1, udpSlave: -1 };
 
+/** How the names of a framework's tasks end, after the task name: "." + fname + tail and so on. */
+type Ends = { [K in keyof typeof NO_PARENTS]: string };
+
 /** Ids of the names shared by the instances of one task name in a framework (-1: not yet interned). */
 interface Shared {
   /** Parent ids apply only when the task name is one label (legacy raw names may hold dots). */
@@ -281,10 +307,16 @@ interface Shared {
  */
 class TaskEmitter {
   private task: Task | null = null;
-  private fname = '';
-  private hash = '';
-  private slaveTail = '';
+  /** "<fname><tail>" and "<fname>.slave<tail>": how the framework's canonical names end. */
+  private fwTail = '';
+  private fwSlaveTail = '';
+  /** "-<hash>-<slave tail>.": the task's part of its canonical names. */
+  private taskPart = '';
+  private ends: Ends = { plain: '', slave: '', tcp: '', udp: '', tcpSlave: '', udpSlave: '' };
+  /** The task's IPs: the first ipN of ips (the slave's, or `pool`'s). */
   private ips: readonly ParsedIP[] = [];
+  private ipN = 0;
+  private readonly pool: IPPool = { list: [], n: 0 };
   private slaveValues: readonly ParsedIP[] = [];
   /** Per framework (keyed by task name alone: a name+framework key could collide across dots). */
   private sharedCache = new Map<string, Shared>();
@@ -301,9 +333,14 @@ class TaskEmitter {
 
   /** Start the tasks of a framework whose DomainFrag'ed name is `fname`. */
   framework(fname: string): void {
-    this.fname = fname;
     this.sharedCache = new Map();
     const { b, tail } = this;
+    this.fwTail = fname + tail;
+    this.fwSlaveTail = fname + '.slave' + tail;
+    this.ends = {
+      plain: '.' + this.fwTail, slave: '.' + this.fwSlaveTail, tcp: '._tcp.' + this.fwTail, udp: '._udp.' + this.fwTail,
+      tcpSlave: '._tcp.' + this.fwSlaveTail, udpSlave: '._udp.' + this.fwSlaveTail,
+    };
     const plain = b.id(fname + tail), slave = b.id(fname + '.slave' + tail);
     this.fw = {
       plain, slave,
@@ -314,9 +351,10 @@ class TaskEmitter {
 
   emit(task: Task, slave: SlaveInfo): void {
     this.task = task;
-    this.hash = taskHash(task.id);
-    this.slaveTail = slaveIDTail(task.slaveId);
-    this.ips = sourceIPs(task, slave.ips, this.sources);
+    this.taskPart = '-' + taskHash(task.id) + '-' + slave.tail + '.';
+    const n = sourceIPs(task, slave.ips, this.sources, this.pool);
+    this.ips = n < 0 ? slave.ips : this.pool.list;
+    this.ipN = n < 0 ? slave.ips.length : n;
     this.slaveValues = slave.values;
     const di = task.discovery;
     if (di !== null) {
@@ -338,11 +376,11 @@ class TaskEmitter {
   }
 
   /** Each address under two names (short, then canonical), address by address. */
-  private addresses(short: number, canonical: number, list: readonly ParsedIP[]): void {
+  private addresses(short: number, canonical: number, list: readonly ParsedIP[], n: number): void {
     const b = this.b;
-    for (const ip of list) {
-      b.addIP(short, ip);
-      b.addIP(canonical, ip);
+    for (let i = 0; i < n; i++) {
+      b.addIP(short, list[i]);
+      b.addIP(canonical, list[i]);
     }
   }
 
@@ -358,19 +396,24 @@ class TaskEmitter {
       for (let i = 0; i < ports.length && same; i++) same = prev[i].protocol === ports[i].protocol && prev[i].name === ports[i].name;
       if (same) return sh.diSvc;
     }
-    const { fname, tail, b } = this;
+    const { ends } = this;
+    // Parents (see RecordDraft.id): "_tcp.<fw>" and "_udp.<fw>" when `n` is one label; a
+    // named-port name's parent is its service name.
+    const fw = sh.oneLabel ? this.fw : NO_PARENTS;
     const out: number[][] = [];
     for (const p of ports) {
       const proto = this.spec(p.protocol);
       const portName = this.spec(p.name);
       // an empty protocol means both tcp and udp; the named-port names follow the plain ones
-      const svc1 = '_' + n + '._' + (proto !== '' ? proto : 'tcp') + '.' + fname;
-      const svc2 = proto !== '' ? null : '_' + n + '._udp.' + fname;
-      const ids = [b.id(svc1 + tail)];
-      if (svc2 !== null) ids.push(b.id(svc2 + tail));
+      const end1 = proto === '' || proto === 'tcp' ? ends.tcp : proto === 'udp' ? ends.udp : '._' + proto + this.ends.plain;
+      const svc1 = this.named(proto === '' || proto === 'tcp' ? fw.tcp : proto === 'udp' ? fw.udp : -1, '_', n, end1);
+      const svc2 = proto !== '' ? -1 : this.named(fw.udp, '_', n, ends.udp);
+      const ids = [svc1];
+      if (svc2 >= 0) ids.push(svc2);
       if (portName !== '') {
-        ids.push(b.id('_' + portName + '.' + svc1 + tail));
-        if (svc2 !== null) ids.push(b.id('_' + portName + '.' + svc2 + tail));
+        const head = '_' + portName + '._';
+        ids.push(this.named(svc1, head, n, end1));
+        if (svc2 >= 0) ids.push(this.named(svc2, head, n, ends.udp));
       }
       out.push(ids);
     }
@@ -379,34 +422,44 @@ class TaskEmitter {
     return out;
   }
 
+  /** Id of the name spelled a + b + c, built in place (no string for it). */
+  private named(parent: number, a: string, b: string, c: string): number {
+    const d = this.b;
+    d.begin();
+    d.push(a);
+    d.push(b);
+    d.push(c);
+    return d.end(parent);
+  }
+
   /** The record block of §7.6 for task name `n`. */
   private block(n: string): void {
-    const { fname, tail, b } = this;
+    const { ends, b } = this;
     const task = this.task!;
     const sh = this.shared(n);
-    const canonical = n + '-' + this.hash + '-' + this.slaveTail + '.' + fname;
     const fw = sh.oneLabel ? this.fw : NO_PARENTS;
-    const canonicalT = b.id(canonical + tail, fw.plain);
-    const canonicalSlaveT = b.id(canonical + '.slave' + tail, fw.slave);
-    if (this.ips.length > 0) {
-      if (sh.short < 0) sh.short = b.id(n + '.' + fname + tail, fw.plain);
-      this.addresses(sh.short, canonicalT, this.ips);
+    // canonical names, <n>-<hash>-<slave tail>.<fname>[.slave]<tail>: new by construction
+    const canonicalT = this.named(fw.plain, n, this.taskPart, this.fwTail);
+    const canonicalSlaveT = this.named(fw.slave, n, this.taskPart, this.fwSlaveTail);
+    if (this.ipN > 0) {
+      if (sh.short < 0) sh.short = this.named(fw.plain, n, ends.plain, '');
+      this.addresses(sh.short, canonicalT, this.ips, this.ipN);
     }
     if (this.slaveValues.length > 0) {
-      if (sh.shortSlave < 0) sh.shortSlave = b.id(n + '.' + fname + '.slave' + tail, fw.slave);
-      this.addresses(sh.shortSlave, canonicalSlaveT, this.slaveValues);
+      if (sh.shortSlave < 0) sh.shortSlave = this.named(fw.slave, n, ends.slave, '');
+      this.addresses(sh.shortSlave, canonicalSlaveT, this.slaveValues, this.slaveValues.length);
     }
 
     const di = task.discovery;
     const ports = task.ports;
     if (ports.length > 0) {
       if (sh.tcpSlave < 0) {
-        sh.tcpSlave = b.id('_' + n + '._tcp.' + fname + '.slave' + tail, fw.tcpSlave);
-        sh.udpSlave = b.id('_' + n + '._udp.' + fname + '.slave' + tail, fw.udpSlave);
+        sh.tcpSlave = this.named(fw.tcpSlave, '_', n, ends.tcpSlave);
+        sh.udpSlave = this.named(fw.udpSlave, '_', n, ends.udpSlave);
       }
       if (di === null && sh.tcp < 0) {
-        sh.tcp = b.id('_' + n + '._tcp.' + fname + tail, fw.tcp);
-        sh.udp = b.id('_' + n + '._udp.' + fname + tail, fw.udp);
+        sh.tcp = this.named(fw.tcp, '_', n, ends.tcp);
+        sh.udp = this.named(fw.udp, '_', n, ends.udp);
       }
       for (const p of ports) {
         b.addSRV(sh.tcpSlave, canonicalSlaveT, p);

@@ -12,6 +12,7 @@
 //   names   bytes                  lower-cased wire names
 //   rr      bytes                  A RRs (16 B), AAAA RRs (28 B), SRV RRs (18 B + target)
 import { T_A, T_AAAA, T_SRV, type RecordDraft } from '../records/draft.js';
+import { F_BAD, F_UPPER, F_WIDE } from '../records/names.js';
 import net from 'node:net';
 import { hashWire, nameToWire } from '../dns/wire.js';
 import { ipv4ToBytes, ipv6ToBytes, bytesToIPv4, bytesToIPv6 } from './ip.js';
@@ -71,82 +72,107 @@ const UPPER = /[A-Z]/;
 
 /**
  * Build the image from a record draft. Pure: records in, bytes out, and no per-record
- * allocation: names are already interned with their values as numbers, so this sizes
- * everything in one pass and writes RRs straight into the final buffer in a second. Names are
- * lower-cased (legacy names differing only in case merge); names outside the domain or not
- * encodable as DNS names are left out. Adds the empty non-terminals it finds to the draft's names.
+ * allocation: names are already interned (as bytes, with their wire hash) with their values as
+ * numbers, so this sizes everything in one pass and writes RRs straight into the final buffer in
+ * a second, copying name bytes. Names are lower-cased (legacy names differing only in case
+ * merge); names outside the domain or not encodable as DNS names are left out. Adds the empty
+ * non-terminals it finds to the draft's names. Names already in lower case (all but legacy raw
+ * DiscoveryInfo names) take a path on bytes; the others go through strings, as rare as they are.
  */
 export function buildImage(d: RecordDraft, p: ImageParams): ArrayBuffer {
   const apexName = p.domain + '.';
-  const names = d.names;
-  // entryOf[name id] = entry index, -1 none; entry → its name ids (several only when case merged).
-  let entryOf = new Int32Array(names.length + 1024).fill(-1);
-  const entryIds: number[] = [];
-  const entryLname: string[] = [];
+  const N = d.names;
+  const firstName = N.count;
+  // entryOf[name id] = entry index, -1 none; entry → its name id (several only when case merged).
+  let entryOf = new Int32Array(firstName + (firstName >> 3) + 1024).fill(-1);
+  let entryIds = new Int32Array(entryOf.length);
+  let count = 0;
+  /** Entries of names spelled only with upper case: their lower-case name (the entry's spelling is not). */
+  const lowered = new Map<number, string>();
   let merged: Map<number, number[]> | null = null;
   /** Entries of names spelled only with upper case, by lower-case name. */
   const upperOnly = new Map<string, number>();
+  const entryOfId = (id: number): number => (id >= 0 && id < entryOf.length ? entryOf[id] : -1);
   const entryByLname = (lname: string): number => {
-    const id = d.lookup(lname);
-    if (id >= 0 && id < entryOf.length && entryOf[id] >= 0) return entryOf[id];
-    return upperOnly.get(lname) ?? -1;
+    const e = entryOfId(d.lookup(lname));
+    return e >= 0 ? e : upperOnly.get(lname) ?? -1;
   };
-  const newEntry = (id: number, lname: string): number => {
+  const newEntry = (id: number): number => {
     if (id >= entryOf.length) { const old = entryOf; entryOf = new Int32Array(Math.max(id + 1, old.length * 2)).fill(-1); entryOf.set(old); }
-    const e = entryIds.length;
-    entryIds.push(id); entryLname.push(lname); entryOf[id] = e;
-    return e;
+    if (count === entryIds.length) { const old = entryIds; entryIds = new Int32Array(old.length * 2); entryIds.set(old); }
+    entryIds[count] = id; entryOf[id] = count;
+    return count++;
   };
-  newEntry(d.id(apexName), apexName);
-  const firstName = names.length;
+  // Is name id (spelled as is) the apex or below it? Compared as bytes; a non-ASCII apex has no ASCII name below it.
+  const apexLen = apexName.length;
+  const apexBytes = Buffer.from(apexName, 'latin1');
+  const apexAscii = !/[^\x00-\x7f]/.test(apexName);
+  const underApexId = (id: number): boolean => {
+    const b = N.bytes, z = N.off[id + 1], len = z - N.off[id];
+    if (!apexAscii || len < apexLen || (len > apexLen && b[z - apexLen - 1] !== 0x2e)) return false;
+    for (let i = 0; i < apexLen; i++) if (b[z - apexLen + i] !== apexBytes[i]) return false;
+    return true;
+  };
+
+  const apexId = d.id(apexName);
+  const apexEntry = newEntry(apexId);
+  if (N.flags[apexId] & F_WIDE) lowered.set(apexEntry, apexName); // written from the string
   for (let i = 0; i < firstName; i++) {
     if (entryOf[i] >= 0 || !d.hasData(i)) continue;
-    const name = names[i];
+    const f = N.flags[i];
+    if (!(f & (F_UPPER | F_WIDE))) {
+      if (!(f & F_BAD) && underApexId(i)) newEntry(i);
+      continue;
+    }
+    // Upper case (or non-ASCII, never encodable unless lower-casing makes it ASCII): by string.
+    const name = d.name(i);
     const lname = UPPER.test(name) ? name.toLowerCase() : name;
-    if (!underApex(lname, apexName) || wireLength(lname) < 0) continue;
-    if (lname === name) { newEntry(i, lname); continue; }
+    if (lname === name || !underApex(lname, apexName) || wireLength(lname) < 0) continue;
     let e = entryByLname(lname);
     if (e < 0) {
       const j = d.lookup(lname);
-      if (j >= 0 && d.hasData(j)) e = newEntry(j, lname); // the lower-case spelling has data too
+      if (j >= 0 && d.hasData(j)) e = newEntry(j); // the lower-case spelling has data too
     }
-    if (e < 0) { e = newEntry(i, lname); upperOnly.set(lname, e); continue; }
+    if (e < 0) { e = newEntry(i); lowered.set(e, lname); upperOnly.set(lname, e); continue; }
     entryOf[i] = e;
     ((merged ??= new Map()).get(e) ?? merged.set(e, [entryIds[e]]).get(e)!).push(i);
   }
-  // Empty non-terminals (e.g. "slave.mesos." above "x.marathon.slave.mesos.") exist: NODATA, not NXDOMAIN.
-  // Consecutive names mostly share a handful of parents: compare against the last few found
-  // before hashing the parent's name again.
-  const withData = entryIds.length;
-  const recent: string[] = ['', '', '', ''];
-  let r = 0;
+  // Empty non-terminals (e.g. "slave.mesos." above "x.marathon.slave.mesos.") exist: NODATA, not
+  // NXDOMAIN. Each entry's parents are walked up until one has an entry; a parent the generator
+  // named (parentOf) is known without hashing its name.
+  const withData = count;
   for (let e = 0; e < withData; e++) {
-    let n = entryLname[e];
-    const known = d.parentOf(entryIds[e]);
+    let x = entryIds[e];
+    const low = lowered.size > 0 ? lowered.get(e) : undefined;
+    const known = d.parentOf(x);
     if (known >= 0) {
-      if (known < entryOf.length && entryOf[known] >= 0) continue;
-      n = names[known]; // a parent the generator named: an empty non-terminal, walk on from it
-      if (!underApex(n, apexName) || wireLength(n) < 0) continue;
-      newEntry(known, n);
+      if (entryOfId(known) >= 0) continue;
+      x = known; // a parent the generator named: an empty non-terminal, walk on from it
+      if ((N.flags[x] & F_BAD) || !underApexId(x)) continue;
+      newEntry(x);
+    } else if (low !== undefined) {
+      for (let n = low; n.length > apexLen;) {
+        n = n.slice(n.indexOf('.') + 1);
+        if (entryByLname(n) >= 0) break;
+        newEntry(d.id(n));
+      }
+      continue;
     }
-    const parent = n.slice(n.indexOf('.') + 1);
-    if (parent === recent[0] || parent === recent[1] || parent === recent[2] || parent === recent[3]) continue;
-    recent[r++ & 3] = parent;
-    while (n.length > apexName.length) {
-      n = n.slice(n.indexOf('.') + 1);
-      if (entryByLname(n) >= 0) break;
-      newEntry(d.id(n), n);
+    // The parents of name x are suffixes of its bytes: looked up in place, interned only if new.
+    const from = N.off[x], z = N.off[x + 1];
+    for (let a = from; z - a > apexLen;) {
+      while (N.bytes[a] !== 0x2e) a++;
+      a++;
+      const k = N.find(a, z);
+      if (entryOfId(k) >= 0) break;
+      if (upperOnly.size > 0 && upperOnly.has(N.name(x).slice(a - from))) break;
+      newEntry(k >= 0 ? k : d.suffixId(x, a - from));
     }
   }
 
-  // Values of an entry of one type: the value keys of its name ids (merged ones de-duplicated).
-  const keysOf = (e: number, type: number, out: number[]): number[] => {
+  // Values of an entry of one type, case-merged entries only: the value keys of its name ids, de-duplicated.
+  const mergedKeys = (ids: number[], type: number, out: number[]): number[] => {
     out.length = 0;
-    const ids = merged?.get(e);
-    if (ids === undefined) {
-      for (let k = d.first(entryIds[e], type); k >= 0; k = d.next(k)) out.push(d.valueKey(k));
-      return out;
-    }
     const seen = new Set<number>();
     for (const id of ids) for (let k = d.first(id, type); k >= 0; k = d.next(k)) {
       const v = d.valueKey(k);
@@ -154,42 +180,51 @@ export function buildImage(d: RecordDraft, p: ImageParams): ArrayBuffer {
     }
     return out;
   };
-  // SRV value key → target spelling, port, and the target's wire length (-1: unusable).
-  const targetWire = new Int16Array(names.length).fill(-2);
-  const srvTarget = (v: number): string | null => {
-    if (v < 0) { const s = splitSrv(d.strs[-v - 1]); return s && wireLength(s[0]) >= 0 ? s[0] : null; }
+  // An SRV value's target: a name id (usable when encodable: its spelling is kept), or a string.
+  const srvString = (v: number): string | null => { const s = splitSrv(d.strs[-v - 1]); return s && wireLength(s[0]) >= 0 ? s[0] : null; };
+  /** Wire length of an SRV value's target, -1 when unusable. */
+  const srvWireLen = (v: number): number => {
+    if (v < 0) { const s = srvString(v); return s === null ? -1 : s.length + 1; }
     const t = Math.floor(v / 65536);
-    if (targetWire[t] === -2) targetWire[t] = wireLength(names[t]);
-    return targetWire[t] >= 0 ? names[t] : null;
+    return N.flags[t] & F_BAD ? -1 : N.off[t + 1] - N.off[t] + 1;
   };
   // Entry of an SRV target name id: its own (data or empty non-terminal), else its lower-case twin's.
-  const tEntry = new Int32Array(names.length).fill(-2);
+  let upperTarget: Map<number, number> | null = null;
   const targetEntry = (t: number): number => {
-    if (tEntry[t] === -2) {
-      const own = t < entryOf.length ? entryOf[t] : -1;
-      tEntry[t] = own >= 0 ? own : UPPER.test(names[t]) ? entryByLname(names[t].toLowerCase()) : -1;
-    }
-    return tEntry[t];
+    const own = entryOfId(t);
+    if (own >= 0 || !(N.flags[t] & F_UPPER)) return own;
+    upperTarget ??= new Map();
+    let e = upperTarget.get(t);
+    if (e === undefined) upperTarget.set(t, e = entryByLname(d.name(t).toLowerCase()));
+    return e;
   };
-  const srvPort = (v: number): number => (v < 0 ? splitSrv(d.strs[-v - 1])![1] : v % 65536);
   const isA = (v: number) => v >= 0 || net.isIPv4(d.strs[-v - 1]);
   const isAAAA = (v: number) => v < 0 && net.isIPv6(d.strs[-v - 1]);
 
-  const count = entryIds.length;
   const aN = new Uint32Array(count), aaaaN = new Uint32Array(count), srvN = new Uint32Array(count);
   let namesLen = 0, rrLen = 0, srvCount = 0;
   const keys: number[] = [];
   for (let e = 0; e < count; e++) {
-    namesLen += entryLname[e].length + 1;
-    let k = 0;
-    for (const v of keysOf(e, T_A, keys)) if (isA(v)) k++;
-    aN[e] = k; rrLen += k * A_RR_LEN;
-    k = 0;
-    for (const v of keysOf(e, T_AAAA, keys)) if (isAAAA(v)) k++;
-    aaaaN[e] = k; rrLen += k * AAAA_RR_LEN;
-    k = 0;
-    for (const v of keysOf(e, T_SRV, keys)) { const t = srvTarget(v); if (t !== null) { k++; rrLen += 19 + t.length; } }
-    srvN[e] = k; srvCount += k;
+    const x = entryIds[e];
+    const low = lowered.size > 0 ? lowered.get(e) : undefined;
+    namesLen += (low !== undefined ? low.length : N.off[x + 1] - N.off[x]) + 1;
+    const ids = merged?.get(e);
+    let a = 0, aaaa = 0, srv = 0;
+    if (ids === undefined) {
+      for (let k = d.first(x, T_A); k >= 0; k = d.next(k)) if (isA(d.valueKey(k))) a++;
+      for (let k = d.first(x, T_AAAA); k >= 0; k = d.next(k)) if (isAAAA(d.valueKey(k))) aaaa++;
+      for (let k = d.first(x, T_SRV); k >= 0; k = d.next(k)) {
+        const wl = srvWireLen(d.valueKey(k));
+        if (wl >= 0) { srv++; rrLen += 18 + wl; }
+      }
+    } else {
+      for (const v of mergedKeys(ids, T_A, keys)) if (isA(v)) a++;
+      for (const v of mergedKeys(ids, T_AAAA, keys)) if (isAAAA(v)) aaaa++;
+      for (const v of mergedKeys(ids, T_SRV, keys)) { const wl = srvWireLen(v); if (wl >= 0) { srv++; rrLen += 18 + wl; } }
+    }
+    aN[e] = a; aaaaN[e] = aaaa; srvN[e] = srv;
+    rrLen += a * A_RR_LEN + aaaa * AAAA_RR_LEN;
+    srvCount += srv;
   }
 
   let cap = 16;
@@ -202,7 +237,7 @@ export function buildImage(d: RecordDraft, p: ImageParams): ArrayBuffer {
   const total = rrOff + rrLen;
   const buf = new ArrayBuffer(total);
   const u32 = new Uint32Array(buf, 0, namesOff / 4);
-  const u8 = Buffer.from(buf);
+  const u8 = new Uint8Array(buf);
   const ttl = p.ttl >>> 0;
   const weight = p.srvWeight & 0xffff;
   const rrHead = (at: number, type: number, rdlen: number) => {
@@ -212,52 +247,94 @@ export function buildImage(d: RecordDraft, p: ImageParams): ArrayBuffer {
     u8[at + 6] = ttl >>> 24; u8[at + 7] = (ttl >>> 16) & 0xff; u8[at + 8] = (ttl >>> 8) & 0xff; u8[at + 9] = ttl & 0xff;
     u8[at + 10] = rdlen >> 8; u8[at + 11] = rdlen & 0xff;
   };
-  let nOff = namesOff, rOff = 0, sIdx = 0;
-  const mask = cap - 1;
+  /** Name id x (spelled as is) in wire format at `at`: its bytes copied, each '.' made the next label's length. */
+  const writeId = (at: number, x: number): number => {
+    const b = N.bytes, z = N.off[x + 1];
+    let lenPos = at, o = at + 1;
+    for (let s = N.off[x]; s < z; s++, o++) {
+      const c = b[s];
+      if (c === 0x2e) { u8[lenPos] = o - lenPos - 1; lenPos = o; } else u8[o] = c;
+    }
+    u8[lenPos] = 0;
+    return o;
+  };
+  let rOff = 0, sIdx = 0;
+  const writeA = (v: number) => {
+    if (!isA(v)) return;
+    const at = rrOff + rOff;
+    rrHead(at, 1, 4);
+    if (v >= 0) { u8[at + 12] = v >>> 24; u8[at + 13] = (v >>> 16) & 255; u8[at + 14] = (v >>> 8) & 255; u8[at + 15] = v & 255; }
+    else u8.set(ipv4ToBytes(d.strs[-v - 1])!, at + 12);
+    rOff += A_RR_LEN;
+  };
+  const writeAAAA = (v: number) => {
+    if (!isAAAA(v)) return;
+    rrHead(rrOff + rOff, 28, 16);
+    u8.set(ipv6ToBytes(d.strs[-v - 1])!, rrOff + rOff + 12);
+    rOff += AAAA_RR_LEN;
+  };
+  const writeSRV = (v: number) => {
+    const wl = srvWireLen(v);
+    if (wl < 0) return;
+    const at = rrOff + rOff;
+    rrHead(at, 33, 6 + wl);
+    u8[at + 12] = 0; u8[at + 13] = 0; // priority
+    u8[at + 14] = weight >> 8; u8[at + 15] = weight & 0xff;
+    let t: number;
+    if (v >= 0) {
+      const port = v % 65536, id = Math.floor(v / 65536);
+      u8[at + 16] = port >> 8; u8[at + 17] = port & 0xff;
+      writeId(at + 18, id); // SRV targets keep their spelling and are never compressed
+      t = targetEntry(id);
+    } else {
+      const target = srvString(v)!, port = splitSrv(d.strs[-v - 1])![1];
+      u8[at + 16] = port >> 8; u8[at + 17] = port & 0xff;
+      writeName(Buffer.from(buf), at + 18, target);
+      t = entryByLname(target.toLowerCase());
+    }
+    const si = srvIdxOff / 4 + sIdx * 3;
+    u32[si] = rOff; u32[si + 1] = 18 + wl; u32[si + 2] = t < 0 ? NO_ENTRY : t;
+    rOff += 18 + wl;
+    sIdx++;
+  };
+  let nOff = namesOff;
+  const hashes = new Int32Array(count);
   for (let e = 0; e < count; e++) {
     const base = entriesOff / 4 + e * ENTRY;
+    const x = entryIds[e];
+    const low = lowered.size > 0 ? lowered.get(e) : undefined;
     const nameStart = nOff;
-    nOff = writeName(u8, nOff, entryLname[e]);
+    nOff = low !== undefined ? writeName(Buffer.from(buf), nOff, low) : writeId(nOff, x);
     u32[base] = nameStart - namesOff; u32[base + 1] = nOff - nameStart;
+    const ids = merged?.get(e);
 
     u32[base + 2] = rOff; u32[base + 3] = aN[e];
-    if (aN[e]) for (const v of keysOf(e, T_A, keys)) {
-      if (!isA(v)) continue;
-      const at = rrOff + rOff;
-      rrHead(at, 1, 4);
-      if (v >= 0) { u8[at + 12] = v >>> 24; u8[at + 13] = (v >>> 16) & 255; u8[at + 14] = (v >>> 8) & 255; u8[at + 15] = v & 255; }
-      else u8.set(ipv4ToBytes(d.strs[-v - 1])!, at + 12);
-      rOff += A_RR_LEN;
+    if (aN[e]) {
+      if (ids === undefined) for (let k = d.first(x, T_A); k >= 0; k = d.next(k)) writeA(d.valueKey(k));
+      else for (const v of mergedKeys(ids, T_A, keys)) writeA(v);
     }
     u32[base + 4] = rOff; u32[base + 5] = aaaaN[e];
-    if (aaaaN[e]) for (const v of keysOf(e, T_AAAA, keys)) {
-      if (!isAAAA(v)) continue;
-      rrHead(rrOff + rOff, 28, 16);
-      u8.set(ipv6ToBytes(d.strs[-v - 1])!, rrOff + rOff + 12);
-      rOff += AAAA_RR_LEN;
+    if (aaaaN[e]) {
+      if (ids === undefined) for (let k = d.first(x, T_AAAA); k >= 0; k = d.next(k)) writeAAAA(d.valueKey(k));
+      else for (const v of mergedKeys(ids, T_AAAA, keys)) writeAAAA(v);
     }
     u32[base + 6] = sIdx; u32[base + 7] = srvN[e];
-    if (srvN[e]) for (const v of keysOf(e, T_SRV, keys)) {
-      const target = srvTarget(v);
-      if (target === null) continue;
-      const port = srvPort(v);
-      const wl = target.length + 1;
-      const at = rrOff + rOff;
-      rrHead(at, 33, 6 + wl);
-      u8[at + 12] = 0; u8[at + 13] = 0; // priority
-      u8[at + 14] = weight >> 8; u8[at + 15] = weight & 0xff;
-      u8[at + 16] = port >> 8; u8[at + 17] = port & 0xff;
-      writeName(u8, at + 18, target); // SRV targets keep their spelling and are never compressed
-      const t = v < 0 ? entryByLname(target.toLowerCase()) : targetEntry(Math.floor(v / 65536));
-      const si = srvIdxOff / 4 + sIdx * 3;
-      u32[si] = rOff; u32[si + 1] = 18 + wl; u32[si + 2] = t < 0 ? NO_ENTRY : t;
-      rOff += 18 + wl;
-      sIdx++;
+    if (srvN[e]) {
+      if (ids === undefined) for (let k = d.first(x, T_SRV); k >= 0; k = d.next(k)) writeSRV(d.valueKey(k));
+      else for (const v of mergedKeys(ids, T_SRV, keys)) writeSRV(v);
     }
-    // Hash table insert (linear probing) over the lower-case wire name just written.
-    let slot = hashWire(u8, nameStart, nOff) & mask;
-    while (u32[tableOff / 4 + slot] !== 0) slot = (slot + 1) & mask;
-    u32[tableOff / 4 + slot] = e + 1;
+    // The hash of the lower-case wire name just written; an encodable interned name's is
+    // already known (NameTable hashes the wire form).
+    hashes[e] = low === undefined && !(N.flags[x] & F_BAD) ? N.hash[x] : hashWire(u8, nameStart, nOff);
+  }
+  // Hash table inserts (linear probing), in entry order, in a loop of their own: each is a cache
+  // miss, and with nothing else in the loop the processor overlaps them.
+  const table = new Uint32Array(buf, tableOff, cap);
+  const mask = cap - 1;
+  for (let e = 0; e < count; e++) {
+    let slot = hashes[e] & mask;
+    while (table[slot] !== 0) slot = (slot + 1) & mask;
+    table[slot] = e + 1;
   }
   u32.set([MAGIC, cap, count, tableOff, entriesOff, srvIdxOff, namesOff, rrOff, total, 0], 0);
   return buf;
