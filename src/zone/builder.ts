@@ -38,6 +38,8 @@ export class ZoneBuilder {
   private worker: Worker | null = null;
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
+  /** Refreshes whose zone has arrived and whose records are still to come. */
+  private readonly drafts = new Map<number, { resolve: (d: DraftTransfer) => void; reject: (e: Error) => void }>();
 
   constructor(private readonly config: Config, private readonly verbosity = 0, private readonly resolveTimeoutMs = 5000) {}
 
@@ -47,6 +49,12 @@ export class ZoneBuilder {
     lowerHelperThreads(); // its thread exists now; it must not load its modules at normal priority
     w.unref();
     w.on('message', (m: Reply) => {
+      if (m.draft !== undefined) { // the records that follow a refresh's zone
+        const d = this.drafts.get(m.id);
+        this.drafts.delete(m.id);
+        d?.resolve(m.draft);
+        return;
+      }
       const p = this.waiting.get(m.id);
       if (!p) return;
       this.waiting.delete(m.id);
@@ -55,8 +63,11 @@ export class ZoneBuilder {
     const fail = (err: Error) => {
       if (this.worker !== w) return;
       this.worker = null;
-      for (const p of this.waiting.values()) p.reject(new BuildError(`build worker died: ${err.message}`, false));
+      const e = new BuildError(`build worker died: ${err.message}`, false);
+      for (const p of this.waiting.values()) p.reject(e);
+      for (const d of this.drafts.values()) d.reject(e);
       this.waiting.clear();
+      this.drafts.clear();
     };
     w.on('error', fail);
     w.on('exit', (code) => fail(new Error(`exit code ${code}`)));
@@ -72,13 +83,26 @@ export class ZoneBuilder {
     });
   }
 
-  /** Fetch the state from `masters` (leader first) and build the zone. */
-  async refresh(masters: string[], params: BuildParams): Promise<{ zone: BuiltZone; draft: DraftTransfer; stages: Record<string, number>; master: string }> {
-    const r = await this.call({
-      type: 'refresh', id: this.nextId++, config: this.config, verbosity: this.verbosity,
-      masters, params, resolveTimeoutMs: this.resolveTimeoutMs,
-    });
-    return { zone: r.zone!, draft: r.draft!, stages: r.stages ?? {}, master: r.master! };
+  /**
+   * Fetch the state from `masters` (leader first) and build the zone. Resolves with the zone as
+   * soon as it is ready; `draft` (its records, for the bulk HTTP bodies) settles a moment later.
+   */
+  async refresh(masters: string[], params: BuildParams): Promise<{ zone: BuiltZone; draft: Promise<DraftTransfer>; stages: Record<string, number>; master: string }> {
+    const id = this.nextId++;
+    const draft = new Promise<DraftTransfer>((resolve, reject) => this.drafts.set(id, { resolve, reject }));
+    draft.catch(() => {}); // a refresh that fails has no records to wait for
+    let r: Reply;
+    try {
+      r = await this.call({
+        type: 'refresh', id, config: this.config, verbosity: this.verbosity,
+        masters, params, resolveTimeoutMs: this.resolveTimeoutMs,
+      });
+    } catch (err) {
+      this.drafts.get(id)?.reject(err as Error);
+      this.drafts.delete(id);
+      throw err;
+    }
+    return { zone: r.zone!, draft, stages: r.stages ?? {}, master: r.master! };
   }
 
   /** Render a bulk body from a zone's records (copied to the worker; the caller keeps its own). */

@@ -17,7 +17,8 @@ export class ImageSnapshot implements ZoneSnapshot {
 
   constructor(
     private readonly zone: BuiltZone,
-    private readonly draft: DraftTransfer,
+    /** Arrives just after the zone (see ZoneBuilder.refresh). */
+    private readonly draft: Promise<DraftTransfer>,
     readonly serial: number,
     private readonly renderer: BodyRenderer,
   ) {
@@ -34,9 +35,10 @@ export class ImageSnapshot implements ZoneSnapshot {
    * not run a garbage collection for minutes; the renderer (the build worker) frees them at once.
    */
   release(): void {
-    this.renderer.discard([this.zone.image, ...transferList(this.draft)]);
+    this.renderer.discard([this.zone.image]);
+    this.draft.then((d) => this.renderer.discard(transferList(d)), () => {});
   }
 
-  axfrBody(head: AxfrHead): Promise<Uint8Array> { return this.renderer.render(this.draft, 'axfr', head); }
-  enumerationBody(): Promise<Uint8Array> { return this.renderer.render(this.draft, 'enumerate'); }
+  async axfrBody(head: AxfrHead): Promise<Uint8Array> { return this.renderer.render(await this.draft, 'axfr', head); }
+  async enumerationBody(): Promise<Uint8Array> { return this.renderer.render(await this.draft, 'enumerate'); }
 }
