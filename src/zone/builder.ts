@@ -1,14 +1,12 @@
 // The answering thread's handle on the build worker (zone/worker.ts): requests out, transferred
 // results back. One long-lived worker: measured with 20k q/s during back-to-back 50k-task
-// refreshes, a worker per refresh (exiting after its job, which gave its heap back: RSS 235 MiB
-// between refreshes instead of ~530) made the answering thread stall while the old worker's
-// ~500 MB were torn down — p99 47 ms, max 178 ms, against p99 3.8 ms, max 45 ms with one worker
-// that keeps its heap (a forced GC after each refresh, to give pages back: p99 16 ms, max 67 ms,
-// RSS 440 MiB). Giving memory back costs the answering thread either way (so does glibc's
-// MALLOC_MMAP_THRESHOLD_=128K, tried as a launcher setting: p99 14 ms, max 179 ms, against
-// p99 4.1 ms, max 19 ms without it). Answers come first. The worker keeps no records between
-// jobs (they travel to this thread). A worker that dies is replaced on the next request, so a
-// crash in parsing or generation costs one refresh, never the process.
+// refreshes, a worker per refresh (exiting after its job to give its heap back) made the
+// answering thread stall while the old worker's heap was torn down (p99 47 ms, max 178 ms). The
+// long-lived worker gives its memory back instead by a major GC after each job (zone/worker.ts),
+// old zones are freed on its thread (discard), and the launcher fixes glibc's mmap threshold
+// (bin/mesos-dns): RSS between 50k refreshes ~260 MiB, p99 3.3 ms, max 22 ms during them.
+// A worker that dies is replaced on the next request, so a crash in parsing or generation costs
+// one refresh, never the process.
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { lowerHelperThreads } from './priority.js';
