@@ -26,12 +26,13 @@ task('a5', 'x', 'S-2', { name: 'x.y.z', ports: { ports: [port(81, '', 'a.b')] } 
 task('a1', 'x', 'S-1', { name: 'API', ports: { ports: web } }); // a repeated task id
 for (let i = 0; i < 20; i++) task(`big-${i}`, 'Big_App', i % 2 ? 'S-1' : 'S-2', null, '[31000-31003]', `10.1.0.${i % 12}`);
 task('nodot', 'plain', 'weird.S-3', null);
+task('dotted-tail', 'plain', 'odd-S4.x', null); // the slave id's tail holds a dot: the canonical name has two labels more
 
 const state = parseState({
   leader: 'master@10.0.0.1:5050',
   slaves: [
     { id: 'S-1', pid: 'slave(1)@10.0.0.2:5051' }, { id: 'S-2', pid: 'slave(1)@10.0.0.3:5051' },
-    { id: 'weird.S-3', pid: 'slave(1)@10.0.0.5:5051' },
+    { id: 'weird.S-3', pid: 'slave(1)@10.0.0.5:5051' }, { id: 'odd-S4.x', pid: 'slave(1)@10.0.0.7:5051' },
   ],
   frameworks: [
     { name: 'fw', pid: 'scheduler(1)@10.0.0.4:8080', tasks },

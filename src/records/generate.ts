@@ -312,6 +312,8 @@ class TaskEmitter {
   private fwSlaveTail = '';
   /** "-<hash>-<slave tail>.": the task's part of its canonical names. */
   private taskPart = '';
+  /** Whether taskPart adds no dot: the slave id's tail is one label (see block). */
+  private taskPartOneLabel = true;
   private ends: Ends = { plain: '', slave: '', tcp: '', udp: '', tcpSlave: '', udpSlave: '' };
   /** The task's IPs: the first ipN of ips (the slave's, or `pool`'s). */
   private ips: readonly ParsedIP[] = [];
@@ -352,6 +354,7 @@ class TaskEmitter {
   emit(task: Task, slave: SlaveInfo): void {
     this.task = task;
     this.taskPart = '-' + taskHash(task.id) + '-' + slave.tail + '.';
+    this.taskPartOneLabel = slave.tail.indexOf('.') < 0;
     const n = sourceIPs(task, slave.ips, this.sources, this.pool);
     this.ips = n < 0 ? slave.ips : this.pool.list;
     this.ipN = n < 0 ? slave.ips.length : n;
@@ -438,9 +441,11 @@ class TaskEmitter {
     const task = this.task!;
     const sh = this.shared(n);
     const fw = sh.oneLabel ? this.fw : NO_PARENTS;
-    // canonical names, <n>-<hash>-<slave tail>.<fname>[.slave]<tail>: new by construction
-    const canonicalT = this.named(fw.plain, n, this.taskPart, this.fwTail);
-    const canonicalSlaveT = this.named(fw.slave, n, this.taskPart, this.fwSlaveTail);
+    // canonical names, <n>-<hash>-<slave tail>.<fname>[.slave]<tail>: new by construction; one
+    // label above the framework only when the slave id's tail holds no dot either
+    const cfw = this.taskPartOneLabel ? fw : NO_PARENTS;
+    const canonicalT = this.named(cfw.plain, n, this.taskPart, this.fwTail);
+    const canonicalSlaveT = this.named(cfw.slave, n, this.taskPart, this.fwSlaveTail);
     if (this.ipN > 0) {
       if (sh.short < 0) sh.short = this.named(fw.plain, n, ends.plain, '');
       this.addresses(sh.short, canonicalT, this.ips, this.ipN);
