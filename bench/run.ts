@@ -638,6 +638,7 @@ async function refreshLoad(master: StandInMaster): Promise<void> {
   const basePort = await freePort();
   const baseline = spawnPinned(SERVER_CPU, process.execPath, [join(ROOT, 'dist', 'bench', 'baseline.js'), `--port=${basePort}`]);
   let floor: Record<string, any>;
+  let transfers: Record<string, any>;
   try {
     await waitStdoutJson(baseline, 10_000);
     log(`refresh: harness floor, loadgen → baseline for ${floorS} s`);
@@ -645,6 +646,21 @@ async function refreshLoad(master: StandInMaster): Promise<void> {
     const fc0 = cpuSeconds(baseline.pid);
     floor = await runLoadgen(basePort, floorS, floorFile);
     floor.otherLoadCore0 = otherLoad(fb0, cpuBusy(), cpuSeconds(baseline.pid) - fc0, floorS + 1);
+    // The same against the baseline while the state is fetched every refreshSeconds from core 0
+    // (no build): what the transfers alone cost the harness, the control for the server's run.
+    const rotFloor = rotateOnRequest(master, variants);
+    const fetcher = spawnPinned(SERVER_CPU, process.execPath, [
+      join(ROOT, 'dist', 'bench', 'fetchloop.js'), `--url=${master.url}/master/state`, `--every=${O.refreshSeconds}`, `--duration=${floorS * 2}`,
+    ]);
+    try {
+      log(`refresh: transfers-only control, loadgen → baseline for ${floorS * 2} s, state fetched every ${O.refreshSeconds} s`);
+      transfers = await runLoadgen(basePort, floorS * 2, floorFile);
+      await fetcher.exited;
+      transfers.fetches = rotFloor.requestTimes.length;
+    } finally {
+      rotFloor.stop();
+      await stop(fetcher);
+    }
   } finally {
     await stop(baseline);
   }
@@ -677,6 +693,7 @@ async function refreshLoad(master: StandInMaster): Promise<void> {
       durationS: O.refreshDuration,
       loadgen: lg,
       harnessFloor: floor,
+      transfersOnlyControl: transfers,
       refreshesDuringLoad: server.refreshes.length ? during.length : null,
       stateFetchesDuringLoad: rot.requestTimes.length - req0,
       refreshDurationsMs: during,
@@ -700,6 +717,13 @@ async function refreshLoad(master: StandInMaster): Promise<void> {
     rows.push({ section: sec, metric: `latency p50`, value: r3(lat.p50!), unit: 'ms', baseline: r3(fl.p50!) });
     rows.push({ section: sec, metric: `latency p99`, value: r3(lat.p99!), unit: 'ms', baseline: r3(fl.p99!), target: '≤ 5 ms', pass: lat.p99! <= 5, noisy });
     rows.push({ section: sec, metric: `latency max`, value: r3(lat.max!), unit: 'ms', baseline: r3(fl.max!), target: '≤ 50 ms', pass: lat.max! <= 50, noisy });
+    const tl = transfers.latencyMs as Record<string, number>;
+    rows.push({
+      section: sec,
+      metric: `control: baseline while the state is only transferred (${transfers.fetches}×): p99 / max / lost`,
+      value: `${r3(tl.p99!)} / ${r3(tl.max!)} / ${transfers.lost}`,
+      unit: 'ms',
+    });
     rows.push({ section: sec, metric: `answers by rcode`, value: JSON.stringify(lg.rcodes), unit: '' });
     const ld = loopDelays.filter((d): d is number => d !== null);
     if (ld.length) rows.push({ section: sec, metric: `server's own event-loop delay, max per refresh (log)`, value: ld.map((d) => Math.round(d)).join(', '), unit: 'ms' });
