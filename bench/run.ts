@@ -22,8 +22,6 @@ import { tmpdir, loadavg } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { StateGen, FIXED, Rng } from './gen-state.js';
 import { computeRecords, positiveQueries, type RecordSet } from './expect.js';
 import { sampleQueries, checkAnswers, type Sample } from './check.js';
@@ -32,6 +30,7 @@ import { runDnsperf, type DnsperfResult } from './dnsperf.js';
 import { freePort, spawnPinned, stop, killAll, cpuSeconds, memMiB, pinSelf, sleep, waitStdoutJson, CLK_TCK, type Spawned } from './proc.js';
 import { startNamed } from './named.js';
 import { startStandInMaster, type StandInMaster } from '../src/demo/master.js';
+import { collectGarbage } from '../src/zone/memory.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -635,7 +634,7 @@ async function refreshLoad(master: StandInMaster): Promise<void> {
     if (code !== 0 || !line) throw new Error(`loadgen failed (${code}): ${p.stderrLines.join(' ')}`);
     return JSON.parse(line) as Record<string, any>;
   };
-  collectRunner(); // the generation's garbage, not collected during the floor runs
+  collectGarbage(); // the generation's garbage, not collected during the floor runs
   // Harness floor first, with core 0 otherwise idle (the server is not started yet).
   const floorS = Math.min(10, O.refreshDuration);
   const basePort = await freePort();
@@ -675,7 +674,7 @@ async function refreshLoad(master: StandInMaster): Promise<void> {
     // This process has generated large states (this section's and the ones before); collected
     // during the load, that garbage would take the load generator's core for hundreds of ms.
     const rss0 = process.memoryUsage().rss;
-    collectRunner();
+    collectGarbage();
     log(`refresh: runner collected before the load (RSS ${Math.round(rss0 / 1048576)} → ${Math.round(process.memoryUsage().rss / 1048576)} MiB)`);
     log(`refresh: ${O.rate} q/s for ${O.refreshDuration} s, state refreshed every ${O.refreshSeconds} s`);
     const before = refreshEvents(server).length;
@@ -774,12 +773,6 @@ function printTable(): string {
 }
 
 // ---------------------------------------------------------------- main
-setFlagsFromString('--expose-gc');
-const runnerGc = runInNewContext('gc') as (o: { type: 'major'; execution: 'sync' }) => void;
-/** A full collection of this process (before the refresh load). */
-function collectRunner(): void {
-  runnerGc({ type: 'major', execution: 'sync' });
-}
 
 async function main(): Promise<void> {
   for (const s of O.only) if (!['rates', 'states', 'refresh', 'forward'].includes(s)) throw new Error(`--only: unknown section "${s}" (rates, states, refresh, forward)`);

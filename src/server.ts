@@ -103,7 +103,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     const previous = snapshot;
     snapshot = new ImageSnapshot(zone, draft, serial, builder);
     authority = createAuthority(config, snapshot.image, serial);
-    previous?.release(); // nothing holds it: answers and HTTP reads are synchronous
+    previous?.release(); // answers read it synchronously; bulk bodies copy its records first (release())
     for (const w of zone.warnings) log.warn({ master }, w);
     log.info({
       durationMs: Math.round(performance.now() - t0),

@@ -10,7 +10,7 @@ import { DEFAULT_FORWARD_ALLOW_FROM } from '../config/load.js';
 import type { Logger } from '../log.js';
 import type { ForwardRequest, Forwarder } from './types.js';
 import { AllowList } from './ip.js';
-import { createForwardMetrics, forwardMetrics, type ForwardMetrics } from './metrics.js';
+import { forwardMetrics, type ForwardMetrics } from './metrics.js';
 import { ResolverSet, type Upstream } from './resolvers.js';
 import { TcpPool, UdpPool, type Exchange, type Expect, type FailKind, type ReplyListener } from './upstream.js';
 import { EDNS_UDP_SIZE, buildAnswer, markTruncated, relayAnswer, renderAnswer, type Answer } from './answer.js';

@@ -46,7 +46,8 @@ export interface StateClientOptions {
   /**
    * How to find the leader in a body; throws when the body is unusable. Default: scan the
    * bytes for the top-level key without building the document. A caller that parses the
-   * whole state anyway (the build worker) passes JSON.parse here: one pass instead of two.
+   * whole state anyway (the build worker, with state/scan.ts) passes its parser here: one pass
+   * instead of two.
    */
   decode?: (body: Buffer) => DecodedState | Promise<DecodedState>;
 }

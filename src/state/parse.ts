@@ -137,15 +137,7 @@ function parseDiscovery(d: Obj | null, warnings: string[], who: string): Discove
   return { name, ports };
 }
 
-/** Item warnings go to `warnings` only if the whole task is usable (one warning per skipped task). */
 function parseTask(t: Obj, warnings: string[], who: string): Task {
-  const local: string[] = [];
-  const task = parseTaskFields(t, local, who);
-  for (const w of local) warnings.push(w);
-  return task;
-}
-
-function parseTaskFields(t: Obj, warnings: string[], who: string): Task {
   const id = str(t, 'id', '');
   if (id === '') throw new Skip('missing id');
   const slaveId = str(t, 'slave_id', '');
@@ -191,47 +183,40 @@ function parseFramework(f: Obj, warnings: string[]): Framework {
 }
 
 /**
- * Task `i` of a framework (`fwLabel`: its JSON-quoted name) as a Task, or null when it is
- * skipped (with one warning). The entity parsers below are also state/scan.ts's fallback for an
- * entity its fast path does not handle, so both give the same result and the same warnings.
+ * `parse` as one entity: its item warnings are kept only if it is usable; a Skip becomes one
+ * warning naming `who` and the entity is left out (null).
  */
+function entry<T>(who: string, warnings: string[], parse: (local: string[]) => T): T | null {
+  const local: string[] = [];
+  try {
+    const v = parse(local);
+    for (const w of local) warnings.push(w);
+    return v;
+  } catch (e) {
+    if (!(e instanceof Skip)) throw e;
+    warnings.push(`skipping ${who}: ${e.message}`);
+    return null;
+  }
+}
+
+// The entity parsers below are also state/scan.ts's fallback for an entity its fast path does
+// not handle, so both give the same result and the same warnings.
+
+/** Task `i` of a framework (`fwLabel`: its JSON-quoted name), or null when skipped. */
 export function parseTaskEntry(rt: unknown, i: number, fwLabel: string, warnings: string[]): Task | null {
   const tl = isObj(rt) ? label(rt['id']) || label(rt['name']) : '';
   const who = `task ${tl || '#' + i} of framework ${fwLabel}`;
-  try {
-    return parseTask(elem(rt, 'task'), warnings, who);
-  } catch (e) {
-    if (!(e instanceof Skip)) throw e;
-    warnings.push(`skipping ${who}: ${e.message}`);
-    return null;
-  }
+  return entry(who, warnings, (local) => parseTask(elem(rt, 'task'), local, who));
 }
 
-/** Slave `i` of the state, or null when skipped (with one warning). */
+/** Slave `i` of the state, or null when skipped. */
 export function parseSlaveEntry(rs: unknown, i: number, warnings: string[]): Slave | null {
-  const who = `slave ${(isObj(rs) && label(rs['id'])) || '#' + i}`;
-  try {
-    return parseSlave(elem(rs, 'slave'));
-  } catch (e) {
-    if (!(e instanceof Skip)) throw e;
-    warnings.push(`skipping ${who}: ${e.message}`);
-    return null;
-  }
+  return entry(`slave ${(isObj(rs) && label(rs['id'])) || '#' + i}`, warnings, () => parseSlave(elem(rs, 'slave')));
 }
 
-/** Framework `i` of the state, or null when skipped (with one warning). */
+/** Framework `i` of the state, or null when skipped. */
 export function parseFrameworkEntry(rf: unknown, i: number, warnings: string[]): Framework | null {
-  const who = `framework ${(isObj(rf) && label(rf['name'])) || '#' + i}`;
-  const local: string[] = [];
-  try {
-    const f = parseFramework(elem(rf, 'framework'), local);
-    for (const w of local) warnings.push(w);
-    return f;
-  } catch (e) {
-    if (!(e instanceof Skip)) throw e;
-    warnings.push(`skipping ${who}: ${e.message}`);
-    return null;
-  }
+  return entry(`framework ${(isObj(rf) && label(rf['name'])) || '#' + i}`, warnings, (local) => parseFramework(elem(rf, 'framework'), local));
 }
 
 function parseSlave(s: Obj): Slave {

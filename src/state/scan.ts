@@ -78,6 +78,8 @@ class Scanner {
   private readonly n: number;
   /** Container stack of skipValue (1 = object, 2 = array), grown on demand. */
   private stack = new Uint8Array(64);
+  /** Where the value fast() last stepped over starts. */
+  private skippedFrom = 0;
 
   constructor(private readonly b: Bytes) {
     this.n = b.length;
@@ -109,9 +111,19 @@ class Scanner {
         } else if (this.peek() !== 0x5b) {
           irregular = true; this.skipValue();
         } else if (k === 1) {
-          this.list((i) => { const s = this.entity(() => this.slave(), (raw) => parseSlaveEntry(raw, i, slaveWarnings)); if (s !== null) slaves.push(s); });
+          let i = 0;
+          if (this.elements()) do {
+            const s = this.fast(this.slave) ?? parseSlaveEntry(this.skipped(), i, slaveWarnings);
+            if (s !== null) slaves.push(s);
+            i++;
+          } while (this.more());
         } else {
-          this.list((i) => { const f = this.entity(() => this.framework(fwWarnings), (raw) => parseFrameworkEntry(raw, i, fwWarnings)); if (f !== null) frameworks.push(f); });
+          let i = 0;
+          if (this.elements()) do {
+            const f = this.fast(() => this.framework(fwWarnings)) ?? parseFrameworkEntry(this.skipped(), i, fwWarnings);
+            if (f !== null) frameworks.push(f);
+            i++;
+          } while (this.more());
         }
       } while (this.nextMember(0x7d));
     }
@@ -120,33 +132,28 @@ class Scanner {
     return { result: { state: { leader, slaves, frameworks }, warnings: [...slaveWarnings, ...fwWarnings] }, leader };
   }
 
-  /** Calls `each(index)` with the scanner on each element of the array at the cursor. */
-  private list(each: (i: number) => void): void {
-    this.p++; // '['
-    this.ws();
-    if (this.b[this.p] === 0x5d) { this.p++; return; }
-    let i = 0;
-    for (;;) {
-      each(i++);
-      this.ws();
-      const c = this.b[this.p++];
-      if (c === 0x5d) return;
-      if (c !== 0x2c) throw SYNTAX;
-    }
-  }
-
-  /** One entity by the fast path, else by JSON.parse of its bytes and parse.ts's parser. */
-  private entity<T>(fast: () => T, slow: (raw: unknown) => T | null): T | null {
+  /**
+   * The value at the cursor read by `read` (the fast path), or null when it is not in the
+   * common shape: then it is stepped over, its bytes from `skippedFrom` to the cursor, for
+   * skipped() or a later JSON.parse.
+   */
+  private fast<T>(read: (this: Scanner) => T): T | null {
     this.ws();
     const start = this.p;
     try {
-      return fast();
+      return read.call(this);
     } catch (e) {
       if (e !== IRREGULAR) throw e;
     }
     this.p = start;
     this.skipValue();
-    return slow(JSON.parse(this.b.utf8Slice(start, this.p)));
+    this.skippedFrom = start;
+    return null;
+  }
+
+  /** The value fast() just stepped over, decoded by JSON.parse for parse.ts's entity parsers. */
+  private skipped(): unknown {
+    return JSON.parse(this.b.utf8Slice(this.skippedFrom, this.p));
   }
 
   private slave(): Slave {
@@ -190,23 +197,14 @@ class Scanner {
         if (k === 0) name = this.str();
         else if (k === 1) pid = this.pid();
         else if (k === 2) hostname = this.str();
-        else if (this.peek() === 0x6e) this.lit(NULL);
         else {
-          if (this.peek() !== 0x5b) throw IRREGULAR;
-          this.list((i) => {
-            this.ws();
-            const start = this.p;
-            try {
-              tasks.push(this.task());
-              return;
-            } catch (e) {
-              if (e !== IRREGULAR) throw e;
-            }
-            this.p = start;
-            this.skipValue();
-            tasks.push(null);
-            (slow ??= []).push(i, start, this.p);
-          });
+          let i = 0;
+          if (this.elements()) do {
+            const t = this.fast(this.task);
+            tasks.push(t);
+            if (t === null) (slow ??= []).push(i, this.skippedFrom, this.p);
+            i++;
+          } while (this.more());
         }
       } while (this.nextMember(0x7d));
     }

@@ -10,19 +10,12 @@
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { lowerHelperThreads } from './priority.js';
+import { freeNow } from './memory.js';
 import type { BuildParams, BuiltZone } from './build.js';
 import type { WorkerRequest } from './worker.js';
 import type { Config } from '../config/types.js';
 import type { DraftTransfer } from '../records/draft.js';
 import type { AxfrHead } from './types.js';
-
-/** Free transferable buffers at once: moved into a message on a closed channel, they are gone. */
-export function freeNow(buffers: ArrayBuffer[]): void {
-  const { port1, port2 } = new MessageChannel();
-  port1.postMessage(null, buffers);
-  port1.close();
-  port2.close();
-}
 
 export class BuildError extends Error {
   constructor(message: string, readonly rejected: boolean) { super(message); }

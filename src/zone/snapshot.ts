@@ -33,6 +33,8 @@ export class ImageSnapshot implements ZoneSnapshot {
    * Free this snapshot's buffers now (the snapshot must not be used afterwards). Why: the old
    * zone of a 50k-task state is ~130 MB outside the JS heap, and an idle answering thread may
    * not run a garbage collection for minutes; the renderer (the build worker) frees them at once.
+   * A body request still waiting for the records registered on `draft` before this did, so it
+   * posts its copy of them before they are discarded.
    */
   release(): void {
     this.renderer.discard([this.zone.image]);

@@ -4,12 +4,10 @@
 // scanning for the leader) is tens of milliseconds of work that must not sit in front of DNS
 // answers. The worker runs at the lowest CPU priority so that when it shares a core with the
 // answering thread, answers win. It keeps no records between jobs (they travel to the answering
-// thread); it does keep its grown heap, on purpose (see zone/builder.ts).
+// thread), and gives the memory of each job back when it is done (zone/memory.ts).
 import { parentPort } from 'node:worker_threads';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { lowerHelperThreads } from './priority.js';
-import { freeNow } from './builder.js';
+import { collectGarbage, freeNow } from './memory.js';
 import { buildZone, parseStateBody, StateRejected, type BuildParams } from './build.js';
 import { renderAxfr, renderEnumeration } from './render.js';
 import { resolveHosts } from '../state/resolve.js';
@@ -30,17 +28,6 @@ lowerHelperThreads(); // again: threads this worker started since the builder lo
 
 const port = parentPort!;
 let client: StateClient | null = null;
-
-// A full collection after each refresh, on this (lowest-priority) thread: the refresh's garbage
-// is then freed at once instead of holding the worker's heap at its high-water mark until the
-// next refresh's allocations trigger a GC (measured at 50k tasks: RSS between refreshes 510 MiB
-// without it, 263-271 MiB with it and glibc's fixed mmap threshold, see bin/mesos-dns).
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as (options?: { type: 'major'; execution: 'sync' }) => void;
-// A plain gc() is V8's memory-pressure collection: it also discards optimized code, and the
-// next refresh then ran the parser and generator cold (measured: scan 290-450 ms → 600-900).
-// A regular major collection frees the same garbage and keeps the code.
-const collect = (): void => gc({ type: 'major', execution: 'sync' });
 
 port.on('message', async (req: WorkerRequest) => {
   if (req.type === 'discard') return freeNow(req.buffers); // an old zone: freed on this thread
@@ -68,7 +55,10 @@ port.on('message', async (req: WorkerRequest) => {
       port.postMessage({ id: req.id, ok: true, zone, stages, master: fetched.master }, [zone.image]);
       const draft = generated.draft.toTransfer();
       port.postMessage({ id: req.id, ok: true, draft }, transferList(draft));
-      setImmediate(collect); // once this handler's locals (the body, the state) are unreachable
+      // A full collection once this handler's locals (the body, the state) are unreachable: the
+      // refresh's garbage goes at once, instead of holding the heap at its high-water mark until
+      // the next refresh (at 50k tasks: RSS between refreshes 510 MiB without it, ~260 with it).
+      setImmediate(collectGarbage);
     } else {
       const d = RecordDraft.fromTransfer(req.draft);
       const text = req.type === 'axfr' ? renderAxfr(d.toRecordSet(), req.head) : renderEnumeration(d.toEnumeration());
