@@ -1,9 +1,11 @@
 // The byte scanner (state/scan.ts) against the exact path it replaces, parseState(JSON.parse):
 // the same state, the same warnings in the same order, the same rejection message, for the
 // fixture, generated states, hand-made odd shapes, and thousands of seeded random corruptions.
+// Each in both modes: eager, and with lazy task lists (read while the records are generated),
+// whose tasks and warnings, once read, must be exactly the eager ones.
 import t, { type Test } from 'tap';
 import { readFileSync } from 'node:fs';
-import { scanState } from '../src/state/scan.js';
+import { materialize, scanState } from '../src/state/scan.js';
 import { leaderOf, parseState } from '../src/state/parse.js';
 import { parseBody } from '../src/zone/build.js';
 import { StateGen } from '../bench/gen-state.js';
@@ -22,10 +24,14 @@ function exact(body: Buffer): Outcome {
   return { result: parseState(raw), leader: leaderOf(raw) };
 }
 
-function scanned(body: Buffer): Outcome {
+function scanned(body: Buffer, lazy = false): Outcome {
   try {
-    const s = scanState(body, parseBody);
-    return { result: s.result, leader: s.leader };
+    if (!lazy) {
+      const s = scanState(body, parseBody);
+      return { result: s.result, leader: s.leader };
+    }
+    const s = scanState(body, parseBody, { lazyTasks: true });
+    return { result: materialize(s.result), leader: s.leader };
   } catch (e) {
     return { rejected: (e as Error).message };
   }
@@ -33,7 +39,9 @@ function scanned(body: Buffer): Outcome {
 
 function same(t: Test, text: string | Buffer, what: string): void {
   const body = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
-  t.strictSame(scanned(body), exact(body), what);
+  const want = exact(body);
+  t.strictSame(scanned(body), want, what);
+  t.strictSame(scanned(body, true), want, `${what} (lazy tasks)`);
 }
 
 /** Deterministic PRNG (mulberry32), so a failing corruption can be reproduced from its seed. */
@@ -166,11 +174,31 @@ t.test('seeded random corruptions of a small state', async (t) => {
     }
     const b = Buffer.from(s, 'utf8');
     const want = exact(b);
-    const got = scanned(b);
-    if (JSON.stringify(got) !== JSON.stringify(want)) {
-      mismatches++;
-      if (mismatches <= 3) t.strictSame(got, want, `corruption seed ${1000 + k}`);
+    for (const lazy of [false, true]) {
+      const got = scanned(b, lazy);
+      if (JSON.stringify(got) !== JSON.stringify(want)) {
+        mismatches++;
+        if (mismatches <= 3) t.strictSame(got, want, `corruption seed ${1000 + k}${lazy ? ' (lazy tasks)' : ''}`);
+      }
     }
   }
-  t.equal(mismatches, 0, `${N} corruptions: scanner and parseState agree on every one`);
+  t.equal(mismatches, 0, `${N} corruptions: scanner (eager and lazy) and parseState agree on every one`);
+});
+
+t.test('lazy task lists: read from the bytes on each iteration, their warnings given once', async (t) => {
+  const doc = JSON.parse(fakeText);
+  const fw = doc.frameworks.find((f: { tasks: unknown[] }) => f.tasks.length > 1);
+  fw.tasks.splice(1, 0, { id: 7, name: 'not-a-task', slave_id: 'S1' }); // skipped, with a warning
+  const body = Buffer.from(JSON.stringify(doc));
+  const want = exact(body) as { result: ReturnType<typeof parseState> };
+  const s = scanState(body, parseBody, { lazyTasks: true });
+  const i = doc.frameworks.indexOf(fw);
+  const lazy = s.result.state!.frameworks[i].tasks;
+  t.notOk(Array.isArray(lazy), 'a framework in the common shape gets a lazy list');
+  t.equal(lazy.length, fw.tasks.length, 'its length counts the array elements, the skipped one too');
+  t.equal(s.result.warnings.length, want.result.warnings.length - 1, 'the skipped task is not warned of before it is read');
+  const first = [...lazy];
+  t.strictSame(first, want.result.state!.frameworks[i].tasks, 'read: the tasks parseState keeps');
+  t.strictSame([...lazy], first, 'read again: the same tasks');
+  t.strictSame(s.result.warnings, want.result.warnings, 'its warning is given once, in parseState\'s order');
 });

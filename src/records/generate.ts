@@ -6,7 +6,7 @@
 // because the per-task "newly added records" of /v1/enumerate depend on it.
 // Hot path: one pass over tasks, one SHA-1 per task, no regexes, and the per-task names built
 // straight into the draft's name bytes (no string per name).
-import type { DiscoveryPort, HostIPs, State, Task } from '../state/types.js';
+import type { DiscoveryPort, HostIPs, StateView, Task } from '../state/types.js';
 import { parsePort, splitHostPortLoose } from '../state/pid.js';
 import { RecordDraft } from './draft.js';
 import { slaveIDTail, taskHash } from './hash.js';
@@ -199,7 +199,7 @@ export function addMasterRecords(
 }
 
 /** Build the complete record set and enumeration for one state. */
-export function generate(state: State, hostIPs: HostIPs, opts: GenerateOptions): Generated {
+export function generate(state: StateView, hostIPs: HostIPs, opts: GenerateOptions): Generated {
   // Sized for the usual ~7.5 names (and the image's ~1 empty non-terminal) and ~15 records per
   // task: growing by doubling copies them.
   let tasks = 0;

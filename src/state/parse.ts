@@ -9,11 +9,11 @@ import { parseIP } from '../records/ip.js';
 import { describe, parsePID } from './pid.js';
 import { parsePorts } from './ports.js';
 import type {
-  DiscoveryInfo, DiscoveryPort, Framework, Label, NetworkInfo, PID, Slave, State, Task, TaskStatus,
+  DiscoveryInfo, DiscoveryPort, Framework, Label, NetworkInfo, PID, Slave, State, StateView, Task, TaskStatus,
 } from './types.js';
 
-export interface ParseResult {
-  state: State | null;
+export interface ParseResult<S extends StateView = State> {
+  state: S | null;
   warnings: string[];
   error?: string;
 }
@@ -275,7 +275,7 @@ function topList(raw: Obj, key: string, warnings: string[]): unknown[] {
  * Host names (not IP literals) that generation needs resolved: slave pid hosts, framework pid
  * hosts, and framework host names of frameworks without a pid. Distinct, in first-seen order.
  */
-export function hostNamesOf(state: State): string[] {
+export function hostNamesOf(state: StateView): string[] {
   const seen = new Set<string>();
   const add = (h: string): void => {
     if (h !== '' && !seen.has(h) && parseIP(h) === null) seen.add(h);

@@ -12,11 +12,18 @@
 // own entity parser, which skips it or keeps it with exactly the warnings it always gave. Bytes
 // that are not JSON anywhere (also in the parts we step over) make the whole body go through
 // parseBody, which rejects it with JSON.parse's message.
+//
+// With `lazyTasks` (the build worker's way) a framework's tasks are only checked and counted
+// here, and read one by one while the records are generated (LazyTasks): each task's objects
+// then die young, instead of ~1M objects living through the whole scan and generation, which
+// the garbage collector marked and copied again and again (its threads took ~0.45 s of a 50k
+// refresh on the one core the server has).
 import { parsePID } from './pid.js';
 import { parsePorts } from './ports.js';
 import { leaderOf, parseFrameworkEntry, parseSlaveEntry, parseState, parseTaskEntry, type ParseResult } from './parse.js';
 import type {
-  DiscoveryInfo, DiscoveryPort, Framework, Label, NetworkInfo, PID, Slave, Task, TaskStatus,
+  DiscoveryInfo, DiscoveryPort, Framework, FrameworkView, Label, NetworkInfo, PID, Slave, State, StateView, Task, TaskList,
+  TaskStatus,
 } from './types.js';
 
 /** Buffer's native slicers (untyped in @types/node): no argument checks, no encoding lookup. */
@@ -30,8 +37,8 @@ class Syntax extends Error {}
 const IRREGULAR = new Irregular('irregular entity');
 const SYNTAX = new Syntax('not JSON');
 
-export interface ScannedState {
-  result: ParseResult;
+export interface ScannedState<S extends StateView = State> {
+  result: ParseResult<S>;
   /** The top-level `leader` when it is a string, else "" (what the state client checks). */
   leader: string;
 }
@@ -58,11 +65,18 @@ const OTHER = -1;
 const COMMON = ['TASK_RUNNING', 'TASK_STAGING', 'TASK_STARTING', 'TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_LOST', 'tcp', 'udp', ''];
 const COMMON_BYTES = COMMON.map(enc);
 
-/** Parse the state bytes; throws (via parseBody's StateRejected) only when they are not JSON. */
-export function scanState(body: Uint8Array, parseBody: (body: Uint8Array) => unknown): ScannedState {
+/**
+ * Parse the state bytes; throws (via parseBody's StateRejected) only when they are not JSON.
+ * `lazyTasks`: the tasks of frameworks in the common shape are read when iterated (see the
+ * module comment); the bytes must then stay unchanged while the state is in use, and the
+ * warnings of those tasks join `result.warnings` when they are first iterated.
+ */
+export function scanState(body: Uint8Array, parseBody: (body: Uint8Array) => unknown): ScannedState;
+export function scanState(body: Uint8Array, parseBody: (body: Uint8Array) => unknown, opts: { lazyTasks: boolean }): ScannedState<StateView>;
+export function scanState(body: Uint8Array, parseBody: (body: Uint8Array) => unknown, opts = { lazyTasks: false }): ScannedState<StateView> {
   const buf = (Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength)) as Bytes;
   try {
-    const fast = new Scanner(buf).state();
+    const fast = new Scanner(buf, opts.lazyTasks).state();
     if (fast !== null) return fast;
   } catch (e) {
     if (!(e instanceof Syntax)) throw e;
@@ -81,23 +95,24 @@ class Scanner {
   /** Where the value fast() last stepped over starts. */
   private skippedFrom = 0;
 
-  constructor(private readonly b: Bytes) {
+  constructor(private readonly b: Bytes, private readonly lazy = false) {
     this.n = b.length;
   }
 
   // ---------- the document ----------
 
   /** The state, or null when the top level is not in the common shape. */
-  state(): ScannedState | null {
+  state(): ScannedState<StateView> | null {
     this.ws();
     if (this.b[this.p] !== 0x7b) { this.skipValue(); this.end(); return null; }
     this.p++;
     let seen = 0;
     let leader = '';
     const slaves: Slave[] = [];
-    const frameworks: Framework[] = [];
+    const frameworks: FrameworkView[] = [];
     const slaveWarnings: string[] = [];
-    const fwWarnings: string[] = [];
+    /** Per framework element, its warnings: a lazy task list adds its own when first read. */
+    const fwWarnings: string[][] = [];
     let irregular = false;
     if (this.firstKey(0x7d)) {
       do {
@@ -120,7 +135,9 @@ class Scanner {
         } else {
           let i = 0;
           if (this.elements()) do {
-            const f = this.fast(() => this.framework(fwWarnings)) ?? parseFrameworkEntry(this.skipped(), i, fwWarnings);
+            const w: string[] = [];
+            fwWarnings.push(w);
+            const f = this.fast(() => this.framework(w)) ?? parseFrameworkEntry(this.skipped(), i, w);
             if (f !== null) frameworks.push(f);
             i++;
           } while (this.more());
@@ -129,7 +146,10 @@ class Scanner {
     }
     this.end();
     if (irregular || leader === '' || typeof parsePID(leader, 'leader') === 'string') return null;
-    return { result: { state: { leader, slaves, frameworks }, warnings: [...slaveWarnings, ...fwWarnings] }, leader };
+    const state = { leader, slaves, frameworks };
+    const all = () => slaveWarnings.concat(...fwWarnings);
+    if (!this.lazy) return { result: { state, warnings: all() }, leader };
+    return { result: { state, get warnings() { return all(); } }, leader };
   }
 
   /**
@@ -180,13 +200,16 @@ class Scanner {
     return p;
   }
 
-  private framework(warnings: string[]): Framework {
+  private framework(warnings: string[]): FrameworkView {
     this.open();
     let seen = 0;
     let name = '';
     let pid: PID | null = null;
     let hostname = '';
     let tasks: (Task | null)[] = [];
+    /** Lazy: where the tasks array starts, and its element count. */
+    let tasksAt = -1;
+    let count = 0;
     /** Tasks the fast path left: element index → start offset, decoded once the name is known. */
     let slow: number[] | null = null;
     if (this.firstKey(0x7d)) {
@@ -197,7 +220,11 @@ class Scanner {
         if (k === 0) name = this.str();
         else if (k === 1) pid = this.pid();
         else if (k === 2) hostname = this.str();
-        else {
+        else if (this.lazy) {
+          this.ws();
+          tasksAt = this.p;
+          if (this.elements()) do { this.skipValue(); count++; } while (this.more());
+        } else {
           let i = 0;
           if (this.elements()) do {
             const t = this.fast(this.task);
@@ -216,7 +243,26 @@ class Scanner {
       }
       tasks = tasks.filter((t) => t !== null);
     }
+    if (tasksAt >= 0 && count > 0) return { name, pid, hostname, tasks: new LazyTasks(this.b, tasksAt, count, JSON.stringify(name), warnings) };
     return { name, pid, hostname, tasks: tasks as Task[] };
+  }
+
+  /**
+   * The tasks array at the cursor, one task at a time, as the eager framework() reads them:
+   * the fast path, else that element decoded exactly (parseTaskEntry; warnings to `warnings`).
+   */
+  *taskElements(at: number, fwLabel: string, warnings: string[]): Generator<Task, void, undefined> {
+    this.p = at;
+    let i = 0;
+    if (this.elements()) do {
+      const t = this.fast(this.task);
+      if (t !== null) yield t;
+      else {
+        const slow = parseTaskEntry(this.skipped(), i, fwLabel, warnings);
+        if (slow !== null) yield slow;
+      }
+      i++;
+    } while (this.more());
   }
 
   private task(): Task {
@@ -745,6 +791,32 @@ class Scanner {
     if (this.b[this.p] !== 0x3a) throw SYNTAX;
     this.p++;
   }
+}
+
+/**
+ * A framework's tasks, read from the state bytes each time they are iterated (a new scanner
+ * each time; the array's syntax was checked when it was counted). Its warnings are given once.
+ */
+class LazyTasks implements TaskList {
+  private warned = false;
+  constructor(
+    private readonly b: Bytes, private readonly at: number, readonly length: number,
+    private readonly fwLabel: string, private readonly warnings: string[],
+  ) {}
+
+  [Symbol.iterator](): Iterator<Task> {
+    const warnings = this.warned ? [] : this.warnings;
+    this.warned = true;
+    return new Scanner(this.b).taskElements(this.at, this.fwLabel, warnings);
+  }
+}
+
+/** A scanned result with every lazy task list read into an array (tests, and tools that keep it). */
+export function materialize(r: ParseResult<StateView>): ParseResult {
+  const state: State | null = r.state === null ? null : {
+    ...r.state, frameworks: r.state.frameworks.map((f) => ({ ...f, tasks: [...f.tasks] })),
+  };
+  return { state, warnings: r.warnings, ...(r.error !== undefined ? { error: r.error } : {}) };
 }
 
 const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);

@@ -101,5 +101,25 @@ export interface State {
   frameworks: Framework[];
 }
 
+/**
+ * A framework's tasks as record generation reads them: in order, any number of times. The byte
+ * scanner's lazy lists (state/scan.ts) read each task from the state bytes as it is reached, so
+ * a 50k-task state is never a million live objects at once; for them `length` counts the array's
+ * elements, an upper bound (an element that cannot be a task is skipped, with a warning).
+ */
+export interface TaskList extends Iterable<Task> {
+  readonly length: number;
+}
+
+/** A Framework whose tasks may be a lazy TaskList. */
+export interface FrameworkView extends Omit<Framework, 'tasks'> {
+  tasks: TaskList;
+}
+
+/** The state as record generation reads it: a State, or the scanner's one with lazy task lists. */
+export interface StateView extends Omit<State, 'frameworks'> {
+  frameworks: FrameworkView[];
+}
+
 /** Host name → its IP addresses (A and AAAA), resolved before generation so generation is pure. */
 export type HostIPs = ReadonlyMap<string, readonly string[]>;

@@ -4,7 +4,7 @@
 // answering thread copies nothing. Host-name resolution is injected to keep it testable.
 import { createHash } from 'node:crypto';
 import { hostNamesOf, type ParseResult } from '../state/parse.js';
-import type { State } from '../state/types.js';
+import type { StateView } from '../state/types.js';
 import { scanState, type ScannedState } from '../state/scan.js';
 import { generate } from '../records/generate.js';
 import type { Generated, GenerateOptions } from '../records/types.js';
@@ -43,9 +43,12 @@ export function parseBody(body: Uint8Array): unknown {
   }
 }
 
-/** The state bytes, parsed (state/scan.ts); StateRejected when they are not JSON. */
-export function parseStateBody(body: Uint8Array): ScannedState {
-  return scanState(body, parseBody);
+/**
+ * The state bytes, parsed (state/scan.ts) with lazy task lists: the bytes must stay unchanged
+ * until the zone is built. StateRejected when they are not JSON.
+ */
+export function parseStateBody(body: Uint8Array): ScannedState<StateView> {
+  return scanState(body, parseBody, { lazyTasks: true });
 }
 
 /**
@@ -53,14 +56,13 @@ export function parseStateBody(body: Uint8Array): ScannedState {
  * is taken out of `doc`, so that it can be collected as soon as the records are generated.
  */
 export async function buildZone(
-  doc: { value: ParseResult | undefined }, p: BuildParams, resolve: HostResolver, mark: StageMark = () => {},
+  doc: { value: ParseResult<StateView> | undefined }, p: BuildParams, resolve: HostResolver, mark: StageMark = () => {},
 ): Promise<{ zone: BuiltZone; generated: Generated }> {
   const parsed = doc.value;
   doc.value = undefined;
   if (!parsed?.state) throw new StateRejected(parsed?.error ?? 'state unusable');
-  // The state is dropped as soon as the records exist: at 50k tasks it is ~1M small objects,
-  // and every collection during the image build would otherwise mark them all again.
-  let state: State | null = parsed.state;
+  // The state is dropped as soon as the records exist (with lazy task lists it holds the body).
+  let state: StateView | null = parsed.state;
   parsed.state = null;
   const names = hostNamesOf(state);
   const hostIPs = names.length ? await resolve(names) : new Map<string, string[]>();

@@ -13,6 +13,7 @@ import { renderAxfr, renderEnumeration } from './render.js';
 import { resolveHosts } from '../state/resolve.js';
 import { createStateClient, type StateClient } from '../state/fetch.js';
 import type { ParseResult } from '../state/parse.js';
+import type { StateView } from '../state/types.js';
 import { RecordDraft, transferList, type DraftTransfer } from '../records/draft.js';
 import { createLogger } from '../log.js';
 import type { Config } from '../config/types.js';
@@ -29,25 +30,37 @@ lowerHelperThreads(); // again: threads this worker started since the builder lo
 const port = parentPort!;
 let client: StateClient | null = null;
 
+// Stage durations (ms) of the running refresh, for its log line: where a slow refresh spent its
+// time. A stage run twice (a redirect to the leader fetches and scans again) adds up.
+let stages: Record<string, number> = {};
+let t = 0;
+function mark(stage: string): void {
+  const now = performance.now();
+  stages[stage] = (stages[stage] ?? 0) + Math.round(now - t);
+  t = now;
+}
+
 port.on('message', async (req: WorkerRequest) => {
   if (req.type === 'discard') return freeNow(req.buffers); // an old zone: freed on this thread
   try {
     if (req.type === 'refresh') {
       lowerHelperThreads();
+      stages = {};
+      t = performance.now();
       // One state client for the worker's life: pooled connections to the masters, and the TLS
       // and IAM material loaded once, not per refresh. The body is parsed once, by the client's
       // leader check; a body that is not JSON counts as that master failing, as one without a
       // leader does.
       client ??= createStateClient(req.config, createLogger(req.verbosity), {
-        decode: (body) => { const s = parseStateBody(body); return { leader: s.leader, value: s.result }; },
+        decode: (body) => {
+          mark('fetch');
+          const s = parseStateBody(body);
+          mark('scan');
+          return { leader: s.leader, value: s.result };
+        },
       });
-      // Stage durations (ms) go into the refresh log line: where a slow refresh spent its time.
-      const stages: Record<string, number> = {};
-      let t = performance.now();
-      const mark = (stage: string) => { const now = performance.now(); stages[stage] = Math.round(now - t); t = now; };
       const fetched = await client.fetchState(req.masters);
-      mark('fetch+parse');
-      const doc = { value: fetched.value as ParseResult | undefined };
+      const doc = { value: fetched.value as ParseResult<StateView> | undefined };
       fetched.value = undefined;
       const { zone, generated } = await buildZone(doc, req.params, (names) => resolveHosts(names, req.resolveTimeoutMs), mark);
       // The zone first: answers switch to it while the records for /v1/axfr and /v1/enumerate
