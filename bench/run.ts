@@ -525,14 +525,10 @@ async function forwarding(master: StandInMaster): Promise<void> {
 async function stateSize(master: StandInMaster, tasks: number): Promise<void> {
   const label = tasks >= 1000 ? `${tasks / 1000}k` : String(tasks);
   log(`states: generating ${label}-task state and 3 churned variants`);
-  let gen: StateGen | null = new StateGen({ tasks, seed: 1000 + tasks, leader: `master@${master.hostPort}` });
+  const gen = new StateGen({ tasks, seed: 1000 + tasks, leader: `master@${master.hostPort}` });
   const rs = computeRecords(gen.state, { masters: [master.hostPort] });
   const variants = makeVariants(gen, 4);
   const samples = sampleQueries(rs, O.samples);
-  // The generator's objects go before the server starts: the stand-in master runs in this
-  // process, and collecting them while it sends the first state delayed that transfer.
-  gen = null;
-  collectGarbage();
   const rot = rotateOnRequest(master, variants);
   const busy0 = cpuBusy();
   const server = await startServer(master.hostPort, O.statesRefreshSeconds, `states-${tasks}`);
