@@ -22,7 +22,7 @@ import { parsePID } from './pid.js';
 import { parsePorts } from './ports.js';
 import { leaderOf, parseFrameworkEntry, parseSlaveEntry, parseState, parseTaskEntry, type ParseResult } from './parse.js';
 import type {
-  DiscoveryInfo, DiscoveryPort, Framework, FrameworkView, Label, NetworkInfo, PID, Slave, State, StateView, Task, TaskList,
+  DiscoveryInfo, DiscoveryPort, FrameworkView, Label, NetworkInfo, PID, Slave, State, StateView, Task, TaskList,
   TaskStatus,
 } from './types.js';
 
