@@ -44,14 +44,14 @@ const state = parseState({
 function content(img: ZoneImage): Map<string, string[]> {
   const hex = (a: Uint8Array) => Buffer.from(a).toString('hex');
   const out = new Map<string, string[]>();
-  for (let e = 0; e < img.entryCount; e++) {
+  for (let n = 0; n < img.entryCount; n++) {
+    const e = img.entryAt(n);
     const rr: string[] = [];
     for (let i = 0; i < img.aCount(e); i++) rr.push(hex(img.u8.subarray(img.aOff(e) + i * 16, img.aOff(e) + i * 16 + 16)));
     for (let i = 0; i < img.aaaaCount(e); i++) rr.push(hex(img.u8.subarray(img.aaaaOff(e) + i * 28, img.aaaaOff(e) + i * 28 + 28)));
     for (let i = 0; i < img.srvCount(e); i++) {
-      const k = img.srvFirst(e) + i;
-      const target = img.srvTarget(k);
-      rr.push(hex(img.u8.subarray(img.srvOff(k), img.srvOff(k) + img.srvLen(k))) + ' → ' + (target === NO_ENTRY ? '-' : hex(img.nameWire(target))));
+      const target = img.srvTarget(e, i);
+      rr.push(hex(img.u8.subarray(img.srvOff(e, i), img.srvOff(e, i) + img.srvLen(e, i))) + ' → ' + (target === NO_ENTRY ? '-' : hex(img.nameWire(target))));
     }
     out.set(hex(img.nameWire(e)), rr);
   }

@@ -145,9 +145,9 @@ function generalAnswer(msg: Uint8Array, q: Query, auth: Authority, image: ZoneIm
     if (qtype === TYPE_A || qtype === TYPE_ANY) pushRRs(image.aOff(e), image.aCount(e), A_RR_LEN);
     if (qtype === TYPE_AAAA || qtype === TYPE_ANY) pushRRs(image.aaaaOff(e), image.aaaaCount(e), AAAA_RR_LEN);
     if (qtype === TYPE_SRV || qtype === TYPE_ANY) {
-      for (let k = image.srvFirst(e), end = k + image.srvCount(e); k < end; k++) {
-        const off = image.srvOff(k);
-        ansOff[ansN] = off; ansLen[ansN] = image.srvLen(k); ansTarget[ansN] = image.srvTarget(k); ansN++;
+      for (let i = 0, c = image.srvCount(e); i < c; i++) {
+        const off = image.srvOff(e, i);
+        ansOff[ansN] = off; ansLen[ansN] = image.srvLen(e, i); ansTarget[ansN] = image.srvTarget(e, i); ansN++;
         warm ^= u8[off]; // start loading the RR now (see ZoneImage.find)
       }
     }

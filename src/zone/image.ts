@@ -4,22 +4,30 @@
 // transferable buffer — zero-copy, so swapping in a 50k-task zone costs the answering thread
 // nothing — and answering is a hash probe plus memcpy of ready bytes, with no per-query strings.
 //
-// Layout (little-endian u32 header, then aligned sections):
-//   header  [magic, tableCap, entryCount, tableOff, entriesOff, srvIdxOff, namesOff, rrOff, totalLen, apex]
-//   table   u32[tableCap]          entry index + 1, 0 = empty slot
-//   entries u32[entryCount * 8]    nameOff, nameLen, aOff, aCount, aaaaOff, aaaaCount, srvIdx, srvCount
-//   srvIdx  u32[srvCount * 3]      rrOff, rrLen, target entry (NO_ENTRY when the target is not in the zone)
-//   names   bytes                  lower-cased wire names
-//   rr      bytes                  A RRs (16 B), AAAA RRs (28 B), SRV RRs (18 B + target)
+// Layout (little-endian u32 header, then 4-byte aligned sections):
+//   header  [magic, tableCap, entryCount, tableOff, indexOff, blocksOff, totalLen, 0, 0, 0]
+//   table   u32[tableCap * 2]      (hash of the name, entry + 1) pairs, entry + 1 = 0: empty slot
+//   index   u32[entryCount]        every entry, in build order (for walking the image)
+//   blocks  one per name; an entry is its block's position in u32 units:
+//           u32 nameLen, aCount, aaaaCount, srvCount
+//           u32[srvCount * 3]      per SRV: RR byte offset, RR length, target entry (NO_ENTRY: not in the zone)
+//           bytes                  the lower-cased wire name, its A RRs (16 B each), AAAA RRs (28 B),
+//                                  SRV RRs (18 B + target), padded to 4 bytes
+// Why blocks: with the table slot holding the hash, a lookup reads one slot and one block, where
+// the name, its records and their SRV index sit side by side. In the answering process every
+// other memory access (the kernel's, libuv's) pushes the zone out of the caches between queries:
+// the earlier layout (entries, names, SRV index and records in separate sections) cost a cache
+// miss per section, and a probe that met another name's slot read that name's entry as well.
 import { T_A, T_AAAA, T_SRV, type RecordDraft } from '../records/draft.js';
 import { F_BAD, F_UPPER, F_WIDE } from '../records/names.js';
 import net from 'node:net';
 import { hashWire, nameToWire } from '../dns/wire.js';
 import { ipv4ToBytes, ipv6ToBytes, bytesToIPv4, bytesToIPv6 } from './ip.js';
 
-const MAGIC = 0x315a444d; // "MDZ1"
+const MAGIC = 0x325a444d; // "MDZ2"
 const HDR = 10;
-const ENTRY = 8;
+/** u32 fields before a block's SRV index: nameLen, aCount, aaaaCount, srvCount. */
+const BLOCK_HEAD = 4;
 export const NO_ENTRY = 0xffffffff;
 export const A_RR_LEN = 16;
 export const AAAA_RR_LEN = 28;
@@ -201,13 +209,20 @@ export function buildImage(d: RecordDraft, p: ImageParams): ArrayBuffer {
   const isA = (v: number) => v >= 0 || net.isIPv4(d.strs[-v - 1]);
   const isAAAA = (v: number) => v < 0 && net.isIPv6(d.strs[-v - 1]);
 
+  // Each entry's block: its position (u32 units), from its name's and records' sizes.
+  let cap = 16;
+  while (cap < count * 2) cap *= 2;
+  const tableOff = HDR * 4;
+  const indexOff = tableOff + cap * 8;
+  const blocksOff = indexOff + count * 4;
   const aN = new Uint32Array(count), aaaaN = new Uint32Array(count), srvN = new Uint32Array(count);
-  let namesLen = 0, rrLen = 0, srvCount = 0;
+  const blockOf = new Uint32Array(count);
+  let at32 = blocksOff / 4;
   const keys: number[] = [];
   for (let e = 0; e < count; e++) {
     const x = entryIds[e];
     const low = lowered.size > 0 ? lowered.get(e) : undefined;
-    namesLen += (low !== undefined ? low.length : N.off[x + 1] - N.off[x]) + 1;
+    let bytes = (low !== undefined ? low.length : N.off[x + 1] - N.off[x]) + 1;
     const ids = merged?.get(e);
     let a = 0, aaaa = 0, srv = 0;
     if (ids === undefined) {
@@ -215,28 +230,21 @@ export function buildImage(d: RecordDraft, p: ImageParams): ArrayBuffer {
       for (let k = d.first(x, T_AAAA); k >= 0; k = d.next(k)) if (isAAAA(d.valueKey(k))) aaaa++;
       for (let k = d.first(x, T_SRV); k >= 0; k = d.next(k)) {
         const wl = srvWireLen(d.valueKey(k));
-        if (wl >= 0) { srv++; rrLen += 18 + wl; }
+        if (wl >= 0) { srv++; bytes += 18 + wl; }
       }
     } else {
       for (const v of mergedKeys(ids, T_A, keys)) if (isA(v)) a++;
       for (const v of mergedKeys(ids, T_AAAA, keys)) if (isAAAA(v)) aaaa++;
-      for (const v of mergedKeys(ids, T_SRV, keys)) { const wl = srvWireLen(v); if (wl >= 0) { srv++; rrLen += 18 + wl; } }
+      for (const v of mergedKeys(ids, T_SRV, keys)) { const wl = srvWireLen(v); if (wl >= 0) { srv++; bytes += 18 + wl; } }
     }
     aN[e] = a; aaaaN[e] = aaaa; srvN[e] = srv;
-    rrLen += a * A_RR_LEN + aaaa * AAAA_RR_LEN;
-    srvCount += srv;
+    bytes += a * A_RR_LEN + aaaa * AAAA_RR_LEN;
+    blockOf[e] = at32;
+    at32 += BLOCK_HEAD + srv * 3 + ((bytes + 3) >>> 2);
   }
-
-  let cap = 16;
-  while (cap < count * 2) cap *= 2;
-  const tableOff = HDR * 4;
-  const entriesOff = tableOff + cap * 4;
-  const srvIdxOff = entriesOff + count * ENTRY * 4;
-  const namesOff = srvIdxOff + srvCount * 12;
-  const rrOff = namesOff + namesLen;
-  const total = rrOff + rrLen;
+  const total = at32 * 4;
   const buf = new ArrayBuffer(total);
-  const u32 = new Uint32Array(buf, 0, namesOff / 4);
+  const u32 = new Uint32Array(buf);
   const u8 = new Uint8Array(buf);
   const ttl = p.ttl >>> 0;
   const weight = p.srvWeight & 0xffff;
@@ -258,10 +266,11 @@ export function buildImage(d: RecordDraft, p: ImageParams): ArrayBuffer {
     u8[lenPos] = 0;
     return o;
   };
+  /** Where the next RR goes (absolute byte offset), and the u32 index of the next SRV index triple. */
   let rOff = 0, sIdx = 0;
   const writeA = (v: number) => {
     if (!isA(v)) return;
-    const at = rrOff + rOff;
+    const at = rOff;
     rrHead(at, 1, 4);
     if (v >= 0) { u8[at + 12] = v >>> 24; u8[at + 13] = (v >>> 16) & 255; u8[at + 14] = (v >>> 8) & 255; u8[at + 15] = v & 255; }
     else u8.set(ipv4ToBytes(d.strs[-v - 1])!, at + 12);
@@ -269,14 +278,14 @@ export function buildImage(d: RecordDraft, p: ImageParams): ArrayBuffer {
   };
   const writeAAAA = (v: number) => {
     if (!isAAAA(v)) return;
-    rrHead(rrOff + rOff, 28, 16);
-    u8.set(ipv6ToBytes(d.strs[-v - 1])!, rrOff + rOff + 12);
+    rrHead(rOff, 28, 16);
+    u8.set(ipv6ToBytes(d.strs[-v - 1])!, rOff + 12);
     rOff += AAAA_RR_LEN;
   };
   const writeSRV = (v: number) => {
     const wl = srvWireLen(v);
     if (wl < 0) return;
-    const at = rrOff + rOff;
+    const at = rOff;
     rrHead(at, 33, 6 + wl);
     u8[at + 12] = 0; u8[at + 13] = 0; // priority
     u8[at + 14] = weight >> 8; u8[at + 15] = weight & 0xff;
@@ -292,51 +301,50 @@ export function buildImage(d: RecordDraft, p: ImageParams): ArrayBuffer {
       writeName(Buffer.from(buf), at + 18, target);
       t = entryByLname(target.toLowerCase());
     }
-    const si = srvIdxOff / 4 + sIdx * 3;
-    u32[si] = rOff; u32[si + 1] = 18 + wl; u32[si + 2] = t < 0 ? NO_ENTRY : t;
+    u32[sIdx] = at; u32[sIdx + 1] = 18 + wl; u32[sIdx + 2] = t < 0 ? NO_ENTRY : blockOf[t];
     rOff += 18 + wl;
-    sIdx++;
+    sIdx += 3;
   };
-  let nOff = namesOff;
   const hashes = new Int32Array(count);
+  const index = new Uint32Array(buf, indexOff, count);
   for (let e = 0; e < count; e++) {
-    const base = entriesOff / 4 + e * ENTRY;
+    const base = blockOf[e];
+    index[e] = base;
     const x = entryIds[e];
     const low = lowered.size > 0 ? lowered.get(e) : undefined;
-    const nameStart = nOff;
-    nOff = low !== undefined ? writeName(Buffer.from(buf), nOff, low) : writeId(nOff, x);
-    u32[base] = nameStart - namesOff; u32[base + 1] = nOff - nameStart;
+    const nameStart = (base + BLOCK_HEAD + srvN[e] * 3) * 4;
+    const nameEnd = low !== undefined ? writeName(Buffer.from(buf), nameStart, low) : writeId(nameStart, x);
+    u32[base] = nameEnd - nameStart; u32[base + 1] = aN[e]; u32[base + 2] = aaaaN[e]; u32[base + 3] = srvN[e];
     const ids = merged?.get(e);
-
-    u32[base + 2] = rOff; u32[base + 3] = aN[e];
+    rOff = nameEnd;
+    sIdx = base + BLOCK_HEAD;
     if (aN[e]) {
       if (ids === undefined) for (let k = d.first(x, T_A); k >= 0; k = d.next(k)) writeA(d.valueKey(k));
       else for (const v of mergedKeys(ids, T_A, keys)) writeA(v);
     }
-    u32[base + 4] = rOff; u32[base + 5] = aaaaN[e];
     if (aaaaN[e]) {
       if (ids === undefined) for (let k = d.first(x, T_AAAA); k >= 0; k = d.next(k)) writeAAAA(d.valueKey(k));
       else for (const v of mergedKeys(ids, T_AAAA, keys)) writeAAAA(v);
     }
-    u32[base + 6] = sIdx; u32[base + 7] = srvN[e];
     if (srvN[e]) {
       if (ids === undefined) for (let k = d.first(x, T_SRV); k >= 0; k = d.next(k)) writeSRV(d.valueKey(k));
       else for (const v of mergedKeys(ids, T_SRV, keys)) writeSRV(v);
     }
     // The hash of the lower-case wire name just written; an encodable interned name's is
     // already known (NameTable hashes the wire form).
-    hashes[e] = low === undefined && !(N.flags[x] & F_BAD) ? N.hash[x] : hashWire(u8, nameStart, nOff);
+    hashes[e] = low === undefined && !(N.flags[x] & F_BAD) ? N.hash[x] : hashWire(u8, nameStart, nameEnd);
   }
   // Hash table inserts (linear probing), in entry order, in a loop of their own: each is a cache
   // miss, and with nothing else in the loop the processor overlaps them.
-  const table = new Uint32Array(buf, tableOff, cap);
+  const table = new Uint32Array(buf, tableOff, cap * 2);
   const mask = cap - 1;
   for (let e = 0; e < count; e++) {
     let slot = hashes[e] & mask;
-    while (table[slot] !== 0) slot = (slot + 1) & mask;
-    table[slot] = e + 1;
+    while (table[slot * 2 + 1] !== 0) slot = (slot + 1) & mask;
+    table[slot * 2] = hashes[e];
+    table[slot * 2 + 1] = blockOf[e] + 1;
   }
-  u32.set([MAGIC, cap, count, tableOff, entriesOff, srvIdxOff, namesOff, rrOff, total, 0], 0);
+  u32.set([MAGIC, cap, count, tableOff, indexOff, blocksOff, total, 0, 0, 0], 0);
   return buf;
 }
 
@@ -358,47 +366,38 @@ export class ZoneImage {
   private readonly cap: number;
   readonly entryCount: number;
   private readonly tableBase: number;
-  private readonly entriesBase: number;
-  private readonly srvBase: number;
-  private readonly namesOff: number;
-  readonly rrOff: number;
-  /** Sink for loads made only to start cache misses early (see find); its value means nothing. */
+  private readonly indexBase: number;
+  /** Sink for loads made only to start cache misses early (see answer.ts); its value means nothing. */
   warm = 0;
 
   constructor(readonly buffer: ArrayBuffer) {
     const hdr = new Uint32Array(buffer, 0, HDR);
-    if (hdr[0] !== MAGIC || hdr[8] !== buffer.byteLength) throw new Error('not a zone image');
+    if (hdr[0] !== MAGIC || hdr[6] !== buffer.byteLength) throw new Error('not a zone image');
     this.cap = hdr[1];
     this.entryCount = hdr[2];
     this.tableBase = hdr[3] / 4;
-    this.entriesBase = hdr[4] / 4;
-    this.srvBase = hdr[5] / 4;
-    this.namesOff = hdr[6];
-    this.rrOff = hdr[7];
-    this.u32 = new Uint32Array(buffer, 0, hdr[6] >>> 2);
+    this.indexBase = hdr[4] / 4;
+    this.u32 = new Uint32Array(buffer);
     this.u8 = new Uint8Array(buffer);
   }
 
-  /** Entry index of a lower-cased wire name with the given hash, or -1. */
+  /** Entry of a lower-cased wire name with the given hash, or -1. */
   find(hash: number, lname: Uint8Array): number {
-    const u32 = this.u32, u8 = this.u8, mask = this.cap - 1;
+    const u32 = this.u32, u8 = this.u8, mask = this.cap - 1, h = hash >>> 0;
     let slot = hash & mask;
     for (;;) {
-      const v = u32[this.tableBase + slot];
+      const t = this.tableBase + slot * 2;
+      const v = u32[t + 1];
       if (v === 0) return -1;
-      const e = this.entriesBase + (v - 1) * ENTRY;
-      const len = u32[e + 1];
-      if (len === lname.length) {
-        const off = this.namesOff + u32[e];
-        // Start loading the entry's records and SRV index now. On a large zone each is a cache
-        // miss; issued before the name comparison they overlap with it instead of following it.
-        const rr = this.rrOff + u32[e + 2];
-        let w = rr < u8.length ? u8[rr] : 0;
-        if (u32[e + 7] !== 0) w ^= u32[this.srvBase + u32[e + 6] * 3];
-        this.warm = w;
-        let i = 0;
-        while (i < len && u8[off + i] === lname[i]) i++;
-        if (i === len) return v - 1;
+      if (u32[t] === h) {
+        const e = v - 1;
+        const len = u32[e];
+        if (len === lname.length) {
+          const off = (e + BLOCK_HEAD + u32[e + 3] * 3) * 4;
+          let i = 0;
+          while (i < len && u8[off + i] === lname[i]) i++;
+          if (i === len) return e;
+        }
       }
       slot = (slot + 1) & mask;
     }
@@ -409,21 +408,23 @@ export class ZoneImage {
     return w ? this.find(hashWire(w), w) : -1;
   }
 
+  /** The i-th entry in build order (0 ≤ i < entryCount): for walking every name of the image. */
+  entryAt(i: number): number { return this.u32[this.indexBase + i]; }
+
   // Entry field accessors (absolute byte offsets into u8 for RR data).
-  aOff(e: number): number { return this.rrOff + this.u32[this.entriesBase + e * ENTRY + 2]; }
-  aCount(e: number): number { return this.u32[this.entriesBase + e * ENTRY + 3]; }
-  aaaaOff(e: number): number { return this.rrOff + this.u32[this.entriesBase + e * ENTRY + 4]; }
-  aaaaCount(e: number): number { return this.u32[this.entriesBase + e * ENTRY + 5]; }
-  srvCount(e: number): number { return this.u32[this.entriesBase + e * ENTRY + 7]; }
-  /** Index of entry e's first SRV in the SRV index (its i-th SRV is srvBase + i). */
-  srvFirst(e: number): number { return this.u32[this.entriesBase + e * ENTRY + 6]; }
-  /** Absolute RR offset, RR length and target entry (or NO_ENTRY) of SRV number k (from srvFirst). */
-  srvOff(k: number): number { return this.rrOff + this.u32[this.srvBase + k * 3]; }
-  srvLen(k: number): number { return this.u32[this.srvBase + k * 3 + 1]; }
-  srvTarget(k: number): number { return this.u32[this.srvBase + k * 3 + 2]; }
+  private nameOff(e: number): number { return (e + BLOCK_HEAD + this.u32[e + 3] * 3) * 4; }
+  aOff(e: number): number { return this.nameOff(e) + this.u32[e]; }
+  aCount(e: number): number { return this.u32[e + 1]; }
+  aaaaOff(e: number): number { return this.aOff(e) + this.u32[e + 1] * A_RR_LEN; }
+  aaaaCount(e: number): number { return this.u32[e + 2]; }
+  srvCount(e: number): number { return this.u32[e + 3]; }
+  /** Absolute RR offset, RR length and target entry (or NO_ENTRY) of entry e's i-th SRV. */
+  srvOff(e: number, i: number): number { return this.u32[e + BLOCK_HEAD + i * 3]; }
+  srvLen(e: number, i: number): number { return this.u32[e + BLOCK_HEAD + i * 3 + 1]; }
+  srvTarget(e: number, i: number): number { return this.u32[e + BLOCK_HEAD + i * 3 + 2]; }
   nameWire(e: number): Uint8Array {
-    const b = this.entriesBase + e * ENTRY;
-    return this.u8.subarray(this.namesOff + this.u32[b], this.namesOff + this.u32[b] + this.u32[b + 1]);
+    const off = this.nameOff(e);
+    return this.u8.subarray(off, off + this.u32[e]);
   }
   hasData(e: number): boolean {
     return this.aCount(e) + this.aaaaCount(e) + this.srvCount(e) > 0;
@@ -444,8 +445,7 @@ export class ZoneImage {
     if (e < 0) return [];
     const out: { target: string; port: number }[] = [];
     for (let i = 0; i < this.srvCount(e); i++) {
-      const k = this.srvFirst(e) + i;
-      const off = this.srvOff(k), len = this.srvLen(k);
+      const off = this.srvOff(e, i), len = this.srvLen(e, i);
       const port = (this.u8[off + 16] << 8) | this.u8[off + 17];
       out.push({ target: wireKey(this.u8.subarray(off + 18, off + len)), port });
     }
