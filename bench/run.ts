@@ -625,8 +625,15 @@ async function refreshLoad(master: StandInMaster): Promise<void> {
   // The baseline always answers the 3-address probe's question, so its floor run asks only that.
   const floorFile = join(tmp, 'q-floor.txt');
   writeFileSync(floorFile, `${FIXED.a3Name} A\n`);
+  // The load generator is the instrument: it runs at a higher priority than the runner (which
+  // hosts the stand-in master, sending 56 MB per refresh from the same core), so that its own
+  // scheduling does not show up as the server's latency. Measured before this: 45 ticks in a run
+  // where it fell >10 ms behind its own schedule, and a 81 ms max latency in that second, while
+  // the server's event loop was never delayed more than 13 ms. (`nice` runs it at the normal
+  // priority, with a warning, where raising it is not permitted.)
   const runLoadgen = async (port: number, duration: number, file: string) => {
-    const p = spawnPinned(LOAD_CPU, process.execPath, [
+    const p = spawnPinned(LOAD_CPU, 'nice', [
+      '-n', '-10', process.execPath,
       join(ROOT, 'dist', 'bench', 'loadgen.js'), `--port=${port}`, `--file=${file}`, `--rate=${O.rate}`, `--duration=${duration}`, '--timeout=1',
     ]);
     const code = await p.exited;
@@ -730,6 +737,11 @@ async function refreshLoad(master: StandInMaster): Promise<void> {
       metric: `control: baseline while the state is only transferred (${transfers.fetches}×): p99 / max / lost`,
       value: `${r3(tl.p99!)} / ${r3(tl.max!)} / ${transfers.lost}`,
       unit: 'ms',
+    });
+    rows.push({
+      section: sec,
+      metric: `load generator >10 ms behind its schedule (ticks; its own delay, not the server's)`,
+      value: lg.lateTicks, unit: '', baseline: floor.lateTicks,
     });
     rows.push({ section: sec, metric: `answers by rcode`, value: JSON.stringify(lg.rcodes), unit: '' });
     const ld = loopDelays.filter((d): d is number => d !== null);
