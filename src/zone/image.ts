@@ -5,7 +5,7 @@
 // nothing — and answering is a hash probe plus memcpy of ready bytes, with no per-query strings.
 //
 // Layout (little-endian u32 header, then 4-byte aligned sections):
-//   header  [magic, tableCap, entryCount, tableOff, indexOff, blocksOff, totalLen, 0, 0, 0]
+//   header  [magic, tableCap, entryCount, tableOff, indexOff, totalLen]
 //   table   u32[tableCap * 2]      (hash of the name, entry + 1) pairs, entry + 1 = 0: empty slot
 //   index   u32[entryCount]        every entry, in build order (for walking the image)
 //   blocks  one per name; an entry is its block's position in u32 units:
@@ -25,7 +25,7 @@ import { hashWire, nameToWire } from '../dns/wire.js';
 import { ipv4ToBytes, ipv6ToBytes, bytesToIPv4, bytesToIPv6 } from './ip.js';
 
 const MAGIC = 0x325a444d; // "MDZ2"
-const HDR = 10;
+const HDR = 6;
 /** u32 fields before a block's SRV index: nameLen, aCount, aaaaCount, srvCount. */
 const BLOCK_HEAD = 4;
 export const NO_ENTRY = 0xffffffff;
@@ -246,6 +246,7 @@ export function buildImage(d: RecordDraft, p: ImageParams): ArrayBuffer {
   const buf = new ArrayBuffer(total);
   const u32 = new Uint32Array(buf);
   const u8 = new Uint8Array(buf);
+  const asBuffer = Buffer.from(buf); // for writeName (rare: names and targets kept as strings)
   const ttl = p.ttl >>> 0;
   const weight = p.srvWeight & 0xffff;
   const rrHead = (at: number, type: number, rdlen: number) => {
@@ -298,7 +299,7 @@ export function buildImage(d: RecordDraft, p: ImageParams): ArrayBuffer {
     } else {
       const target = srvString(v)!, port = splitSrv(d.strs[-v - 1])![1];
       u8[at + 16] = port >> 8; u8[at + 17] = port & 0xff;
-      writeName(Buffer.from(buf), at + 18, target);
+      writeName(asBuffer, at + 18, target);
       t = entryByLname(target.toLowerCase());
     }
     u32[sIdx] = at; u32[sIdx + 1] = 18 + wl; u32[sIdx + 2] = t < 0 ? NO_ENTRY : blockOf[t];
@@ -313,7 +314,7 @@ export function buildImage(d: RecordDraft, p: ImageParams): ArrayBuffer {
     const x = entryIds[e];
     const low = lowered.size > 0 ? lowered.get(e) : undefined;
     const nameStart = (base + BLOCK_HEAD + srvN[e] * 3) * 4;
-    const nameEnd = low !== undefined ? writeName(Buffer.from(buf), nameStart, low) : writeId(nameStart, x);
+    const nameEnd = low !== undefined ? writeName(asBuffer, nameStart, low) : writeId(nameStart, x);
     u32[base] = nameEnd - nameStart; u32[base + 1] = aN[e]; u32[base + 2] = aaaaN[e]; u32[base + 3] = srvN[e];
     const ids = merged?.get(e);
     rOff = nameEnd;
@@ -344,7 +345,7 @@ export function buildImage(d: RecordDraft, p: ImageParams): ArrayBuffer {
     table[slot * 2] = hashes[e];
     table[slot * 2 + 1] = blockOf[e] + 1;
   }
-  u32.set([MAGIC, cap, count, tableOff, indexOff, blocksOff, total, 0, 0, 0], 0);
+  u32.set([MAGIC, cap, count, tableOff, indexOff, total], 0);
   return buf;
 }
 
@@ -372,7 +373,7 @@ export class ZoneImage {
 
   constructor(readonly buffer: ArrayBuffer) {
     const hdr = new Uint32Array(buffer, 0, HDR);
-    if (hdr[0] !== MAGIC || hdr[6] !== buffer.byteLength) throw new Error('not a zone image');
+    if (hdr[0] !== MAGIC || hdr[5] !== buffer.byteLength) throw new Error('not a zone image');
     this.cap = hdr[1];
     this.entryCount = hdr[2];
     this.tableBase = hdr[3] / 4;

@@ -33,11 +33,11 @@ let client: StateClient | null = null;
 // Stage durations (ms) of the running refresh, for its log line: where a slow refresh spent its
 // time. A stage run twice (a redirect to the leader fetches and scans again) adds up.
 let stages: Record<string, number> = {};
-let t = 0;
+let stageStart = 0;
 function mark(stage: string): void {
   const now = performance.now();
-  stages[stage] = (stages[stage] ?? 0) + Math.round(now - t);
-  t = now;
+  stages[stage] = (stages[stage] ?? 0) + Math.round(now - stageStart);
+  stageStart = now;
 }
 
 port.on('message', async (req: WorkerRequest) => {
@@ -46,7 +46,7 @@ port.on('message', async (req: WorkerRequest) => {
     if (req.type === 'refresh') {
       lowerHelperThreads();
       stages = {};
-      t = performance.now();
+      stageStart = performance.now();
       // One state client for the worker's life: pooled connections to the masters, and the TLS
       // and IAM material loaded once, not per refresh. The body is parsed once, by the client's
       // leader check; a body that is not JSON counts as that master failing, as one without a
