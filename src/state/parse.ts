@@ -7,6 +7,10 @@
 // case-insensitive). Pure: no I/O, host names are left for the caller to resolve (hostNamesOf).
 import { parseIP } from '../records/ip.js';
 import { describe, parsePID } from './pid.js';
+import {
+  MAX_DISCOVERY_PORTS, MAX_IP_ADDRESSES, MAX_LABEL_CHARS, MAX_NAME_CHARS, MAX_NETWORK_INFOS, MAX_STATUS_LABELS,
+  MAX_TASK_STATUSES, quoteCut,
+} from './limits.js';
 import { parsePorts } from './ports.js';
 import type {
   DiscoveryInfo, DiscoveryPort, Framework, Label, NetworkInfo, PID, Slave, State, StateView, Task, TaskStatus,
@@ -38,11 +42,15 @@ function field(o: Obj, key: string): unknown {
   return found;
 }
 
-/** A string field: missing or null → "", anything else but a string → skip the entity. */
-function str(o: Obj, key: string, what: string): string {
+/**
+ * A string field: missing or null → "", anything else but a string, or a string over `max`
+ * characters (limits.ts), → skip the entity.
+ */
+function str(o: Obj, key: string, what: string, max = MAX_NAME_CHARS): string {
   const v = field(o, key);
   if (v === undefined || v === null) return '';
   if (typeof v !== 'string') throw new Skip(`${what}${key} is ${describe(v)}, not a string`);
+  if (v.length > max) throw new Skip(`${what}${key} is over ${max} characters`);
   return v;
 }
 
@@ -53,11 +61,12 @@ function num(o: Obj, key: string, what: string): number {
   return v;
 }
 
-/** An array field: missing or null → [], other types → skip. */
-function arr(o: Obj, key: string, what: string): unknown[] {
+/** An array field: missing or null → [], other types, or over `max` elements (limits.ts) → skip. */
+function arr(o: Obj, key: string, what: string, max: number): unknown[] {
   const v = field(o, key);
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) throw new Skip(`${what}${key} is ${describe(v)}, not an array`);
+  if (v.length > max) throw new Skip(`${what}${key} has over ${max} elements`);
   return v;
 }
 
@@ -78,7 +87,7 @@ function parseLabels(list: unknown[], what: string): Label[] {
   const out: Label[] = new Array(list.length);
   for (let i = 0; i < list.length; i++) {
     const l = elem(list[i], `${what}labels[${i}]`);
-    out[i] = { key: str(l, 'key', `${what}labels[${i}].`), value: str(l, 'value', `${what}labels[${i}].`) };
+    out[i] = { key: str(l, 'key', `${what}labels[${i}].`, MAX_LABEL_CHARS), value: str(l, 'value', `${what}labels[${i}].`, MAX_LABEL_CHARS) };
   }
   return out;
 }
@@ -88,12 +97,12 @@ function parseNetworkInfos(list: unknown[], what: string): NetworkInfo[] {
   for (let i = 0; i < list.length; i++) {
     const w = `${what}network_infos[${i}]`;
     const n = elem(list[i], w);
-    const addrs = arr(n, 'ip_addresses', `${w}.`);
+    const addrs = arr(n, 'ip_addresses', `${w}.`, MAX_IP_ADDRESSES);
     const ipAddresses: string[] = new Array(addrs.length);
     for (let j = 0; j < addrs.length; j++) {
-      ipAddresses[j] = str(elem(addrs[j], `${w}.ip_addresses[${j}]`), 'ip_address', `${w}.ip_addresses[${j}].`);
+      ipAddresses[j] = str(elem(addrs[j], `${w}.ip_addresses[${j}]`), 'ip_address', `${w}.ip_addresses[${j}].`, MAX_LABEL_CHARS);
     }
-    out[i] = { ipAddresses, ipAddress: str(n, 'ip_address', `${w}.`) };
+    out[i] = { ipAddresses, ipAddress: str(n, 'ip_address', `${w}.`, MAX_LABEL_CHARS) };
   }
   return out;
 }
@@ -107,8 +116,8 @@ function parseStatuses(list: unknown[]): TaskStatus[] {
     out[i] = {
       state: str(s, 'state', `${w}.`),
       timestamp: num(s, 'timestamp', `${w}.`),
-      labels: parseLabels(arr(s, 'labels', `${w}.`), `${w}.`),
-      networkInfos: cs === null ? [] : parseNetworkInfos(arr(cs, 'network_infos', `${w}.container_status.`), `${w}.container_status.`),
+      labels: parseLabels(arr(s, 'labels', `${w}.`, MAX_STATUS_LABELS), `${w}.`),
+      networkInfos: cs === null ? [] : parseNetworkInfos(arr(cs, 'network_infos', `${w}.container_status.`, MAX_NETWORK_INFOS), `${w}.container_status.`),
     };
   }
   return out;
@@ -118,7 +127,7 @@ function parseDiscovery(d: Obj | null, warnings: string[], who: string): Discove
   if (d === null) return null;
   const name = str(d, 'name', 'discovery.');
   const portsObj = obj(d, 'ports', 'discovery.');
-  const list = portsObj === null ? [] : arr(portsObj, 'ports', 'discovery.ports.');
+  const list = portsObj === null ? [] : arr(portsObj, 'ports', 'discovery.ports.', MAX_DISCOVERY_PORTS);
   if (name === '') return null; // a DiscoveryInfo without a name is ignored entirely (§7.6)
   const ports: DiscoveryPort[] = [];
   for (let i = 0; i < list.length; i++) {
@@ -143,17 +152,18 @@ function parseTask(t: Obj, warnings: string[], who: string): Task {
   const slaveId = str(t, 'slave_id', '');
   if (slaveId === '') throw new Skip('missing slave_id');
   const res = obj(t, 'resources', '');
-  const portsText = res === null ? '' : str(res, 'ports', 'resources.');
+  // not limited as a string: parsePorts bounds its ranges and ports, whatever its length
+  const portsText = res === null ? '' : str(res, 'ports', 'resources.', Infinity);
   const pr = parsePorts(portsText);
   if (pr.error !== undefined) throw new Skip(pr.error);
-  for (const item of pr.skipped) warnings.push(`${who}: ignoring port range ${JSON.stringify(item)} of ports ${JSON.stringify(portsText)}`);
+  for (const item of pr.skipped) warnings.push(`${who}: ignoring port range ${quoteCut(item)} of ports ${quoteCut(portsText)}`);
   return {
     id,
     name: str(t, 'name', ''),
     slaveId,
     state: str(t, 'state', ''),
     ports: pr.ports,
-    statuses: parseStatuses(arr(t, 'statuses', '')),
+    statuses: parseStatuses(arr(t, 'statuses', '', MAX_TASK_STATUSES)),
     discovery: parseDiscovery(obj(t, 'discovery', ''), warnings, who),
   };
 }
@@ -172,7 +182,7 @@ function parseFramework(f: Obj, warnings: string[]): Framework {
     pid = p;
   }
   const hostname = str(f, 'hostname', '');
-  const rawTasks = arr(f, 'tasks', '');
+  const rawTasks = arr(f, 'tasks', '', Infinity); // bounded by the body size limit
   const tasks: Task[] = [];
   const fwLabel = JSON.stringify(name);
   for (let i = 0; i < rawTasks.length; i++) {

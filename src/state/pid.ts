@@ -3,6 +3,7 @@
 // while decoding JSON (and failed the whole state load when that failed); here a host name is
 // kept as text and resolved separately, so parsing stays pure. Failures return a reason string
 // rather than throwing: the caller skips one entity with a warning, never the whole state.
+import { MAX_NAME_CHARS } from './limits.js';
 import type { PID } from './types.js';
 
 export interface HostPort { host: string; port: string }
@@ -66,6 +67,7 @@ function trimQuotesSpaces(s: string): string {
 export function parsePID(value: unknown, what = 'pid'): PID | string {
   if (value === undefined) return `${what} is missing`;
   if (typeof value !== 'string') return `${what} ${describe(value)} is not a string`;
+  if (value.length > MAX_NAME_CHARS) return `${what} is over ${MAX_NAME_CHARS} characters`;
   const s = trimQuotesSpaces(value);
   const at = s.indexOf('@');
   if (at < 0 || s.indexOf('@', at + 1) >= 0) return `${what} ${JSON.stringify(value)} does not have exactly one '@'`;

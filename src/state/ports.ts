@@ -3,6 +3,9 @@
 // items that are not integers are skipped, lo > hi yields nothing. The two forms that crashed the
 // original (no '[' at all, a bare integer item) make the task unusable instead: the caller skips
 // that one task with a warning. Ports outside 0..65535 cannot be served and are skipped too.
+// A string over the limits (limits.ts: ports after expansion, items) makes the task unusable as
+// well, found before anything is expanded: one "[0-65535, ...]" item is 65536 ports.
+import { MAX_PORT_RANGES, MAX_TASK_PORTS, quoteCut } from './limits.js';
 
 export interface PortsResult {
   ports: number[];
@@ -35,15 +38,22 @@ export function parsePorts(s: string): PortsResult {
   const skipped: string[] = [];
   if (s === '' || s === '[]') return { ports, skipped };
   const open = s.indexOf('[');
-  if (open < 0) return { ports, skipped, error: `ports ${JSON.stringify(s)} has no [ ]` };
+  if (open < 0) return { ports, skipped, error: `ports ${quoteCut(s)} has no [ ]` };
   // Go: strings.Split(s, "[")[1], then strings.Split(that, "]")[0]
   let end = s.indexOf('[', open + 1);
   if (end < 0) end = s.length;
   const close = s.indexOf(']', open + 1);
   if (close >= 0 && close < end) end = close;
-  const inner = s.slice(open + 1, end);
-  for (const raw of inner.split(',')) {
-    const item = raw.trim();
+  // items one at a time (not split(',')): their count is checked before a long string is cut up
+  let items = 0;
+  for (let a = open + 1; a <= end; a++) {
+    let b = s.indexOf(',', a);
+    if (b < 0 || b > end) b = end;
+    if (++items > MAX_PORT_RANGES) {
+      return { ports: [], skipped: [], error: `ports ${quoteCut(s)} has over ${MAX_PORT_RANGES} ranges` };
+    }
+    const item = s.slice(a, b).trim();
+    a = b;
     const dash = item.indexOf('-');
     const lo = atoi(dash < 0 ? item : item.slice(0, dash));
     if (lo === null) {
@@ -51,7 +61,7 @@ export function parsePorts(s: string): PortsResult {
       continue;
     }
     if (dash < 0) {
-      return { ports: [], skipped, error: `ports ${JSON.stringify(s)} has a bare port ${JSON.stringify(item)} (expected lo-hi)` };
+      return { ports: [], skipped, error: `ports ${quoteCut(s)} has a bare port ${quoteCut(item)} (expected lo-hi)` };
     }
     let hiEnd = item.indexOf('-', dash + 1);
     if (hiEnd < 0) hiEnd = item.length;
@@ -64,6 +74,9 @@ export function parsePorts(s: string): PortsResult {
     if (lo < 0 || hi > 65535) {
       skipped.push(item);
       continue;
+    }
+    if (ports.length + (hi - lo + 1) > MAX_TASK_PORTS) {
+      return { ports: [], skipped: [], error: `ports ${quoteCut(s)} has over ${MAX_TASK_PORTS} ports` };
     }
     for (let p = lo; p <= hi; p++) ports.push(p);
   }

@@ -18,6 +18,10 @@
 // then die young, instead of ~1M objects living through the whole scan and generation, which
 // the garbage collector marked and copied again and again (its threads took ~0.45 s of a 50k
 // refresh on the one core the server has).
+import {
+  MAX_DISCOVERY_PORTS, MAX_IP_ADDRESSES, MAX_LABEL_CHARS, MAX_NAME_CHARS, MAX_NETWORK_INFOS, MAX_STATUS_LABELS,
+  MAX_PORT_RANGES, MAX_TASK_PORTS, MAX_TASK_STATUSES,
+} from './limits.js';
 import { parsePID } from './pid.js';
 import { parsePorts } from './ports.js';
 import { leaderOf, parseFrameworkEntry, parseSlaveEntry, parseState, parseTaskEntry, type ParseResult } from './parse.js';
@@ -283,7 +287,7 @@ class Scanner {
           case 2: slaveId = this.str(); break;
           case 3: state = this.common(); break;
           case 4: ports = this.resources(); break;
-          case 5: statuses = []; if (this.elements()) do statuses.push(this.status()); while (this.more()); break;
+          case 5: statuses = []; if (this.elements()) do statuses.push(this.status()); while (this.more() && this.under(statuses, MAX_TASK_STATUSES)); break;
           default: discovery = this.discovery();
         }
       } while (this.nextMember(0x7d));
@@ -303,7 +307,7 @@ class Scanner {
         if (k === OTHER) { this.skipValue(); continue; }
         seen |= 1;
         const fast = this.portRanges();
-        if (fast !== null) ports = fast; else text = this.str();
+        if (fast !== null) ports = fast; else text = this.str(Infinity); // parsePorts bounds it
       } while (this.nextMember(0x7d));
     }
     if (text === '') return ports;
@@ -326,7 +330,7 @@ class Scanner {
         seen |= 1 << k;
         if (k === 0) state = this.common();
         else if (k === 1) timestamp = this.num();
-        else if (k === 2) { labels = []; if (this.elements()) do labels.push(this.label()); while (this.more()); }
+        else if (k === 2) { labels = []; if (this.elements()) do labels.push(this.label()); while (this.more() && this.under(labels, MAX_STATUS_LABELS)); }
         else networkInfos = this.containerStatus();
       } while (this.nextMember(0x7d));
     }
@@ -342,7 +346,7 @@ class Scanner {
         const k = this.known(LABEL_KEYS, seen);
         if (k === OTHER) { this.skipValue(); continue; }
         seen |= 1 << k;
-        if (k === 0) key = this.str(); else value = this.str();
+        if (k === 0) key = this.str(MAX_LABEL_CHARS); else value = this.str(MAX_LABEL_CHARS);
       } while (this.nextMember(0x7d));
     }
     return { key, value };
@@ -358,7 +362,7 @@ class Scanner {
         if (k === OTHER) { this.skipValue(); continue; }
         seen |= 1;
         out = [];
-        if (this.elements()) do out.push(this.networkInfo()); while (this.more());
+        if (this.elements()) do out.push(this.networkInfo()); while (this.more() && this.under(out, MAX_NETWORK_INFOS));
       } while (this.nextMember(0x7d));
     }
     return out;
@@ -374,8 +378,8 @@ class Scanner {
         const k = this.known(NI_KEYS, seen);
         if (k === OTHER) { this.skipValue(); continue; }
         seen |= 1 << k;
-        if (k === 0) { ipAddresses = []; if (this.elements()) do ipAddresses.push(this.address()); while (this.more()); }
-        else ipAddress = this.str();
+        if (k === 0) { ipAddresses = []; if (this.elements()) do ipAddresses.push(this.address()); while (this.more() && this.under(ipAddresses, MAX_IP_ADDRESSES)); }
+        else ipAddress = this.str(MAX_LABEL_CHARS);
       } while (this.nextMember(0x7d));
     }
     return { ipAddresses, ipAddress };
@@ -390,7 +394,7 @@ class Scanner {
         const k = this.known(ADDR_KEYS, seen);
         if (k === OTHER) { this.skipValue(); continue; }
         seen |= 1;
-        ip = this.str();
+        ip = this.str(MAX_LABEL_CHARS);
       } while (this.nextMember(0x7d));
     }
     return ip;
@@ -423,7 +427,7 @@ class Scanner {
         if (k === OTHER) { this.skipValue(); continue; }
         seen |= 1;
         out = [];
-        if (this.elements()) do out.push(this.discoveryPort()); while (this.more());
+        if (this.elements()) do out.push(this.discoveryPort()); while (this.more() && this.under(out, MAX_DISCOVERY_PORTS));
       } while (this.nextMember(0x7d));
     }
     return out;
@@ -487,13 +491,23 @@ class Scanner {
     return this.nextMember(0x5d);
   }
 
-  /** A string (null: ""). */
-  private str(): string {
+  /** A string (null: ""); one over `max` characters (limits.ts) is IRREGULAR: parse.ts words it. */
+  private str(max = MAX_NAME_CHARS): string {
     this.ws();
     const c = this.b[this.p];
-    if (c === 0x22) return this.string();
+    if (c === 0x22) {
+      const s = this.string();
+      if (s.length > max) throw IRREGULAR;
+      return s;
+    }
     if (c === 0x6e) { this.lit(NULL); return ''; }
     throw IRREGULAR;
+  }
+
+  /** In a list's loop, after an element was added: true while `list` may take another (limits.ts). */
+  private under(list: unknown[], max: number): boolean {
+    if (list.length >= max) throw IRREGULAR;
+    return true;
   }
 
   /** A string that is often one of COMMON: that instance, else a new string. */
@@ -555,14 +569,18 @@ class Scanner {
     if (b[i] !== 0x22 || b[i + 1] !== 0x5b) return null;
     i += 2;
     const out: number[] = [];
+    let ranges = 0;
     if (b[i] !== 0x5d) {
       for (;;) {
+        if (++ranges > MAX_PORT_RANGES) return null;
         let lo = 0, hi = 0, n = 0;
         while (b[i] >= 0x30 && b[i] <= 0x39 && n < 6) { lo = lo * 10 + b[i++] - 0x30; n++; }
         if (n === 0 || n > 5 || b[i++] !== 0x2d) return null;
         n = 0;
         while (b[i] >= 0x30 && b[i] <= 0x39 && n < 6) { hi = hi * 10 + b[i++] - 0x30; n++; }
         if (n === 0 || n > 5 || hi > 65535) return null;
+        // over the limit (limits.ts): parsePorts reads it and says so
+        if (hi >= lo && out.length + (hi - lo + 1) > MAX_TASK_PORTS) return null;
         for (let q = lo; q <= hi; q++) out.push(q);
         if (b[i] === 0x5d) break;
         if (b[i] !== 0x2c || b[i + 1] !== 0x20) return null;
