@@ -7,12 +7,12 @@ import t, { type Test } from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { materialize, scanState } from '../src/state/scan.js';
-import { parseState } from '../src/state/parse.js';
+import { parseFrameworkEntry, parseState } from '../src/state/parse.js';
 import { parsePorts } from '../src/state/ports.js';
 import { parseBody } from '../src/zone/build.js';
 import {
   MAX_DISCOVERY_PORTS, MAX_IP_ADDRESSES, MAX_LABEL_CHARS, MAX_NAME_CHARS, MAX_NETWORK_INFOS, MAX_PORT_RANGES,
-  MAX_STATUS_LABELS, MAX_TASK_PORTS, MAX_TASK_STATUSES,
+  MAX_STATUS_LABELS, MAX_TASK_PORTS, MAX_TASK_STATUSES, MAX_AGENTS, MAX_FRAMEWORKS, MAX_TASKS,
 } from '../src/state/limits.js';
 import { startStandInMaster, rewriteLeader } from '../src/demo/master.js';
 import { startServerProcess, ROOT } from './support/procs.js';
@@ -105,4 +105,41 @@ t.test('end to end: a 16 kB ports string in one task; the rest is served, one wa
   const bad = s.logs.filter((l) => l.level === 40 && String(l.msg).includes('"bad.1"'));
   t.equal(bad.length, 1, 'one warning names the task');
   t.ok(String(bad[0]?.msg).length < 400, 'and does not copy the ports string');
+});
+
+t.test('agents and frameworks over their limits: the first are kept, the rest ignored with one warning', async (t) => {
+  const slaves = many(MAX_AGENTS + 3, (i) => ({ id: `S${i}`, pid: 'slave(1)@10.0.0.1:5051' }));
+  const frameworks = many(MAX_FRAMEWORKS + 4, (i) => ({ name: `f${i}`, tasks: [{ id: `t${i}`, slave_id: 'S0' }] }));
+  const body = Buffer.from(JSON.stringify({ leader: 'master@10.0.0.1:5050', slaves, frameworks }));
+  const ways = {
+    parse: parseState(JSON.parse(body.toString())),
+    scan: scanState(body, parseBody).result,
+    lazy: materialize(scanState(body, parseBody, { lazyTasks: true }).result),
+  };
+  for (const [way, r] of Object.entries(ways)) {
+    t.equal(r.state!.slaves.length, MAX_AGENTS, `${way}: slaves`);
+    t.equal(r.state!.frameworks.length, MAX_FRAMEWORKS, `${way}: frameworks`);
+    t.strictSame(r.warnings, [
+      `ignoring 3 slaves over the limit of ${MAX_AGENTS}`, `ignoring 4 frameworks over the limit of ${MAX_FRAMEWORKS}`,
+    ], `${way}: warnings`);
+  }
+});
+
+t.test('tasks over the limit of the state: the first are kept, one warning where it is reached', async (t) => {
+  const over = `framework "b": ignoring 3 tasks over the limit of ${MAX_TASKS} per state, and the tasks of the frameworks after it`;
+  // the parser, with a small budget
+  const budget = { left: 7, warned: false };
+  const fw = (name: string, n: number) => ({ name, tasks: many(n, (i) => ({ id: `t${i}`, slave_id: 'S0' })) });
+  const warnings: string[] = [];
+  const got = [fw('a', 5), fw('b', 5), fw('c', 1)].map((f, i) => parseFrameworkEntry(f, i, warnings, budget)!.tasks.length);
+  t.same(got, [5, 2, 0], 'parser: frameworks take from the budget in order');
+  t.strictSame(warnings, [over], 'parser: one warning');
+  // the build worker's scanner, at the real limit (1M tasks: the lazy lists only count them here)
+  const tasks = (n: number) => '[' + '{"id":"t","slave_id":"S0"},'.repeat(n - 1) + '{"id":"t","slave_id":"S0"}]';
+  const body = Buffer.from(`{"leader":"master@10.0.0.1:5050","frameworks":[{"name":"a","tasks":${tasks(MAX_TASKS - 2)}},`
+    + `{"name":"b","tasks":${tasks(5)}},{"name":"c","tasks":${tasks(1)}}]}`);
+  const r = scanState(body, parseBody, { lazyTasks: true }).result;
+  t.same(r.state!.frameworks.map((f) => f.tasks.length), [MAX_TASKS - 2, 2, 0], 'scanner: tasks per framework');
+  t.equal([...r.state!.frameworks[1].tasks].length, 2, 'scanner: what is read');
+  t.strictSame(r.warnings, [over], 'scanner: one warning');
 });

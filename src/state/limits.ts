@@ -51,6 +51,31 @@ export const MAX_NAME_CHARS = 1024;
  */
 export const MAX_LABEL_CHARS = 4096;
 
+/**
+ * Agents of one state. The largest Mesos clusters reported ran tens of thousands of agents; more
+ * are ignored (one warning) rather than grown into records without end.
+ */
+export const MAX_AGENTS = 100_000;
+
+/** Frameworks of one state: a cluster runs tens, a few hundred with many Marathon-on-Marathons. */
+export const MAX_FRAMEWORKS = 10_000;
+
+/**
+ * Tasks of one state, all frameworks together (each task is ~15 records). Ten times the largest
+ * clusters reported (~100k tasks); the 512 MiB body limit alone would let in ~17M minimal tasks.
+ * The tasks over it (in state order) are ignored, with one warning naming the framework where
+ * the limit was reached.
+ */
+export const MAX_TASKS = 1_000_000;
+
+/** Tasks still to be read of a state: frameworks take from it in order (see MAX_TASKS). */
+export interface TaskBudget { left: number; warned: boolean }
+
+/** The warning for the `over` elements of a list ignored after its first `max`. */
+export function overLimit(what: string, over: number, max: number): string {
+  return `ignoring ${over} ${what} over the limit of ${max}`;
+}
+
 /** A long string in a warning is cut to this many characters: warnings name things, not copy them. */
 export const WARN_TEXT_CHARS = 80;
 

@@ -9,7 +9,7 @@ import { parseIP } from '../records/ip.js';
 import { describe, parsePID } from './pid.js';
 import {
   MAX_DISCOVERY_PORTS, MAX_IP_ADDRESSES, MAX_LABEL_CHARS, MAX_NAME_CHARS, MAX_NETWORK_INFOS, MAX_STATUS_LABELS,
-  MAX_TASK_STATUSES, quoteCut,
+  MAX_AGENTS, MAX_FRAMEWORKS, MAX_TASK_STATUSES, MAX_TASKS, overLimit, quoteCut, type TaskBudget,
 } from './limits.js';
 import { parsePorts } from './ports.js';
 import type {
@@ -172,7 +172,7 @@ function label(v: unknown): string {
   return typeof v === 'string' && v !== '' ? JSON.stringify(v) : '';
 }
 
-function parseFramework(f: Obj, warnings: string[]): Framework {
+function parseFramework(f: Obj, warnings: string[], budget: TaskBudget): Framework {
   const name = str(f, 'name', '');
   const rawPid = field(f, 'pid');
   let pid: PID | null = null;
@@ -182,14 +182,25 @@ function parseFramework(f: Obj, warnings: string[]): Framework {
     pid = p;
   }
   const hostname = str(f, 'hostname', '');
-  const rawTasks = arr(f, 'tasks', '', Infinity); // bounded by the body size limit
+  const rawTasks = arr(f, 'tasks', '', Infinity); // counted against the state's MAX_TASKS
   const tasks: Task[] = [];
   const fwLabel = JSON.stringify(name);
-  for (let i = 0; i < rawTasks.length; i++) {
+  const n = Math.min(rawTasks.length, budget.left);
+  budget.left -= n;
+  for (let i = 0; i < n; i++) {
     const t = parseTaskEntry(rawTasks[i], i, fwLabel, warnings);
     if (t !== null) tasks.push(t);
   }
+  if (n < rawTasks.length && !budget.warned) {
+    budget.warned = true;
+    warnings.push(tasksOverLimit(fwLabel, rawTasks.length - n));
+  }
   return { name, pid, hostname, tasks };
+}
+
+/** The one warning for the tasks ignored over MAX_TASKS, at the framework where it is reached. */
+export function tasksOverLimit(fwLabel: string, over: number): string {
+  return `framework ${fwLabel}: ${overLimit('tasks', over, MAX_TASKS)} per state, and the tasks of the frameworks after it`;
 }
 
 /**
@@ -224,9 +235,9 @@ export function parseSlaveEntry(rs: unknown, i: number, warnings: string[]): Sla
   return entry(`slave ${(isObj(rs) && label(rs['id'])) || '#' + i}`, warnings, () => parseSlave(elem(rs, 'slave')));
 }
 
-/** Framework `i` of the state, or null when skipped. */
-export function parseFrameworkEntry(rf: unknown, i: number, warnings: string[]): Framework | null {
-  return entry(`framework ${(isObj(rf) && label(rf['name'])) || '#' + i}`, warnings, (local) => parseFramework(elem(rf, 'framework'), local));
+/** Framework `i` of the state, or null when skipped; its tasks are taken from `budget`. */
+export function parseFrameworkEntry(rf: unknown, i: number, warnings: string[], budget: TaskBudget): Framework | null {
+  return entry(`framework ${(isObj(rf) && label(rf['name'])) || '#' + i}`, warnings, (local) => parseFramework(elem(rf, 'framework'), local, budget));
 }
 
 function parseSlave(s: Obj): Slave {
@@ -257,16 +268,21 @@ export function parseState(raw: unknown): ParseResult {
   if (typeof lp === 'string') return { state: null, warnings, error: `state has no usable leader: ${lp}` };
 
   const slaves: Slave[] = [];
-  for (const [i, rs] of topList(raw, 'slaves', warnings).entries()) {
-    const s = parseSlaveEntry(rs, i, warnings);
+  const rawSlaves = topList(raw, 'slaves', warnings);
+  for (let i = 0; i < rawSlaves.length && i < MAX_AGENTS; i++) {
+    const s = parseSlaveEntry(rawSlaves[i], i, warnings);
     if (s !== null) slaves.push(s);
   }
+  if (rawSlaves.length > MAX_AGENTS) warnings.push(overLimit('slaves', rawSlaves.length - MAX_AGENTS, MAX_AGENTS));
 
   const frameworks: Framework[] = [];
-  for (const [i, rf] of topList(raw, 'frameworks', warnings).entries()) {
-    const f = parseFrameworkEntry(rf, i, warnings);
+  const rawFrameworks = topList(raw, 'frameworks', warnings);
+  const budget: TaskBudget = { left: MAX_TASKS, warned: false };
+  for (let i = 0; i < rawFrameworks.length && i < MAX_FRAMEWORKS; i++) {
+    const f = parseFrameworkEntry(rawFrameworks[i], i, warnings, budget);
     if (f !== null) frameworks.push(f);
   }
+  if (rawFrameworks.length > MAX_FRAMEWORKS) warnings.push(overLimit('frameworks', rawFrameworks.length - MAX_FRAMEWORKS, MAX_FRAMEWORKS));
   return { state: { leader, slaves, frameworks }, warnings };
 }
 

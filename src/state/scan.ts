@@ -20,11 +20,13 @@
 // refresh on the one core the server has).
 import {
   MAX_DISCOVERY_PORTS, MAX_IP_ADDRESSES, MAX_LABEL_CHARS, MAX_NAME_CHARS, MAX_NETWORK_INFOS, MAX_STATUS_LABELS,
-  MAX_PORT_RANGES, MAX_TASK_PORTS, MAX_TASK_STATUSES,
+  MAX_PORT_RANGES, MAX_TASK_PORTS, MAX_TASK_STATUSES, MAX_AGENTS, MAX_FRAMEWORKS, MAX_TASKS, overLimit, type TaskBudget,
 } from './limits.js';
 import { parsePID } from './pid.js';
 import { parsePorts } from './ports.js';
-import { leaderOf, parseFrameworkEntry, parseSlaveEntry, parseState, parseTaskEntry, type ParseResult } from './parse.js';
+import {
+  leaderOf, parseFrameworkEntry, parseSlaveEntry, parseState, parseTaskEntry, tasksOverLimit, type ParseResult,
+} from './parse.js';
 import type {
   DiscoveryInfo, DiscoveryPort, FrameworkView, Label, NetworkInfo, PID, Slave, State, StateView, Task, TaskList,
   TaskStatus,
@@ -98,6 +100,8 @@ class Scanner {
   private stack = new Uint8Array(64);
   /** Where the value fast() last stepped over starts. */
   private skippedFrom = 0;
+  /** Tasks the frameworks may still take (limits.ts MAX_TASKS), shared with parse.ts's fallback. */
+  private readonly budget: TaskBudget = { left: MAX_TASKS, warned: false };
 
   constructor(private readonly b: Bytes, private readonly lazy = false) {
     this.n = b.length;
@@ -132,19 +136,25 @@ class Scanner {
         } else if (k === 1) {
           let i = 0;
           if (this.elements()) do {
+            if (i >= MAX_AGENTS) { this.skipValue(); i++; continue; }
             const s = this.fast(this.slave) ?? parseSlaveEntry(this.skipped(), i, slaveWarnings);
             if (s !== null) slaves.push(s);
             i++;
           } while (this.more());
+          if (i > MAX_AGENTS) slaveWarnings.push(overLimit('slaves', i - MAX_AGENTS, MAX_AGENTS));
         } else {
           let i = 0;
           if (this.elements()) do {
+            if (i >= MAX_FRAMEWORKS) { this.skipValue(); i++; continue; }
             const w: string[] = [];
             fwWarnings.push(w);
-            const f = this.fast(() => this.framework(w)) ?? parseFrameworkEntry(this.skipped(), i, w);
+            const { left, warned } = this.budget;
+            // the slow way takes its tasks from the budget as it was before the fast try
+            const f = this.fast(() => this.framework(w)) ?? parseFrameworkEntry(this.skipped(), i, w, Object.assign(this.budget, { left, warned }));
             if (f !== null) frameworks.push(f);
             i++;
           } while (this.more());
+          if (i > MAX_FRAMEWORKS) fwWarnings.push([overLimit('frameworks', i - MAX_FRAMEWORKS, MAX_FRAMEWORKS)]);
         }
       } while (this.nextMember(0x7d));
     }
@@ -211,9 +221,10 @@ class Scanner {
     let pid: PID | null = null;
     let hostname = '';
     let tasks: (Task | null)[] = [];
-    /** Lazy: where the tasks array starts, and its element count. */
+    /** Lazy: where the tasks array starts; its element count, and how many of them are read (MAX_TASKS). */
     let tasksAt = -1;
     let count = 0;
+    let used = 0;
     /** Tasks the fast path left: element index → start offset, decoded once the name is known. */
     let slow: number[] | null = null;
     if (this.firstKey(0x7d)) {
@@ -228,17 +239,26 @@ class Scanner {
           this.ws();
           tasksAt = this.p;
           if (this.elements()) do { this.skipValue(); count++; } while (this.more());
+          used = Math.min(count, this.budget.left);
         } else {
+          const max = this.budget.left;
           let i = 0;
           if (this.elements()) do {
+            if (i >= max) { this.skipValue(); i++; continue; }
             const t = this.fast(this.task);
             tasks.push(t);
             if (t === null) (slow ??= []).push(i, this.skippedFrom, this.p);
             i++;
           } while (this.more());
+          count = i;
+          used = Math.min(count, max);
         }
       } while (this.nextMember(0x7d));
     }
+    this.budget.left -= used;
+    /** Tasks ignored over MAX_TASKS, warned of here: only where the limit is first reached. */
+    const over = used < count && !this.budget.warned ? count - used : 0;
+    if (over > 0) this.budget.warned = true;
     if (slow !== null) {
       const fwLabel = JSON.stringify(name);
       const s: number[] = slow;
@@ -247,7 +267,8 @@ class Scanner {
       }
       tasks = tasks.filter((t) => t !== null);
     }
-    if (tasksAt >= 0 && count > 0) return { name, pid, hostname, tasks: new LazyTasks(this.b, tasksAt, count, JSON.stringify(name), warnings) };
+    if (tasksAt >= 0 && used > 0) return { name, pid, hostname, tasks: new LazyTasks(this.b, tasksAt, used, over, JSON.stringify(name), warnings) };
+    if (over > 0) warnings.push(tasksOverLimit(JSON.stringify(name), over));
     return { name, pid, hostname, tasks: tasks as Task[] };
   }
 
@@ -255,7 +276,7 @@ class Scanner {
    * The tasks array at the cursor, one task at a time, as the eager framework() reads them:
    * the fast path, else that element decoded exactly (parseTaskEntry; warnings to `warnings`).
    */
-  *taskElements(at: number, fwLabel: string, warnings: string[]): Generator<Task, void, undefined> {
+  *taskElements(at: number, max: number, over: number, fwLabel: string, warnings: string[]): Generator<Task, void, undefined> {
     this.p = at;
     let i = 0;
     if (this.elements()) do {
@@ -266,7 +287,8 @@ class Scanner {
         if (slow !== null) yield slow;
       }
       i++;
-    } while (this.more());
+    } while (i < max && this.more());
+    if (over > 0) warnings.push(tasksOverLimit(fwLabel, over));
   }
 
   private task(): Task {
@@ -817,15 +839,16 @@ class Scanner {
  */
 class LazyTasks implements TaskList {
   private warned = false;
+  /** `length` elements are read; `over` more (over MAX_TASKS) are ignored with a warning. */
   constructor(
-    private readonly b: Bytes, private readonly at: number, readonly length: number,
+    private readonly b: Bytes, private readonly at: number, readonly length: number, private readonly over: number,
     private readonly fwLabel: string, private readonly warnings: string[],
   ) {}
 
   [Symbol.iterator](): Iterator<Task> {
     const warnings = this.warned ? [] : this.warnings;
     this.warned = true;
-    return new Scanner(this.b).taskElements(this.at, this.fwLabel, warnings);
+    return new Scanner(this.b).taskElements(this.at, this.length, this.over, this.fwLabel, warnings);
   }
 }
 
