@@ -28,6 +28,21 @@ async function demoConfig(log: Logger): Promise<{ config: Config; master: StandI
   return { config, master };
 }
 
+/**
+ * SIGUSR1 and SIGHUP, handled from the start. Why: Node's default for SIGUSR1 opens its inspector
+ * on 127.0.0.1:9229 — code execution for any local user — and SIGHUP's default ends the process
+ * without a word. A listener replaces each default. SIGUSR1 asks for a refresh once the server
+ * runs; SIGHUP is logged and ignored (no reload meaning yet).
+ */
+function installSignalHandlers(log: Logger, running: () => RunningServer | null): void {
+  process.on('SIGUSR1', () => {
+    const server = running();
+    log.info({ signal: 'SIGUSR1' }, server ? 'SIGUSR1: refreshing now' : 'SIGUSR1: not serving yet, ignored');
+    void server?.refreshNow();
+  });
+  process.on('SIGHUP', () => log.info({ signal: 'SIGHUP' }, 'SIGHUP ignored'));
+}
+
 export async function main(argv: string[]): Promise<number> {
   let flags;
   try {
@@ -39,6 +54,8 @@ export async function main(argv: string[]): Promise<number> {
   if (flags.help) { process.stderr.write(USAGE); return 0; }
   if (flags.version) { process.stdout.write(`${VERSION}\n`); return 0; }
   const log = createLogger(flags.verbosity);
+  let server: RunningServer | null = null;
+  installSignalHandlers(log, () => server);
 
   let config: Config;
   let master: StandInMaster | null = null;
@@ -53,9 +70,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   log.debug({ config: { ...config, MesosCredentials: { Principal: config.MesosCredentials.Principal, Secret: config.MesosCredentials.Secret ? '******' : '' } } }, 'configuration');
 
-  let server: RunningServer;
+  let started: RunningServer;
   try {
-    server = await startServer(config, log);
+    started = server = await startServer(config, log);
   } catch (err) {
     process.stderr.write(`mesos-dns: cannot start: ${(err as Error).message}\n`);
     await master?.close();
@@ -63,10 +80,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (flags.demo) {
     process.stderr.write(
-      `mesos-dns demo: DNS on 127.0.0.1:${server.dnsPort}, HTTP on http://127.0.0.1:${server.httpPort}\n` +
-      `  try: dig @127.0.0.1 -p ${server.dnsPort} leader.mesos\n` +
-      `       dig @127.0.0.1 -p ${server.dnsPort} _liquor-store._tcp.marathon.mesos SRV\n` +
-      `       curl http://127.0.0.1:${server.httpPort}/v1/hosts/liquor-store.marathon.mesos\n`);
+      `mesos-dns demo: DNS on 127.0.0.1:${started.dnsPort}, HTTP on http://127.0.0.1:${started.httpPort}\n` +
+      `  try: dig @127.0.0.1 -p ${started.dnsPort} leader.mesos\n` +
+      `       dig @127.0.0.1 -p ${started.dnsPort} _liquor-store._tcp.marathon.mesos SRV\n` +
+      `       curl http://127.0.0.1:${started.httpPort}/v1/hosts/liquor-store.marathon.mesos\n`);
   }
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -74,7 +91,7 @@ export async function main(argv: string[]): Promise<number> {
       if (stopping) return;
       stopping = true;
       log.info({ signal: sig }, 'stopping');
-      void Promise.allSettled([server.close(), master?.close()]).then(() => { log.flush?.(); resolve(0); });
+      void Promise.allSettled([started.close(), master?.close()]).then(() => { log.flush?.(); resolve(0); });
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
