@@ -18,6 +18,7 @@ import {
   type StateClient,
 } from '../src/state/fetch.js';
 import type { Config } from '../src/config/types.js';
+import { pino } from 'pino';
 import { silentLogger } from '../src/log.js';
 
 function config(over: Partial<Config> = {}): Config {
@@ -269,6 +270,19 @@ t.test('HTTPS: verified with CACertFile, unverified without, rejected with the w
   t.type(err, StateFetchError, 'a certificate the CA did not sign is refused');
   const plain = await client(t).fetchState([m.hostPort]).catch((e: Error) => e);
   t.type(plain, StateFetchError, 'plain HTTP to an HTTPS master fails');
+});
+
+t.test('HTTPS without CACertFile: a warning at start says the masters are not verified', async (t) => {
+  const lines: string[] = [];
+  const log = pino({ level: 'info' }, { write: (l: string) => { lines.push(l); } });
+  const warned = (over: Partial<Config>) => {
+    lines.length = 0;
+    createStateClient(config(over), log).close();
+    return lines.map((l) => (JSON.parse(l) as { msg: string }).msg).filter((m) => /not verified/.test(m));
+  };
+  t.same(warned({ MesosHTTPSOn: true }), ['MesosHTTPSOn without CACertFile: the masters\' certificates are not verified (set CACertFile to verify them)']);
+  t.same(warned({ MesosHTTPSOn: true, CACertFile: selfSigned('server3', '127.0.0.1').cert }), [], 'with a CA: no warning');
+  t.same(warned({}), [], 'plain HTTP: no warning');
 });
 
 t.test('HTTPS: client certificate from CertFile/KeyFile', async (t) => {

@@ -4,7 +4,9 @@
 // unknown keys are warned about rather than silently ignored. All checks that need the file system
 // (resolv.conf, certificates, the IAM file) happen here, so that a config that loads is one the
 // server can start with; nothing here listens or connects.
-import { readFileSync } from 'node:fs';
+import {
+  FileReadError, MAX_CONFIG_FILE_BYTES, MAX_PEM_FILE_BYTES, MAX_SMALL_FILE_BYTES, readBoundedFile, readFileFor,
+} from './file.js';
 import { networkInterfaces } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
@@ -13,6 +15,7 @@ import { describe, JSONSyntaxError, parseJSON, type JVal } from './json.js';
 import { normalizeIP, parseCIDR } from './addr.js';
 import {
   isValidDomainName,
+  isValidHostName,
   normalizeResolvers,
   validateIPSources,
   validateMasters,
@@ -116,9 +119,11 @@ export function loadConfig(path: string, opts: LoadOptions = {}): Config {
   const abs = expandConfigPath(path, opts.env);
   let text: string;
   try {
-    text = readFileSync(abs, 'utf8');
-  } catch {
-    throw new ConfigError('', `missing configuration file: ${JSON.stringify(abs)}`);
+    text = readBoundedFile(abs, MAX_CONFIG_FILE_BYTES).toString('utf8');
+  } catch (e) {
+    if (!(e instanceof FileReadError)) throw e;
+    if (e.code === 'ENOENT') throw new ConfigError('', `missing configuration file: ${JSON.stringify(abs)}`);
+    throw new ConfigError('', `cannot read configuration file ${JSON.stringify(abs)}: ${e.message}`);
   }
   return loadConfigText(text, abs, opts);
 }
@@ -325,7 +330,11 @@ function validate(c: Config, opts: LoadOptions, warn: (m: string) => void): void
   c.Domain = c.Domain.toLowerCase();
   if (!isValidDomainName(c.Domain)) throw new ConfigError('Domain', `${JSON.stringify(c.Domain)} is not a valid domain name`);
 
-  c.SOAMname = `${c.SOAMname.replace(/\.+$/, '')}.`;
+  const mname = c.SOAMname.replace(/\.+$/, '');
+  if (!isValidHostName(mname)) {
+    throw new ConfigError('SOAMname', `${JSON.stringify(c.SOAMname)} is not a valid host name (labels of letters, digits and dashes, at most 63 characters each)`);
+  }
+  c.SOAMname = `${mname}.`;
   c.SOARname = `${c.SOARname.replaceAll('@', '.').replace(/\.+$/, '')}.`;
 
   for (const key of ['Listener', 'HTTPListener'] as const) {
@@ -344,20 +353,12 @@ function validate(c: Config, opts: LoadOptions, warn: (m: string) => void): void
   validateAuthentication(c, warn);
 }
 
-function readFileFor(key: string, path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new ConfigError(key, `cannot read ${JSON.stringify(path)}: ${(e as Error).message}`);
-  }
-}
-
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 
 /** Like Go's tls.LoadX509KeyPair and AppendCertsFromPEM at start-up: bad files fail now, not at first use. */
 function validateCertificates(c: Config): void {
   if (c.CACertFile !== '') {
-    const pem = readFileFor('CACertFile', c.CACertFile);
+    const pem = readFileFor('CACertFile', c.CACertFile, MAX_PEM_FILE_BYTES);
     const ok = (pem.match(PEM_CERT) ?? []).some((block) => {
       try {
         new X509Certificate(block);
@@ -371,8 +372,8 @@ function validateCertificates(c: Config): void {
   if (c.CertFile !== '' && c.KeyFile === '') throw new ConfigError('KeyFile', 'Missing private key: CertFile is set but KeyFile is not');
   if (c.KeyFile !== '' && c.CertFile === '') throw new ConfigError('CertFile', 'Missing certificate: KeyFile is set but CertFile is not');
   if (c.CertFile === '') return;
-  const certPem = readFileFor('CertFile', c.CertFile);
-  const keyPem = readFileFor('KeyFile', c.KeyFile);
+  const certPem = readFileFor('CertFile', c.CertFile, MAX_PEM_FILE_BYTES);
+  const keyPem = readFileFor('KeyFile', c.KeyFile, MAX_PEM_FILE_BYTES);
   let cert: X509Certificate;
   try {
     const first = certPem.match(PEM_CERT)?.[0];
@@ -405,9 +406,10 @@ export interface IAMConfig {
 export function readIAMConfig(path: string): IAMConfig {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readBoundedFile(path, MAX_SMALL_FILE_BYTES).toString('utf8');
   } catch (e) {
-    throw new ConfigError('IAMConfigFile', `failed to load IAM config from file ${JSON.stringify(path)}: ${(e as Error).message}`);
+    if (!(e instanceof FileReadError)) throw e;
+    throw new ConfigError('IAMConfigFile', `failed to load IAM config from file ${JSON.stringify(path)}: ${e.message}`);
   }
   let doc: JVal;
   try {
@@ -472,9 +474,10 @@ function resolversFromResolvConf(opts: LoadOptions, warn: (m: string) => void): 
   const path = opts.resolvConfPath ?? '/etc/resolv.conf';
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readBoundedFile(path, MAX_SMALL_FILE_BYTES).toString('utf8');
   } catch (e) {
-    throw new ConfigError('Resolvers', `Resolvers is empty and ${path} cannot be read: ${(e as Error).message}`);
+    if (!(e instanceof FileReadError)) throw e;
+    throw new ConfigError('Resolvers', `Resolvers is empty and ${path} cannot be read: ${e.message}`);
   }
   const local = new Set((opts.localAddresses ?? defaultLocalAddresses)().map((a) => normalizeIP(a) ?? a));
   const out: string[] = [];

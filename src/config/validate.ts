@@ -13,6 +13,11 @@ export function isValidDomainName(d: string): boolean {
   return DOMAIN_RE.test(d);
 }
 
+/** A domain name that is also a usable DNS name: isValidDomainName, labels ≤ 63 octets, ≤ 253 in all. */
+export function isValidHostName(d: string): boolean {
+  return isValidDomainName(d) && d.length <= 253 && d.split('.').every((l) => l.length <= 63);
+}
+
 /**
  * Masters: each `host:port` (`[v6]:port`), port 1..65535, host not checked; no duplicates once IP
  * hosts are normalised. An empty list (or null) is fine: ZooKeeper may be used instead.

@@ -5,12 +5,12 @@
 // are reused; the original disabled keep-alive, which only costs handshakes.
 import { Agent, request, type Dispatcher } from 'undici';
 import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { joinHostPort, parsePort, splitHostPort, splitHostPortDetailed } from '../config/addr.js';
 import type { Config } from '../config/types.js';
+import { MAX_PEM_FILE_BYTES, MAX_SMALL_FILE_BYTES, readBoundedFile, readFileFor } from '../config/file.js';
 import type { Logger } from '../log.js';
 
 /** Default cap on a state body (decoded): a runaway master must not exhaust our memory. */
@@ -273,7 +273,7 @@ interface IAMConfig {
 function loadIAM(file: string): IAMConfig {
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    raw = JSON.parse(readBoundedFile(file, MAX_SMALL_FILE_BYTES).toString('utf8'));
   } catch (e) {
     throw new Error(`failed to load IAM config from file ${file}: ${(e as Error).message}`);
   }
@@ -371,14 +371,17 @@ export function createStateClient(config: Config, log: Logger, options: StateCli
   const decode = options.decode ?? scanDecode;
 
   // TLS material is read once, here: a bad file is a start-up problem, not a per-refresh one.
-  const tls: { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized: boolean } = { rejectUnauthorized: false };
+  const tls: { ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean } = { rejectUnauthorized: false };
   if (config.CACertFile) {
-    tls.ca = readFileSync(config.CACertFile);
+    tls.ca = readFileFor('CACertFile', config.CACertFile, MAX_PEM_FILE_BYTES);
     tls.rejectUnauthorized = true;
+  } else if (config.MesosHTTPSOn) {
+    // as the original (no CA: any certificate), but not silently
+    log.warn('MesosHTTPSOn without CACertFile: the masters\' certificates are not verified (set CACertFile to verify them)');
   }
   if (config.CertFile && config.KeyFile) {
-    tls.cert = readFileSync(config.CertFile);
-    tls.key = readFileSync(config.KeyFile);
+    tls.cert = readFileFor('CertFile', config.CertFile, MAX_PEM_FILE_BYTES);
+    tls.key = readFileFor('KeyFile', config.KeyFile, MAX_PEM_FILE_BYTES);
   }
   const basic =
     config.MesosAuthentication === 'basic'
