@@ -108,7 +108,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     log.info({
       durationMs: Math.round(performance.now() - t0),
       master, mastersSource: update.source, leader: zone.leader,
-      ...zone.counts, skipped: zone.warnings.length, serial, changed, stagesMs: stages,
+      ...zone.counts, skipped: zone.warningCounts?.total ?? zone.warnings.length,
+      newWarnings: zone.warningCounts?.fresh ?? zone.warnings.length, serial, changed, stagesMs: stages,
       loopDelayMaxMs: Math.round(loopDelay.max / 1e5) / 10,
     }, 'refresh');
     loopDelay.reset();

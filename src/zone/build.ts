@@ -21,7 +21,10 @@ export interface BuiltZone {
   /** Hash of the content, to bump the SOA serial only when something changed (A.4). */
   contentHash: string;
   counts: { frameworks: number; slaves: number; tasks: number; names: number; records: number };
+  /** Every warning of the refresh; the worker leaves only the lines to log (zone/warnings.ts). */
   warnings: string[];
+  /** Set by the worker: all warnings of the refresh, and those new since the previous one. */
+  warningCounts?: { total: number; fresh: number };
   /** Raw `leader` of the state (for the log line). */
   leader: string;
 }

@@ -10,6 +10,7 @@ import { lowerHelperThreads } from './priority.js';
 import { collectGarbage, freeNow } from './memory.js';
 import { buildZone, parseStateBody, StateRejected, type BuildParams } from './build.js';
 import { renderAxfr, renderEnumeration } from './render.js';
+import { WarningFilter } from './warnings.js';
 import { resolveHosts } from '../state/resolve.js';
 import { createStateClient, type StateClient } from '../state/fetch.js';
 import type { ParseResult } from '../state/parse.js';
@@ -29,6 +30,8 @@ lowerHelperThreads(); // again: threads this worker started since the builder lo
 
 const port = parentPort!;
 let client: StateClient | null = null;
+/** Logs each problem once, a bounded number of lines per refresh (zone/warnings.ts). */
+const warningFilter = new WarningFilter();
 
 // Stage durations (ms) of the running refresh, for its log line: where a slow refresh spent its
 // time. A stage run twice (a redirect to the leader fetches and scans again) adds up.
@@ -63,6 +66,9 @@ port.on('message', async (req: WorkerRequest) => {
       const doc = { value: fetched.value as ParseResult<StateView> | undefined };
       fetched.value = undefined;
       const { zone, generated } = await buildZone(doc, req.params, (names) => resolveHosts(names, req.resolveTimeoutMs), mark);
+      const report = warningFilter.take(zone.warnings);
+      zone.warnings = report.lines;
+      zone.warningCounts = { total: report.total, fresh: report.fresh };
       // The zone first: answers switch to it while the records for /v1/axfr and /v1/enumerate
       // are packed (40-70 ms at 50k tasks) and follow in a second message.
       port.postMessage({ id: req.id, ok: true, zone, stages, master: fetched.master }, [zone.image]);
