@@ -7,7 +7,7 @@ import { generateKeyPairSync, verify } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { startStandInMaster, type StandInMaster, type StandInMasterOptions } from '../src/demo/master.js';
 import {
   createStateClient,
@@ -225,6 +225,29 @@ t.test('bodies over the size limit fail (plain and gzip)', async (t) => {
     t.match((err as Error).message, /limit/);
   }
   t.equal((await client(t, {}, 20_000).fetchState([plain.hostPort])).body.toString(), big, 'under the limit is fine');
+});
+
+t.test('HTTPS: a master that never finishes the TLS handshake is given StateTimeoutSeconds, not 10 s', async (t) => {
+  const held: Socket[] = [];
+  const silent = createTcpServer((sock) => { held.push(sock); }); // accepts, never answers the ClientHello
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  t.teardown(() => { held.forEach((s) => s.destroy()); silent.close(); });
+  const port = (silent.address() as AddressInfo).port;
+  const err = await client(t, { MesosHTTPSOn: true, StateTimeoutSeconds: 12 }).fetchState([`127.0.0.1:${port}`]).catch((e: Error) => e);
+  t.match((err as Error).message, /state request timed out after 12s/, 'our deadline, not undici\'s connect timeout');
+});
+
+t.test('a gzip bomb stops at the limit and is reported as the limit, not as an abort', async (t) => {
+  const { gzipSync } = await import('node:zlib');
+  const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024)); // 64 MiB of zeros in ~64 kB
+  const port = await rawServer(t, (_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' });
+    res.end(bomb);
+  });
+  const err = await client(t, {}, 1024 * 1024).fetchState([`127.0.0.1:${port}`]).catch((e: Error) => e);
+  t.type(err, StateFetchError);
+  t.match((err as Error).message, /state body exceeds the limit of 1048576 bytes \(decompressed\)/);
+  t.notMatch((err as Error).message, /ABORT_ERR|aborted/);
 });
 
 t.test('HTTP redirects (as a non-leading Mesos master sends) are followed', async (t) => {

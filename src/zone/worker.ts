@@ -86,5 +86,7 @@ port.on('message', async (req: WorkerRequest) => {
     }
   } catch (err) {
     port.postMessage({ id: req.id, ok: false, rejected: err instanceof StateRejected, error: (err as Error).message ?? String(err) });
+    // a failed refresh leaves garbage too (a body read up to the limit, a state that was rejected)
+    if (req.type === 'refresh') setImmediate(collectGarbage);
   }
 });
