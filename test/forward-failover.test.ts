@@ -6,6 +6,7 @@ import t from 'tap';
 import { startNamed } from './support/named.js';
 import { blackHole, exampleZone, makeQuery, makeRequest, sorted, summarize, testConfig } from './support/forward-msg.js';
 import { createForwarder, createForwardMetrics, type ForwarderOptions } from '../src/forward/index.js';
+import { MAX_WAITERS_PER_LOOKUP, WAITERS_PER_OUTSTANDING } from '../src/forward/index.js';
 import type { Config } from '../src/config/types.js';
 import { silentLogger } from '../src/log.js';
 
@@ -103,6 +104,33 @@ t.test('identical concurrent queries are sent upstream once (coalescing)', async
   await named.sync();
   t.equal(named.count('w5.example.test', 'A'), 1, 'named saw one query');
   t.match(metrics, { queries: 30, coalesced: 29, upstreamQueries: 1 });
+});
+
+t.test('clients joining an in-flight lookup are capped per lookup and in total: the rest get SERVFAIL at once', async (t) => {
+  const h = await hole();
+  const { f, metrics } = make({ Resolvers: [`127.0.0.1:${h.port}`], Timeout: 2, ForwardMaxOutstanding: 100 });
+  // one name at a high rate against an upstream that never answers: only so many may wait
+  const heap0 = process.memoryUsage().heapUsed;
+  const one = Array.from({ length: 50_000 }, (_, i) => f.forward(makeRequest(makeQuery('same.example.test', 'A', { id: i & 0xffff }))));
+  const waiting = one.filter((r) => !Buffer.isBuffer(r)).length;
+  t.equal(waiting, 1 + MAX_WAITERS_PER_LOOKUP, 'the first client and MAX_WAITERS_PER_LOOKUP others wait');
+  const now = one.find((r): r is Buffer => Buffer.isBuffer(r))!;
+  t.same(summarize(now), { id: summarize(now).id, rcode: 'SERVFAIL', flags: 'qr rd ra', question: ['same.example.test. IN A'], answer: [], authority: [], additional: [], edns: null });
+  t.ok(process.memoryUsage().heapUsed - heap0 < 64 * 2 ** 20, 'memory stays bounded');
+  // in total: waiters stop at WAITERS_PER_OUTSTANDING x ForwardMaxOutstanding (400 here, under 4 x 256)
+  const more = [];
+  for (let n = 0; n < 3; n++) {
+    for (let i = 0; i < 2 * MAX_WAITERS_PER_LOOKUP; i++) more.push(f.forward(makeRequest(makeQuery(`n${n}.example.test`, 'A', { id: i }))));
+  }
+  const total = waiting - 1 + more.filter((r) => !Buffer.isBuffer(r)).length - 3;
+  t.equal(total, 100 * WAITERS_PER_OUTSTANDING, 'waiters in total are capped');
+  t.ok(metrics.overload > 50_000 - 1 - MAX_WAITERS_PER_LOOKUP);
+  // all of them are answered (SERVFAIL by the Timeout), and the counts go back to zero
+  const all = await Promise.all([...one, ...more]);
+  t.ok(all.every((b) => summarize(b).rcode === 'SERVFAIL'));
+  const again = f.forward(makeRequest(makeQuery('same.example.test', 'A', { id: 1 })));
+  t.notOk(Buffer.isBuffer(again), 'after they are answered, a new lookup may start');
+  await again;
 });
 
 t.test('past ForwardMaxOutstanding, SERVFAIL at once instead of queueing', async (t) => {
