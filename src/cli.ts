@@ -87,11 +87,22 @@ export async function main(argv: string[]): Promise<number> {
   }
   return new Promise<number>((resolve) => {
     let stopping = false;
+    // Lameduck (as CoreDNS's health plugin): /ready turns 503 at once so load balancers and
+    // resolvers move away, answers continue for ShutdownGraceSeconds, then the listeners close and
+    // forwarded queries in flight finish. A second signal skips the rest of the grace time.
+    let graceTimer: NodeJS.Timeout | null = null;
+    let finish: (() => void) | null = null;
     const stop = (sig: string) => {
-      if (stopping) return;
+      if (stopping) { if (graceTimer) { clearTimeout(graceTimer); graceTimer = null; finish?.(); } return; }
       stopping = true;
-      log.info({ signal: sig }, 'stopping');
-      void Promise.allSettled([started.close(), master?.close()]).then(() => { log.flush?.(); resolve(0); });
+      started.beginShutdown();
+      log.info({ signal: sig, graceSeconds: config.ShutdownGraceSeconds }, 'shutting down: lameduck');
+      finish = () => {
+        finish = null;
+        log.info({ signal: sig }, 'stopping');
+        void Promise.allSettled([started.close(), master?.close()]).then(() => { log.info('stopped'); log.flush?.(); resolve(0); });
+      };
+      graceTimer = setTimeout(() => { graceTimer = null; finish?.(); }, config.ShutdownGraceSeconds * 1000);
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));

@@ -17,7 +17,10 @@ import { createQueryHandler } from './dns/handler.js';
 import { startDnsServer, type DnsServer } from './dns/server.js';
 import { startHttpServer } from './http/api.js';
 import { createForwarder } from './forward/index.js';
-import type { Forwarder } from './forward/types.js';
+import type { ForwarderImpl } from './forward/index.js';
+import { registerAllMetrics, renderMetrics, setForwarder, setZoneInfo } from './metrics/index.js';
+import { stateMetrics, countFailure, setSkipped } from './state/metrics.js';
+import type { Readiness } from './http/ops.js';
 
 /** The package version, read once from package.json so there is one place to bump it. */
 export const VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
@@ -28,6 +31,10 @@ export interface RunningServer {
   /** Resolves after the next refresh attempt completes (tests, demo). */
   refreshNow(): Promise<void>;
   snapshot(): ImageSnapshot | null;
+  /** What /ready says now. */
+  readiness(): Readiness;
+  /** Lameduck: /ready answers 503 from now on, everything else keeps working until close(). */
+  beginShutdown(): void;
   close(): Promise<void>;
 }
 
@@ -45,7 +52,24 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   let authority = createAuthority(config, null, serial);
   const liveConfig = () => ({ ...config, SOASerial: serial });
 
-  const forwarder: Forwarder | null = config.ExternalOn ? createForwarder(config, log) : null;
+  const forwarder: ForwarderImpl | null = config.ExternalOn ? createForwarder(config, log) : null;
+  registerAllMetrics();
+  setForwarder(forwarder);
+  let shuttingDown = false;
+  /** Unix seconds when the served data was loaded from a master. */
+  let loadedAt = 0;
+  let byType = { A: 0, AAAA: 0, SRV: 0 };
+  let names = 0;
+  const isStale = (): boolean => config.StaleAfterSeconds > 0 && loadedAt > 0 && Date.now() / 1000 - loadedAt > config.StaleAfterSeconds;
+  setZoneInfo(() => (snapshot ? { serial, names, byType, loadedAt, stale: isStale() } : null));
+  const readiness = (): Readiness => {
+    const serving = snapshot !== null;
+    const base = { serving, serial: serving ? serial : null, ageSeconds: loadedAt ? Math.round(Date.now() / 1000 - loadedAt) : null };
+    if (shuttingDown) return { ready: false, reason: 'shutting down', ...base };
+    if (!serving) return { ready: false, reason: 'no zone loaded yet', ...base };
+    if (isStale()) return { ready: false, reason: `stale: data older than StaleAfterSeconds (${config.StaleAfterSeconds})`, ...base };
+    return { ready: true, ...base };
+  };
   const detector: MasterDetector = createMasterDetector(config, log);
   const builder = new ZoneBuilder(config, log.level === 'trace' ? 2 : log.level === 'debug' ? 1 : 0,
     Math.min(config.StateTimeoutSeconds, 10) * 1000);
@@ -67,6 +91,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         version: VERSION,
         mastersSource: () => { const c = detector.current(); return { masters: c.masters, source: c.source }; },
         log,
+        exposition: renderMetrics,
+        readiness,
       }, config.HTTPListener, config.HttpPort);
     }
   } catch (err) {
@@ -96,7 +122,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       },
       image: { domain: config.Domain, ttl: config.TTL, srvWeight: config.SRVRecordDefaultWeight },
     };
-    const { zone, draft, stages, master } = await builder.refresh(update.masters, params);
+    const { zone, draft, stages, master, bytes } = await builder.refresh(update.masters, params);
+    stateMetrics.bytes += bytes;
     if (closed) return;
     const changed = snapshot?.contentHash !== zone.contentHash;
     if (changed) serial = Math.max(Math.floor(Date.now() / 1000), serial + 1);
@@ -104,6 +131,13 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     snapshot = new ImageSnapshot(zone, draft, serial, builder);
     authority = createAuthority(config, snapshot.image, serial);
     previous?.release(); // answers read it synchronously; bulk bodies copy its records first (release())
+    loadedAt = Date.now() / 1000;
+    names = zone.counts.names;
+    byType = zone.byType;
+    stateMetrics.lastSuccess = loadedAt;
+    stateMetrics.lastDurationSeconds = (performance.now() - t0) / 1000;
+    stateMetrics.loads++;
+    setSkipped(zone.warnings);
     for (const w of zone.warnings) log.warn({ master }, w);
     log.info({
       durationMs: Math.round(performance.now() - t0),
@@ -128,6 +162,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
           await refreshOnce(detector.current());
         } catch (err) {
           const e = err as Error;
+          countFailure(e instanceof BuildError ? (e.rejected ? 'rejected' : /worker died/.test(e.message) ? 'worker' : 'unreachable') : 'other');
           log.warn({ err: e.message, rejected: e instanceof BuildError ? e.rejected : undefined },
             snapshot ? 'refresh failed; keeping the previous records' : 'refresh failed; no records yet');
         }
@@ -148,10 +183,18 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     httpPort: http?.port ?? null,
     refreshNow: refresh,
     snapshot: () => snapshot,
+    readiness,
+    beginShutdown: () => { shuttingDown = true; },
     close: async () => {
       closed = true;
+      shuttingDown = true;
       clearInterval(timer);
       loopDelay.disable();
+      // No new queries; forwarded ones in flight get their answer (or time out) before the
+      // sockets they must be sent on close.
+      dns?.drain();
+      const until = Date.now() + (config.Timeout > 0 ? config.Timeout : 5) * 1000 + 100;
+      while (forwarder && forwarder.inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
       await Promise.allSettled([
         detector.close(), dns?.close(), http?.close(), forwarder?.close(), builder.close(),
       ]);

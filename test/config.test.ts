@@ -118,6 +118,9 @@ t.test('defaultConfig is the original defaults plus ours', async (tt) => {
     CacheMaxBytes: 16777216,
     ForwardMaxOutstanding: 2048,
     ForwardAllowFrom: ['127.0.0.0/8', '::1/128', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7', 'fe80::/10'],
+    ShutdownGraceSeconds: 5,
+    SnapshotFile: '',
+    StaleAfterSeconds: 0,
   });
   // Field order is the /v1/config order.
   tt.strictSame(Object.keys(defaultConfig()).slice(0, 8), [
@@ -676,5 +679,8 @@ t.test('the reference capture config loads to what the original showed in /v1/co
     CacheMaxBytes: d.CacheMaxBytes,
     ForwardMaxOutstanding: d.ForwardMaxOutstanding,
     ForwardAllowFrom: d.ForwardAllowFrom,
+    ShutdownGraceSeconds: d.ShutdownGraceSeconds,
+    SnapshotFile: d.SnapshotFile,
+    StaleAfterSeconds: d.StaleAfterSeconds,
   });
 });

@@ -202,6 +202,9 @@ t.test('/v1/config: the original fields in order, secret redacted, then our addi
     CacheMaxBytes: loadedConfig.CacheMaxBytes,
     ForwardMaxOutstanding: loadedConfig.ForwardMaxOutstanding,
     ForwardAllowFrom: loadedConfig.ForwardAllowFrom,
+    ShutdownGraceSeconds: loadedConfig.ShutdownGraceSeconds,
+    SnapshotFile: loadedConfig.SnapshotFile,
+    StaleAfterSeconds: loadedConfig.StaleAfterSeconds,
   };
   tt.same(body, expected);
   tt.same(Object.keys(body), Object.keys(expected), 'key order: original struct order, then added keys');

@@ -31,6 +31,7 @@ function config(over: Partial<Config> = {}): Config {
     SetTruncateBit: true, EnumerationOn: true, MesosHTTPSOn: false, CACertFile: '', CertFile: '', KeyFile: '',
     MesosCredentials: { Principal: '', Secret: '' }, IAMConfigFile: '', MesosAuthentication: '',
     CacheOn: false, CacheMaxEntries: 0, CacheMaxBytes: 0, ForwardMaxOutstanding: 0, ForwardAllowFrom: [],
+    ShutdownGraceSeconds: 5, SnapshotFile: '', StaleAfterSeconds: 0,
     ...over,
   };
 }

@@ -95,6 +95,9 @@ export function defaultConfig(): Config {
     CacheMaxBytes: 16 * 1024 * 1024,
     ForwardMaxOutstanding: 2048,
     ForwardAllowFrom: [...DEFAULT_FORWARD_ALLOW_FROM],
+    ShutdownGraceSeconds: 5,
+    SnapshotFile: '',
+    StaleAfterSeconds: 0,
   };
 }
 
@@ -209,6 +212,9 @@ const FIELDS: Record<keyof Config, Field> = {
   CacheMaxBytes: int(1, Number.MAX_SAFE_INTEGER),
   ForwardMaxOutstanding: int(1, Number.MAX_SAFE_INTEGER),
   ForwardAllowFrom: LIST,
+  ShutdownGraceSeconds: int(0, 3600),
+  SnapshotFile: STRING,
+  StaleAfterSeconds: int(0, Number.MAX_SAFE_INTEGER),
 };
 
 const BY_LOWER = new Map<string, keyof Config>(

@@ -64,6 +64,12 @@ export interface Config {
   ForwardMaxOutstanding: number;
   /** CIDRs of clients allowed to use forwarding (names outside Domain). */
   ForwardAllowFrom: string[];
+  /** Seconds of answering after SIGTERM/SIGINT with /ready at 503 before the listeners close. */
+  ShutdownGraceSeconds: number;
+  /** Last-good zone file ("" = off): written after each new zone, answered from at start. */
+  SnapshotFile: string;
+  /** /ready reports stale when the data is older than this (0 = never). */
+  StaleAfterSeconds: number;
 }
 
 export type IPSource = 'host' | 'docker' | 'mesos' | 'netinfo';

@@ -20,6 +20,7 @@ import type { Logger } from '../log.js';
 import type { MasterDetector, MastersUpdate } from './types.js';
 import { parseZkUrl, type ZkServer, type ZkUrl } from './zkurl.js';
 import { decodeMasterInfo, isProtobufInfo, jsonInfoSeq, mastersList, type RegisteredMaster } from './masterinfo.js';
+import { detectMetrics } from './metrics.js';
 
 export interface ZkDetectorOptions {
   /** Requested ZooKeeper session timeout (ms). We own no ephemeral nodes, so short is harmless. */
@@ -269,6 +270,7 @@ export class ZkMasterDetector implements MasterDetector {
     const State = zookeeper.State;
     if (st === State.SYNC_CONNECTED) {
       s.connected = true;
+      detectMetrics.zkConnected = 1;
       if (s.deadline) clearTimeout(s.deadline);
       s.deadline = null;
       const sock = internals(s.client).socket;
@@ -279,6 +281,7 @@ export class ZkMasterDetector implements MasterDetector {
     } else if (st === State.DISCONNECTED) {
       const was = s.connected;
       s.connected = false;
+      detectMetrics.zkConnected = 0;
       if (s.probe) clearInterval(s.probe);
       s.probe = null;
       if (was) {
@@ -291,11 +294,13 @@ export class ZkMasterDetector implements MasterDetector {
       }
     } else if (st === State.EXPIRED) {
       s.connected = false;
+      detectMetrics.zkConnected = 0;
       this.log.warn({ session: s.id, masters: this.state.masters }, 'ZooKeeper session expired; starting a new session');
       this.lostLeader();
       this.openSession('session expired');
     } else if (st === State.AUTH_FAILED) {
       s.connected = false;
+      detectMetrics.zkConnected = 0;
       this.log.warn({ session: s.id }, 'ZooKeeper authentication failed; retrying with a new session');
       this.lostLeader();
       const t = setTimeout(() => {
@@ -444,6 +449,7 @@ export class ZkMasterDetector implements MasterDetector {
     this.state = { masters: list, source: 'zookeeper' };
     const leaderNode = [...registered].sort((a, b) => a.seq - b.seq).find((m) => m.addr === list[0]);
     const ctx = { leader: list[0], node: leaderNode?.node, masters: list };
+    if (prev.masters[0] && prev.masters[0] !== list[0]) detectMetrics.leaderChanges++;
     if (prev.source === 'static-fallback') {
       this.log.info({ ...ctx, previous: prev.masters }, 'leader found in ZooKeeper again; leaving the static fallback');
     } else if (prev.masters[0] !== list[0]) {
@@ -494,6 +500,7 @@ export class ZkMasterDetector implements MasterDetector {
         { timeoutSeconds: this.timeoutMs / 1000, masters: this.fallbackMasters, previous: this.state.masters },
         'no leader from ZooKeeper in time; falling back to the configured masters and still watching ZooKeeper',
       );
+      detectMetrics.fallbacks++;
       this.state = { masters: [...this.fallbackMasters], source: 'static-fallback' };
       this.scheduleEmit();
     }, this.timeoutMs);

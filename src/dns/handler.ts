@@ -6,7 +6,10 @@ import {
 } from './wire.js';
 import { answerAuthoritative, errorReply, inDomain, udpLimit, type Authority } from './answer.js';
 import type { Forwarder } from '../forward/types.js';
-import { dnsMetrics } from './metrics.js';
+import {
+  dnsMetrics, observeSample, SAMPLE_EVERY, TYPE_SLOTS,
+  ZONE_AUTHORITATIVE, ZONE_FORWARDED, ZONE_MALFORMED, ZONE_REFUSED,
+} from './metrics.js';
 
 export type Transport = 'udp' | 'tcp';
 
@@ -23,25 +26,37 @@ export interface HandlerDeps {
 
 export function createQueryHandler(deps: HandlerDeps): QueryHandler {
   const m = dnsMetrics;
+  // Every reply is counted by zone and rcode (one array element) and by TC; one query in
+  // SAMPLE_EVERY also reads the clock and records its duration and size (dns/metrics.ts).
+  const sent = (r: Buffer, zone: number, proto: number, t0: number): Buffer => {
+    m.responses[zone * 16 + (r[3]! & 15)]++;
+    if (r[2]! & 2) m.truncated[proto]++;
+    if (t0 !== 0) observeSample(zone, proto, t0, r.length);
+    return r;
+  };
   return (msg, transport, clientAddress) => {
-    m.queries++;
+    const t0 = ++m.queries % SAMPLE_EVERY === 0 ? performance.now() : 0;
     const q = parseQuery(msg);
     const auth = deps.authority();
+    const proto = transport === 'tcp' ? 1 : 0;
     switch (q.status) {
       case ParseStatus.Drop: m.dropped++; return null;
-      case ParseStatus.FormErr: m.formerr++; return errorReply(msg, q, RCODE_FORMERR, auth.recurse);
-      case ParseStatus.NotImp: m.notimp++; return errorReply(msg, q, RCODE_NOTIMP, auth.recurse);
+      case ParseStatus.FormErr: m.formerr++; return sent(errorReply(msg, q, RCODE_FORMERR, auth.recurse), ZONE_MALFORMED, proto, t0);
+      case ParseStatus.NotImp: m.notimp++; return sent(errorReply(msg, q, RCODE_NOTIMP, auth.recurse), ZONE_MALFORMED, proto, t0);
     }
+    m.requests[proto * TYPE_SLOTS + (q.qtype < TYPE_SLOTS - 1 ? q.qtype : TYPE_SLOTS - 1)]++;
     const limit = transport === 'tcp' ? 65535 : udpLimit(q);
     if (inDomain(q.lname, auth.apex)) {
       m.authoritative++;
-      return answerAuthoritative(msg, q, auth, limit);
+      return sent(answerAuthoritative(msg, q, auth, limit), ZONE_AUTHORITATIVE, proto, t0);
     }
-    if (!deps.forwarder) { m.refused++; return errorReply(msg, q, RCODE_REFUSED, false); }
+    if (!deps.forwarder) { m.refused++; return sent(errorReply(msg, q, RCODE_REFUSED, false), ZONE_REFUSED, proto, t0); }
     m.forwarded++;
-    return deps.forwarder.forward({
+    const r = deps.forwarder.forward({
       query: msg, qtype: q.qtype, qclass: q.qclass,
       transport, clientLimit: limit, clientAddress,
     });
+    if (!(r instanceof Promise)) return sent(r, ZONE_FORWARDED, proto, t0);
+    return r.then((b) => sent(b, ZONE_FORWARDED, proto, t0));
   };
 }

@@ -22,6 +22,8 @@ export interface DnsServerOptions {
 export interface DnsServer {
   udpPort: number;
   tcpPort: number;
+  /** Stop taking new queries (shutdown): datagrams are ignored, no new TCP connections; replies in flight still go out. */
+  drain(): void;
   close(): Promise<void>;
 }
 
@@ -71,7 +73,7 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
   // No send callback: without one Node tries a synchronous send (uv_udp_try_send) and skips the
   // completion round trip, measurably cheaper per answer. Send errors surface as 'error' events.
 
-  udp.on('message', (msg, rinfo) => {
+  const onMessage = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
     let reply: Buffer | Promise<Buffer> | null;
     try {
       reply = handler(msg, 'udp', rinfo.address);
@@ -82,7 +84,8 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
     if (reply === null) return;
     if (!(reply instanceof Promise)) { udp.send(reply, rinfo.port, rinfo.address); return; }
     reply.then((b) => udp.send(b, rinfo.port, rinfo.address), (err) => log.error({ err }, 'forwarding failed'));
-  });
+  };
+  udp.on('message', onMessage);
   udp.on('error', (err) => { dnsMetrics.sendErrors++; log.error({ err }, 'UDP socket error'); });
 
   const idleMs = o.tcpIdleMs ?? 10_000;
@@ -138,11 +141,15 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
   return {
     udpPort,
     tcpPort,
+    drain: () => {
+      udp.off('message', onMessage);
+      tcp.close();
+    },
     close: async () => {
       for (const s of sockets) s.destroy();
       await Promise.all([
         new Promise<void>((r) => udp.close(() => r())),
-        new Promise<void>((r) => tcp.close(() => r())),
+        new Promise<void>((r) => { if (tcp.listening) tcp.close(() => r()); else r(); }),
       ]);
     },
   };

@@ -10,7 +10,7 @@ import { DEFAULT_FORWARD_ALLOW_FROM } from '../config/load.js';
 import type { Logger } from '../log.js';
 import type { ForwardRequest, Forwarder } from './types.js';
 import { AllowList } from './ip.js';
-import { forwardMetrics, type ForwardMetrics } from './metrics.js';
+import { forwardMetrics, observeUpstream, type ForwardMetrics } from './metrics.js';
 import { ResolverSet, type Upstream } from './resolvers.js';
 import { TcpPool, UdpPool, type Exchange, type Expect, type FailKind, type ReplyListener } from './upstream.js';
 import { EDNS_UDP_SIZE, buildAnswer, markTruncated, relayAnswer, renderAnswer, type Answer } from './answer.js';
@@ -82,6 +82,10 @@ export interface ForwarderImpl extends Forwarder {
   readonly metrics: ForwardMetrics;
   /** Entries and bytes in the cache. */
   cacheStats(): { entries: number; bytes: number };
+  /** Upstream lookups in flight now. */
+  readonly inFlight: number;
+  /** Every configured resolver with its counters. */
+  upstreams(): Upstream[];
 }
 
 // How one resolver's attempt ended.
@@ -147,7 +151,10 @@ class ForwarderCore implements ForwarderImpl {
     // lru-cache bounds by entries and bytes; sizes are passed with each set (no size callback),
     // and answer TTLs are checked by us on a hit (decrementing them), not by the cache.
     this.cache = config.CacheOn && entries > 0 && bytes > 0
-      ? new LRUCache<string, Answer>({ max: Math.floor(entries), maxSize: Math.floor(bytes) })
+      ? new LRUCache<string, Answer>({
+        max: Math.floor(entries), maxSize: Math.floor(bytes),
+        disposeAfter: (_v, _k, reason) => { if (reason === 'evict') this.metrics.cacheEvictions++; },
+      })
       : null;
     this.udp = new UdpPool(o.udpSockets ?? 4, o.udpSocketUses ?? 2000, this.metrics);
     this.tcp = new TcpPool(o.tcpIdleMs ?? 10000, this.metrics);
@@ -156,6 +163,12 @@ class ForwarderCore implements ForwarderImpl {
   cacheStats(): { entries: number; bytes: number } {
     return { entries: this.cache?.size ?? 0, bytes: this.cache?.calculatedSize ?? 0 };
   }
+
+  /** Upstream lookups in flight now. */
+  get inFlight(): number { return this.outstanding; }
+
+  /** Every configured resolver with its counters. */
+  upstreams(): Upstream[] { return this.resolvers.all(); }
 
   /**
    * Synchronous for everything answerable at once (cache hits, refusals, errors): a promise and a
@@ -261,8 +274,7 @@ class ForwarderCore implements ForwarderImpl {
     }
     if (kind !== FAIL) return up.success();
     if (fail === 'aborted' && !sliceOver) return up.release();
-    if (fail === 'error') this.metrics.upstreamErrors++;
-    else this.metrics.upstreamTimeouts++;
+    if (fail === 'error') { this.metrics.upstreamErrors++; up.stats.errors++; } else { this.metrics.upstreamTimeouts++; up.stats.timeouts++; }
     up.failure(this.now());
   }
 
@@ -355,6 +367,7 @@ class Lookup implements Expect {
       if (this.active === 0) this.giveUp();
       return;
     }
+    if (this.idx > 0) this.f.metrics.failovers++;
     const up = this.order[this.idx++];
     up.begin(this.f.now());
     this.active++;
@@ -435,6 +448,8 @@ class Attempt implements ReplyListener {
   private edns = true;
   /** The truncated UDP reply, once we are asking over TCP. */
   private truncated: Answer | null = null;
+  /** When the last query of this attempt was sent (its reply's latency). */
+  private sentAt = 0;
 
   constructor(
     private readonly lookup: Lookup,
@@ -443,6 +458,8 @@ class Attempt implements ReplyListener {
 
   sendUdp(): void {
     const lk = this.lookup;
+    this.sentAt = performance.now();
+    this.up.stats.requests++;
     this.handle = lk.f.udp.send(this.up.target, upstreamQuery(lk, this.edns), lk, this);
   }
 
@@ -456,6 +473,7 @@ class Attempt implements ReplyListener {
       return lk.onResult(this, FAIL, null, reply ? 'error' : fail);
     }
     const rcode = a.flags & 0x0f;
+    observeUpstream(this.up.stats, rcode, performance.now() - this.sentAt);
     if (!this.truncated) {
       // RFC 6891 §7: a server that does not know EDNS answers FORMERR/NOTIMP without OPT.
       if (this.edns && !a.upstreamOpt && (rcode === RCODE_FORMERR || rcode === RCODE_NOTIMP)) {
@@ -466,6 +484,8 @@ class Attempt implements ReplyListener {
         f.metrics.tcpRetries++;
         markTruncated(a);
         this.truncated = a;
+        this.sentAt = performance.now();
+        this.up.stats.requests++;
         this.handle = f.tcp.send(this.up.target, upstreamQuery(lk, this.edns), lk, lk.deadline, this);
         return;
       }

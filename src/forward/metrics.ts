@@ -31,6 +31,43 @@ export interface ForwardMetrics {
   nxdomain: number;
   /** Relayed replies cut to the client's size limit. */
   truncated: number;
+  /** Lookups that moved on to another resolver (the previous one failed or its time slice ran out). */
+  failovers: number;
+  /** Cache entries pushed out by the entry or byte bound. */
+  cacheEvictions: number;
+}
+
+/** Per-resolver counters, kept on the resolver itself (forward/resolvers.ts Upstream.stats). */
+export interface UpstreamStats {
+  /** Queries sent to it (every attempt: UDP, the no-EDNS retry, TCP). */
+  requests: number;
+  /** Replies by rcode (the header's 4 bits). */
+  rcodes: Float64Array;
+  timeouts: number;
+  errors: number;
+  /** Reply latency: UPSTREAM_BUCKETS.length + 1 counts (last: +Inf), and their sum in seconds. */
+  latency: Float64Array;
+  latencySum: number;
+}
+
+/** Seconds; CoreDNS's TimeBuckets (0.25 ms doubling to ~8 s), as for the DNS stage. */
+export const UPSTREAM_BUCKETS = Array.from({ length: 16 }, (_, i) => 0.00025 * 2 ** i);
+
+export function createUpstreamStats(): UpstreamStats {
+  return {
+    requests: 0, rcodes: new Float64Array(16), timeouts: 0, errors: 0,
+    latency: new Float64Array(UPSTREAM_BUCKETS.length + 1), latencySum: 0,
+  };
+}
+
+/** One reply from a resolver, `ms` after the query was sent. */
+export function observeUpstream(s: UpstreamStats, rcode: number, ms: number): void {
+  s.rcodes[rcode & 15]++;
+  const sec = ms / 1000;
+  let i = 0;
+  while (i < UPSTREAM_BUCKETS.length && sec > UPSTREAM_BUCKETS[i]!) i++;
+  s.latency[i]++;
+  s.latencySum += sec;
 }
 
 export function createForwardMetrics(): ForwardMetrics {
@@ -49,6 +86,8 @@ export function createForwardMetrics(): ForwardMetrics {
     overload: 0,
     nxdomain: 0,
     truncated: 0,
+    failovers: 0,
+    cacheEvictions: 0,
   };
 }
 

@@ -6,6 +6,7 @@
 // between the default list and zone lists that name the same server.
 import type { Logger } from '../log.js';
 import { parseTarget, type Target } from './upstream.js';
+import { createUpstreamStats, type UpstreamStats } from './metrics.js';
 
 export interface HealthPolicy {
   /** Consecutive failures (timeouts, errors) that mark a resolver down. */
@@ -19,6 +20,8 @@ export class Upstream {
   private downUntil = 0;
   private backoff = 0;
   private probing = false;
+  /** Its counters, read by /metrics (label `to`). */
+  readonly stats: UpstreamStats = createUpstreamStats();
   constructor(
     readonly target: Target,
     private readonly policy: HealthPolicy,
@@ -81,6 +84,11 @@ export class ResolverSet {
       const z = zone.toLowerCase().replace(/^\.+|\.+$/g, '');
       this.zones.set(z, unique((list ?? []).map(get)));
     }
+  }
+
+  /** Every distinct resolver (default and zone lists), for the metrics. */
+  all(): Upstream[] {
+    return [...this.byKey.values()];
   }
 
   /** Whether any ZoneResolvers are configured (otherwise every name goes to `defaults`). */

@@ -27,8 +27,9 @@ import type { Body, ZoneSnapshot } from '../zone/types.js';
 import { goIndent } from './json.js';
 import { configView } from './config-view.js';
 import { httpMetrics, type HttpMetrics, type HttpRoute } from './metrics.js';
+import { handleOps, type OpsDeps } from './ops.js';
 
-export interface HttpApiDeps {
+export interface HttpApiDeps extends OpsDeps {
   /** Live config, including the current SOASerial. */
   config: () => Config;
   /** The current zone; null until the first successful state load. */
@@ -162,6 +163,7 @@ export function createHttpApi(deps: HttpApiDeps): (req: IncomingMessage, res: Se
     if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) {
       res.setHeader('Connection', 'close');
     }
+    if (handleOps(req, res, deps, send, (err) => deps.log.error({ err }, 'metrics rendering failed'))) return;
     const config = deps.config();
     const segs = pathSegments(req.url);
     const m = segs && matchRoute(segs, config.EnumerationOn);

@@ -18,6 +18,7 @@ export const ORIGINAL_CONFIG_KEYS = [
 /** Keys this project added; shown after the original ones (clients decoding the old struct ignore them). */
 export const ADDED_CONFIG_KEYS = [
   'CacheOn', 'CacheMaxEntries', 'CacheMaxBytes', 'ForwardMaxOutstanding', 'ForwardAllowFrom',
+  'ShutdownGraceSeconds', 'SnapshotFile', 'StaleAfterSeconds',
 ] as const satisfies readonly (keyof Config)[];
 
 // Fails to compile if Config gains a key that is in neither list.

@@ -12,6 +12,9 @@ export type HttpRoute =
   | 'services'
   | 'enumerate'
   | 'axfr'
+  | 'metrics'
+  | 'health'
+  | 'ready'
   | 'unmatched';
 
 export const HTTP_REQUESTS_METRIC = 'mesos_dns_http_requests_total';

@@ -333,6 +333,12 @@ export class RecordDraft {
     const b = name * 3;
     return this.head[b] >= 0 || this.head[b + 1] >= 0 || this.head[b + 2] >= 0;
   }
+  /** Records by type (index T_A, T_AAAA, T_SRV): a list is name * 3 + type. */
+  countByType(): [number, number, number] {
+    const out: [number, number, number] = [0, 0, 0];
+    for (let i = 0; i < this.nodeCount; i++) out[this.nList[i]! % 3]++;
+    return out;
+  }
   /** Number of (name, type) pairs with values: the original's name count over its three maps. */
   listCount(): number {
     let n = 0;

@@ -9,6 +9,7 @@ import { scanState, type ScannedState } from '../state/scan.js';
 import { generate } from '../records/generate.js';
 import type { Generated, GenerateOptions } from '../records/types.js';
 import { buildImage, type ImageParams } from './image.js';
+import { T_A, T_AAAA, T_SRV } from '../records/draft.js';
 
 export interface BuildParams {
   generate: GenerateOptions;
@@ -21,6 +22,8 @@ export interface BuiltZone {
   /** Hash of the content, to bump the SOA serial only when something changed (A.4). */
   contentHash: string;
   counts: { frameworks: number; slaves: number; tasks: number; names: number; records: number };
+  /** Records by type (for /metrics). */
+  byType: { A: number; AAAA: number; SRV: number };
   /** Every warning of the refresh; the worker leaves only the lines to log (zone/warnings.ts). */
   warnings: string[];
   /** Set by the worker: all warnings of the refresh, and those new since the previous one. */
@@ -84,10 +87,12 @@ export async function buildZone(
   h.update(new Uint8Array(image));
   h.update(d.taskId.join('\0')).update('\0\0').update(d.taskName.join('\0'));
   mark('hash');
+  const byType = d.countByType();
   return {
     zone: {
       image, contentHash: h.digest('hex'),
       counts: { ...stateCounts, tasks: d.taskId.length, names: d.listCount(), records: d.nodeCount },
+      byType: { A: byType[T_A], AAAA: byType[T_AAAA], SRV: byType[T_SRV] },
       warnings: [...parsed.warnings, ...gen.warnings],
       leader,
     },

@@ -36,6 +36,8 @@ const warningFilter = new WarningFilter();
 // Stage durations (ms) of the running refresh, for its log line: where a slow refresh spent its
 // time. A stage run twice (a redirect to the leader fetches and scans again) adds up.
 let stages: Record<string, number> = {};
+/** State bytes received by the running refresh (redirects included). */
+let bytes = 0;
 let stageStart = 0;
 function mark(stage: string): void {
   const now = performance.now();
@@ -49,6 +51,7 @@ port.on('message', async (req: WorkerRequest) => {
     if (req.type === 'refresh') {
       lowerHelperThreads();
       stages = {};
+      bytes = 0;
       stageStart = performance.now();
       // One state client for the worker's life: pooled connections to the masters, and the TLS
       // and IAM material loaded once, not per refresh. The body is parsed once, by the client's
@@ -57,6 +60,7 @@ port.on('message', async (req: WorkerRequest) => {
       client ??= createStateClient(req.config, createLogger(req.verbosity), {
         decode: (body) => {
           mark('fetch');
+          bytes += body.length;
           const s = parseStateBody(body);
           mark('scan');
           return { leader: s.leader, value: s.result };
@@ -71,7 +75,7 @@ port.on('message', async (req: WorkerRequest) => {
       zone.warningCounts = { total: report.total, fresh: report.fresh };
       // The zone first: answers switch to it while the records for /v1/axfr and /v1/enumerate
       // are packed (40-70 ms at 50k tasks) and follow in a second message.
-      port.postMessage({ id: req.id, ok: true, zone, stages, master: fetched.master }, [zone.image]);
+      port.postMessage({ id: req.id, ok: true, zone, stages, bytes, master: fetched.master }, [zone.image]);
       const draft = generated.draft.toTransfer();
       port.postMessage({ id: req.id, ok: true, draft }, transferList(draft));
       // A full collection once this handler's locals (the body, the state) are unreachable: the

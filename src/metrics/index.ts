@@ -1,0 +1,23 @@
+// Declares every stage's series in the one registry (once per process) and exposes rendering.
+import { enableDefaultMetrics } from './registry.js';
+import { registerDnsMetrics } from './dns.js';
+import { registerForwardMetrics } from './forward.js';
+import { registerStateMetrics } from './state.js';
+import { registerZoneMetrics } from './zone.js';
+import { registerHttpMetrics } from './http.js';
+
+export { renderMetrics, wantsOpenMetrics, registry } from './registry.js';
+export { setForwarder } from './forward.js';
+export { setZoneInfo, type ZoneInfo } from './zone.js';
+
+let done = false;
+export function registerAllMetrics(): void {
+  if (done) return;
+  done = true;
+  enableDefaultMetrics();
+  registerDnsMetrics();
+  registerForwardMetrics();
+  registerStateMetrics();
+  registerZoneMetrics();
+  registerHttpMetrics();
+}

@@ -1,0 +1,43 @@
+// Counters of the state source (polling today; the event stream fills the stream fields), declared
+// in one place; src/metrics/state.ts exports them. The refresh loop (server.ts) and the state
+// source write plain numbers; nothing here depends on the metrics library.
+export const stateMetrics = {
+  /** Unix seconds of the last state load that produced a zone (0: none yet). */
+  lastSuccess: 0,
+  /** Seconds the last successful load took (fetch to zone swap). */
+  lastDurationSeconds: 0,
+  /** Successful loads. */
+  loads: 0,
+  /** Failed loads by reason (bounded set: see failureReason). */
+  failures: new Map<string, number>(),
+  /** Stream events by type (the stream source fills this; polling leaves it empty). */
+  events: new Map<string, number>(),
+  /** 1 while an event stream is subscribed (polling: stays 0). */
+  streamConnected: 0,
+  /** Stream re-subscriptions. */
+  reconnects: 0,
+  /** State bytes received from masters. */
+  bytes: 0,
+  /** Entities skipped by the last load, by reason (bounded set: see skipReason). */
+  skipped: new Map<string, number>(),
+};
+
+export function countFailure(reason: 'rejected' | 'unreachable' | 'worker' | 'other'): void {
+  stateMetrics.failures.set(reason, (stateMetrics.failures.get(reason) ?? 0) + 1);
+}
+
+/** The kind of a skip warning (parse.ts / generate.ts texts), as a bounded label value. */
+export function skipReason(warning: string): string {
+  const m = /^skipping (task|framework|slave|agent)\b/.exec(warning);
+  if (m) return m[1] === 'slave' ? 'agent' : m[1]!;
+  if (/ignoring (discovery port|port range)/.test(warning)) return 'port';
+  if (/^(leader|master)\b/.test(warning)) return 'master';
+  return 'other';
+}
+
+/** Replace the skipped-entity gauges with the warnings of the load just done. */
+export function setSkipped(warnings: readonly string[]): void {
+  const next = new Map<string, number>();
+  for (const w of warnings) { const r = skipReason(w); next.set(r, (next.get(r) ?? 0) + 1); }
+  stateMetrics.skipped = next;
+}
