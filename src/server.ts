@@ -12,6 +12,7 @@ import { createMasterDetector, type MasterDetector, type MastersUpdate } from '.
 import { ZoneBuilder, BuildError } from './zone/builder.js';
 import type { BuildParams } from './zone/build.js';
 import { ImageSnapshot } from './zone/snapshot.js';
+import { readLastGood } from './zone/lastgood.js';
 import { createAuthority } from './dns/authority.js';
 import { createQueryHandler } from './dns/handler.js';
 import { startDnsServer, type DnsServer } from './dns/server.js';
@@ -19,7 +20,7 @@ import { startHttpServer } from './http/api.js';
 import { createForwarder } from './forward/index.js';
 import type { ForwarderImpl } from './forward/index.js';
 import { registerAllMetrics, renderMetrics, setForwarder, setZoneInfo } from './metrics/index.js';
-import { stateMetrics, countFailure, setSkipped } from './state/metrics.js';
+import { stateMetrics, countFailure, setSkipped, countSkipped } from './state/metrics.js';
 import type { Readiness } from './http/ops.js';
 
 /** The package version, read once from package.json so there is one place to bump it. */
@@ -60,20 +61,45 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   let loadedAt = 0;
   let byType = { A: 0, AAAA: 0, SRV: 0 };
   let names = 0;
-  const isStale = (): boolean => config.StaleAfterSeconds > 0 && loadedAt > 0 && Date.now() / 1000 - loadedAt > config.StaleAfterSeconds;
+  /** Serving the snapshot file: stale until the first load from a master replaces it. */
+  let fromFile = false;
+  const tooOld = (): boolean => config.StaleAfterSeconds > 0 && loadedAt > 0 && Date.now() / 1000 - loadedAt > config.StaleAfterSeconds;
+  const isStale = (): boolean => fromFile || tooOld();
   setZoneInfo(() => (snapshot ? { serial, names, byType, loadedAt, stale: isStale() } : null));
   const readiness = (): Readiness => {
     const serving = snapshot !== null;
     const base = { serving, serial: serving ? serial : null, ageSeconds: loadedAt ? Math.round(Date.now() / 1000 - loadedAt) : null };
     if (shuttingDown) return { ready: false, reason: 'shutting down', ...base };
     if (!serving) return { ready: false, reason: 'no zone loaded yet', ...base };
-    if (isStale()) return { ready: false, reason: `stale: data older than StaleAfterSeconds (${config.StaleAfterSeconds})`, ...base };
+    if (fromFile) return { ready: false, reason: 'stale: serving the snapshot file until the first load from a master', ...base };
+    if (tooOld()) return { ready: false, reason: `stale: data older than StaleAfterSeconds (${config.StaleAfterSeconds})`, ...base };
     return { ready: true, ...base };
   };
   const detector: MasterDetector = createMasterDetector(config, log);
   const builder = new ZoneBuilder(config, log.level === 'trace' ? 2 : log.level === 'debug' ? 1 : 0,
     Math.min(config.StateTimeoutSeconds, 10) * 1000);
   const ifAddrs = config.Listener === '0.0.0.0' ? interfaceAddresses() : [];
+
+  // The last-good snapshot, before anything listens: the first answers come from it.
+  if (config.SnapshotFile) {
+    const t0 = performance.now();
+    try {
+      const lg = readLastGood(config.SnapshotFile, config.Domain);
+      if (lg) {
+        serial = lg.serial; // persisted: the serial never goes back across a restart
+        snapshot = ImageSnapshot.fromFile(lg.image, lg.contentHash, serial, builder);
+        authority = createAuthority(config, snapshot.image, serial);
+        loadedAt = lg.time / 1000;
+        names = snapshot.image.entryCount;
+        fromFile = true;
+        log.info({ file: config.SnapshotFile, serial, ageSeconds: Math.round(Date.now() / 1000 - loadedAt), bytes: lg.image.byteLength, ms: Math.round(performance.now() - t0) }, 'snapshot loaded');
+      } else {
+        log.info({ file: config.SnapshotFile }, 'no snapshot file yet');
+      }
+    } catch (err) {
+      log.warn({ file: config.SnapshotFile, reason: (err as Error).message }, 'snapshot ignored');
+    }
+  }
 
   let dns: DnsServer | null = null;
   let http: { port: number; close(): Promise<void> } | null = null;
@@ -135,9 +161,19 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     names = zone.counts.names;
     byType = zone.byType;
     stateMetrics.lastSuccess = loadedAt;
+    const replacedFile = fromFile;
+    fromFile = false;
+    if (replacedFile) log.info({ serial, changed }, 'fresh state replaces the snapshot');
+    if (config.SnapshotFile) {
+      // Written by the worker from its copy of the image; every refresh tells it to write or drop that copy.
+      const write = changed || replacedFile;
+      builder.lastGood(write ? config.SnapshotFile : '', { serial, time: loadedAt * 1000, domain: config.Domain, contentHash: zone.contentHash })
+        .then((bytes) => { if (bytes) log.debug({ file: config.SnapshotFile, serial, bytes }, 'snapshot written'); },
+          (err) => log.warn({ file: config.SnapshotFile, err: (err as Error).message }, 'snapshot write failed'));
+    }
     stateMetrics.lastDurationSeconds = (performance.now() - t0) / 1000;
     stateMetrics.loads++;
-    setSkipped(zone.warnings);
+    setSkipped(zone.skipped ?? countSkipped(zone.warnings));
     for (const w of zone.warnings) log.warn({ master }, w);
     log.info({
       durationMs: Math.round(performance.now() - t0),
@@ -175,6 +211,18 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     return done;
   }
 
+  // StaleAfterSeconds: one line when the data goes stale, one when it is fresh again.
+  let staleSaid = false;
+  const staleTimer = setInterval(() => {
+    const stale = tooOld();
+    if (stale === staleSaid) return;
+    staleSaid = stale;
+    const ageSeconds = Math.round(Date.now() / 1000 - loadedAt);
+    if (stale) log.warn({ ageSeconds, staleAfterSeconds: config.StaleAfterSeconds }, 'state stale');
+    else log.info({ ageSeconds }, 'state fresh again');
+  }, 1000);
+  staleTimer.unref();
+
   detector.start(() => { void refresh(); });
   const timer = setInterval(() => { void refresh(); }, config.RefreshSeconds * 1000);
 
@@ -189,6 +237,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       closed = true;
       shuttingDown = true;
       clearInterval(timer);
+      clearInterval(staleTimer);
       loopDelay.disable();
       // No new queries; forwarded ones in flight get their answer (or time out) before the
       // sockets they must be sent on close.

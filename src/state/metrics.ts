@@ -35,9 +35,14 @@ export function skipReason(warning: string): string {
   return 'other';
 }
 
-/** Replace the skipped-entity gauges with the warnings of the load just done. */
-export function setSkipped(warnings: readonly string[]): void {
-  const next = new Map<string, number>();
-  for (const w of warnings) { const r = skipReason(w); next.set(r, (next.get(r) ?? 0) + 1); }
-  stateMetrics.skipped = next;
+/** Warnings of one load, counted by reason. */
+export function countSkipped(warnings: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const w of warnings) { const r = skipReason(w); out[r] = (out[r] ?? 0) + 1; }
+  return out;
+}
+
+/** Replace the skipped-entity gauges with the counts of the load just done. */
+export function setSkipped(counts: Record<string, number>): void {
+  stateMetrics.skipped = new Map(Object.entries(counts));
 }

@@ -28,6 +28,8 @@ export interface BuiltZone {
   warnings: string[];
   /** Set by the worker: all warnings of the refresh, and those new since the previous one. */
   warningCounts?: { total: number; fresh: number };
+  /** Set by the worker: entities skipped, by reason (state/metrics.ts skipReason), for /metrics. */
+  skipped?: Record<string, number>;
   /** Raw `leader` of the state (for the log line). */
   leader: string;
 }

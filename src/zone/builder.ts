@@ -96,6 +96,15 @@ export class ZoneBuilder {
     return { zone: r.zone!, draft, stages: r.stages ?? {}, bytes: r.bytes ?? 0, master: r.master! };
   }
 
+  /**
+   * After a refresh: write the copy of its image the worker kept to the snapshot file, with this
+   * header (`path` ""): just drop the copy). Resolves with the bytes written (0: nothing written).
+   */
+  async lastGood(path: string, head: { serial: number; time: number; domain: string; contentHash: string }): Promise<number> {
+    const r = await this.call({ type: 'lastgood', id: this.nextId++, path, ...head });
+    return (r as { bytes?: number }).bytes ?? 0;
+  }
+
   /** Render a bulk body from a zone's records (copied to the worker; the caller keeps its own). */
   async render(draft: DraftTransfer, kind: 'axfr' | 'enumerate', head?: AxfrHead): Promise<Uint8Array> {
     const id = this.nextId++;

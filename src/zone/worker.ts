@@ -17,6 +17,8 @@ import type { ParseResult } from '../state/parse.js';
 import type { StateView } from '../state/types.js';
 import { RecordDraft, transferList, type DraftTransfer } from '../records/draft.js';
 import { createLogger } from '../log.js';
+import { writeLastGood } from './lastgood.js';
+import { countSkipped } from '../state/metrics.js';
 import type { Config } from '../config/types.js';
 import type { AxfrHead } from './types.js';
 
@@ -24,7 +26,9 @@ export type WorkerRequest =
   | { type: 'refresh'; id: number; config: Config; verbosity: number; masters: string[]; params: BuildParams; resolveTimeoutMs: number }
   | { type: 'axfr'; id: number; draft: DraftTransfer; head: AxfrHead }
   | { type: 'enumerate'; id: number; draft: DraftTransfer }
-  | { type: 'discard'; id: number; buffers: ArrayBuffer[] };
+  | { type: 'discard'; id: number; buffers: ArrayBuffer[] }
+  /** Write the copy kept of the last refresh's image to the snapshot file (path ""), or drop it. */
+  | { type: 'lastgood'; id: number; path: string; serial: number; time: number; domain: string; contentHash: string };
 
 lowerHelperThreads(); // again: threads this worker started since the builder lowered them
 
@@ -32,6 +36,8 @@ const port = parentPort!;
 let client: StateClient | null = null;
 /** Logs each problem once, a bounded number of lines per refresh (zone/warnings.ts). */
 const warningFilter = new WarningFilter();
+/** With SnapshotFile set: a copy of the last image sent, until the answering thread says whether to write it. */
+let keptImage: ArrayBuffer | null = null;
 
 // Stage durations (ms) of the running refresh, for its log line: where a slow refresh spent its
 // time. A stage run twice (a redirect to the leader fetches and scans again) adds up.
@@ -48,6 +54,15 @@ function mark(stage: string): void {
 port.on('message', async (req: WorkerRequest) => {
   if (req.type === 'discard') return freeNow(req.buffers); // an old zone: freed on this thread
   try {
+    if (req.type === 'lastgood') {
+      const image = keptImage;
+      keptImage = null;
+      if (image && req.path) {
+        writeLastGood(req.path, { image, serial: req.serial, time: req.time, domain: req.domain, contentHash: req.contentHash });
+        port.postMessage({ id: req.id, ok: true, bytes: image.byteLength });
+      } else port.postMessage({ id: req.id, ok: true });
+      return;
+    }
     if (req.type === 'refresh') {
       lowerHelperThreads();
       stages = {};
@@ -70,9 +85,12 @@ port.on('message', async (req: WorkerRequest) => {
       const doc = { value: fetched.value as ParseResult<StateView> | undefined };
       fetched.value = undefined;
       const { zone, generated } = await buildZone(doc, req.params, (names) => resolveHosts(names, req.resolveTimeoutMs), mark);
+      zone.skipped = countSkipped(zone.warnings); // by reason, before the log lines are filtered
       const report = warningFilter.take(zone.warnings);
       zone.warnings = report.lines;
       zone.warningCounts = { total: report.total, fresh: report.fresh };
+      // The image travels to the answering thread; the snapshot file is written from a copy, here.
+      keptImage = req.config.SnapshotFile ? zone.image.slice(0) : null;
       // The zone first: answers switch to it while the records for /v1/axfr and /v1/enumerate
       // are packed (40-70 ms at 50k tasks) and follow in a second message.
       port.postMessage({ id: req.id, ok: true, zone, stages, bytes, master: fetched.master }, [zone.image]);
