@@ -12,6 +12,14 @@ import { startStandInMaster, rewriteLeader, type StandInMaster } from './demo/ma
 
 const DEMO_STATE = fileURLToPath(new URL('../../src/demo/example-state.json', import.meta.url));
 
+function envPort(name: string, def: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === '') return def;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError('', `${name}: expected a port number, got ${JSON.stringify(v)}`);
+  return n;
+}
+
 async function demoConfig(log: Logger): Promise<{ config: Config; master: StandInMaster }> {
   const state = JSON.parse(readFileSync(DEMO_STATE, 'utf8')) as object;
   const master = await startStandInMaster({ host: '127.0.0.1', port: 0, state: {} });
@@ -20,8 +28,10 @@ async function demoConfig(log: Logger): Promise<{ config: Config; master: StandI
   const config: Config = {
     ...defaultConfig(),
     Masters: [`127.0.0.1:${master.port}`],
-    Listener: '127.0.0.1', Port: 8053,
-    HTTPListener: '127.0.0.1', HttpPort: 8123,
+    // Fixed ports so the README's commands work; MESOS_DNS_DEMO_PORT / MESOS_DNS_DEMO_HTTP_PORT
+    // choose others (tests, a second demo).
+    Listener: '127.0.0.1', Port: envPort('MESOS_DNS_DEMO_PORT', 8053),
+    HTTPListener: '127.0.0.1', HttpPort: envPort('MESOS_DNS_DEMO_HTTP_PORT', 8123),
     ExternalOn: false, // the demo never sends queries off this machine
     File: 'demo (built-in)',
   };
@@ -32,15 +42,51 @@ async function demoConfig(log: Logger): Promise<{ config: Config; master: StandI
  * SIGUSR1 and SIGHUP, handled from the start. Why: Node's default for SIGUSR1 opens its inspector
  * on 127.0.0.1:9229 — code execution for any local user — and SIGHUP's default ends the process
  * without a word. A listener replaces each default. SIGUSR1 asks for a refresh once the server
- * runs; SIGHUP is logged and ignored (no reload meaning yet).
+ * runs; SIGHUP re-reads the config file (`reload`), as BIND and most daemons do.
  */
-function installSignalHandlers(log: Logger, running: () => RunningServer | null): void {
+function installSignalHandlers(log: Logger, running: () => RunningServer | null, reload: () => void): void {
   process.on('SIGUSR1', () => {
     const server = running();
     log.info({ signal: 'SIGUSR1' }, server ? 'SIGUSR1: refreshing now' : 'SIGUSR1: not serving yet, ignored');
     void server?.refreshNow();
   });
-  process.on('SIGHUP', () => log.info({ signal: 'SIGHUP' }, 'SIGHUP ignored'));
+  process.on('SIGHUP', reload);
+}
+
+/**
+ * SIGHUP: read and validate the config file again and hand it to the server, which applies it
+ * without dropping a query. An invalid file changes nothing: the error is logged (naming the key,
+ * as at start) and the running config stays. Reloads never overlap; one asked for during another
+ * runs right after it.
+ */
+function reloader(log: Logger, file: string | null, running: () => RunningServer | null): () => void {
+  let busy = false;
+  let again = false;
+  const run = async (): Promise<void> => {
+    const server = running();
+    if (!server) { log.info({ signal: 'SIGHUP' }, 'SIGHUP: not serving yet, ignored'); return; }
+    if (!file) { log.info({ signal: 'SIGHUP' }, 'SIGHUP: the demo has no config file, ignored'); return; }
+    log.info({ signal: 'SIGHUP', file }, 'reloading the config');
+    let next: Config;
+    try {
+      next = loadConfig(file, { warn: (msg) => log.warn({ file }, msg) });
+    } catch (err) {
+      log.error({ file, key: err instanceof ConfigError ? err.key : undefined, err: (err as Error).message }, 'reload failed; keeping the current config');
+      return;
+    }
+    const t0 = performance.now();
+    const applied = await server.reload(next);
+    log.info({ file, replaced: applied, ms: Math.round(performance.now() - t0) }, 'config reloaded');
+  };
+  return () => {
+    if (busy) { again = true; return; }
+    busy = true;
+    const loop = async () => {
+      do { again = false; await run().catch((err) => log.error({ err }, 'reload failed')); } while (again);
+      busy = false;
+    };
+    void loop();
+  };
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -55,7 +101,7 @@ export async function main(argv: string[]): Promise<number> {
   if (flags.version) { process.stdout.write(`${VERSION}\n`); return 0; }
   const log = createLogger(flags.verbosity);
   let server: RunningServer | null = null;
-  installSignalHandlers(log, () => server);
+  installSignalHandlers(log, () => server, reloader(log, flags.demo ? null : flags.config, () => server));
 
   let config: Config;
   let master: StandInMaster | null = null;

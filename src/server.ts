@@ -34,6 +34,8 @@ export interface RunningServer {
   snapshot(): ImageSnapshot | null;
   /** What /ready says now. */
   readiness(): Readiness;
+  /** Apply a new validated config (SIGHUP); resolves with what was replaced, after the refresh it triggers. */
+  reload(next: Config): Promise<string[]>;
   /** Lameduck: /ready answers 503 from now on, everything else keeps working until close(). */
   beginShutdown(): void;
   close(): Promise<void>;
@@ -47,13 +49,14 @@ function interfaceAddresses(): string[] {
   return out;
 }
 
-export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
+export async function startServer(initial: Config, log: Logger): Promise<RunningServer> {
+  let config = initial;
   let serial = Math.floor(Date.now() / 1000);
   let snapshot: ImageSnapshot | null = null;
   let authority = createAuthority(config, null, serial);
   const liveConfig = () => ({ ...config, SOASerial: serial });
 
-  const forwarder: ForwarderImpl | null = config.ExternalOn ? createForwarder(config, log) : null;
+  let forwarder: ForwarderImpl | null = config.ExternalOn ? createForwarder(config, log) : null;
   registerAllMetrics();
   setForwarder(forwarder);
   let shuttingDown = false;
@@ -75,10 +78,11 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     if (tooOld()) return { ready: false, reason: `stale: data older than StaleAfterSeconds (${config.StaleAfterSeconds})`, ...base };
     return { ready: true, ...base };
   };
-  const detector: MasterDetector = createMasterDetector(config, log);
-  const builder = new ZoneBuilder(config, log.level === 'trace' ? 2 : log.level === 'debug' ? 1 : 0,
-    Math.min(config.StateTimeoutSeconds, 10) * 1000);
-  const ifAddrs = config.Listener === '0.0.0.0' ? interfaceAddresses() : [];
+  let detector: MasterDetector = createMasterDetector(config, log);
+  const newBuilder = (c: Config) => new ZoneBuilder(c, log.level === 'trace' ? 2 : log.level === 'debug' ? 1 : 0,
+    Math.min(c.StateTimeoutSeconds, 10) * 1000);
+  let builder = newBuilder(config);
+  let ifAddrs = config.Listener === '0.0.0.0' ? interfaceAddresses() : [];
 
   // The last-good snapshot, before anything listens: the first answers come from it.
   if (config.SnapshotFile) {
@@ -103,15 +107,11 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
 
   let dns: DnsServer | null = null;
   let http: { port: number; close(): Promise<void> } | null = null;
-  try {
-    if (config.DnsOn) {
-      dns = await startDnsServer({
-        host: config.Listener, port: config.Port, log,
-        handler: createQueryHandler({ authority: () => authority, forwarder }),
-      });
-    }
-    if (config.HttpOn) {
-      http = await startHttpServer({
+  // Read on every query, so a reload swaps the forwarder without touching the listeners.
+  const handlerDeps = { authority: () => authority, forwarder };
+  const handler = createQueryHandler(handlerDeps);
+  const listenDns = (c: Config) => startDnsServer({ host: c.Listener, port: c.Port, log, handler });
+  const listenHttp = (c: Config) => startHttpServer({
         config: liveConfig,
         snapshot: () => snapshot,
         version: VERSION,
@@ -119,8 +119,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         log,
         exposition: renderMetrics,
         readiness,
-      }, config.HTTPListener, config.HttpPort);
-    }
+      }, c.HTTPListener, c.HttpPort);
+  try {
+    if (config.DnsOn) dns = await listenDns(config);
+    if (config.HttpOn) http = await listenHttp(config);
   } catch (err) {
     await dns?.close();
     await forwarder?.close();
@@ -134,6 +136,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   loopDelay.enable();
   let running: Promise<void> | null = null;
+  /** Builders replaced by a reload, closed once the zone they can render bodies for is gone. */
+  const retiredBuilders: ZoneBuilder[] = [];
   let again = false;
   let closed = false;
   let waiters: (() => void)[] = [];
@@ -157,6 +161,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     snapshot = new ImageSnapshot(zone, draft, serial, builder);
     authority = createAuthority(config, snapshot.image, serial);
     previous?.release(); // answers read it synchronously; bulk bodies copy its records first (release())
+    for (const b of retiredBuilders.splice(0)) void b.close();
     loadedAt = Date.now() / 1000;
     names = zone.counts.names;
     byType = zone.byType;
@@ -224,7 +229,96 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   staleTimer.unref();
 
   detector.start(() => { void refresh(); });
-  const timer = setInterval(() => { void refresh(); }, config.RefreshSeconds * 1000);
+  let timer = setInterval(() => { void refresh(); }, config.RefreshSeconds * 1000);
+
+  /** Close a replaced forwarder or listener once what it has in flight is answered (or timed out). */
+  const retire = (what: { close(): Promise<void> } | null, inFlight: () => number, timeoutS: number) => {
+    if (!what) return;
+    const until = Date.now() + timeoutS * 1000 + 100;
+    const check = () => {
+      if (inFlight() > 0 && Date.now() < until) { setTimeout(check, 50).unref(); return; }
+      void what.close().catch(() => {});
+    };
+    check();
+  };
+  const changed = (a: Config, b: Config, keys: (keyof Config)[]) => keys.some((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+
+  /**
+   * SIGHUP: apply a new, already validated config without dropping a query. Listeners are re-bound
+   * only when their address or port changed (the new one is bound before the old one closes, and
+   * a failed bind keeps the old); the forwarder, the master detector and the state client are
+   * replaced only when their keys changed; then a refresh rebuilds the zone (TTL, domain, … live
+   * in the zone image).
+   */
+  async function reload(next: Config): Promise<string[]> {
+    const prev = config;
+    const applied: string[] = [];
+    if (next.DnsOn && (!dns || changed(prev, next, ['Listener', 'Port']))) {
+      try {
+        const fresh = await listenDns(next);
+        const old = dns;
+        dns = fresh;
+        old?.drain();
+        retire(old, () => forwarder?.inFlight ?? 0, prev.Timeout || 5);
+        applied.push('dns listener');
+      } catch (err) {
+        log.error({ err: (err as Error).message, listener: `${next.Listener}:${next.Port}` }, 'reload: cannot listen on the new DNS address; keeping the old one');
+        next = { ...next, Listener: prev.Listener, Port: prev.Port, DnsOn: prev.DnsOn };
+      }
+    } else if (!next.DnsOn && dns) {
+      const old = dns; dns = null; old.drain(); retire(old, () => forwarder?.inFlight ?? 0, prev.Timeout || 5);
+      applied.push('dns off');
+    }
+    if (next.HttpOn && (!http || changed(prev, next, ['HTTPListener', 'HttpPort']))) {
+      try {
+        const fresh = await listenHttp(next);
+        const old = http;
+        http = fresh;
+        void old?.close().catch(() => {});
+        applied.push('http listener');
+      } catch (err) {
+        log.error({ err: (err as Error).message, listener: `${next.HTTPListener}:${next.HttpPort}` }, 'reload: cannot listen on the new HTTP address; keeping the old one');
+        next = { ...next, HTTPListener: prev.HTTPListener, HttpPort: prev.HttpPort, HttpOn: prev.HttpOn };
+      }
+    } else if (!next.HttpOn && http) {
+      const old = http; http = null; void old.close().catch(() => {});
+      applied.push('http off');
+    }
+    if (changed(prev, next, ['ExternalOn', 'Resolvers', 'ZoneResolvers', 'Timeout', 'CacheOn', 'CacheMaxEntries', 'CacheMaxBytes',
+      'ForwardMaxOutstanding', 'ForwardAllowFrom', 'SetTruncateBit', 'RecurseOn'])) {
+      const old = forwarder;
+      forwarder = next.ExternalOn ? createForwarder(next, log) : null;
+      handlerDeps.forwarder = forwarder;
+      setForwarder(forwarder);
+      retire(old, () => old?.inFlight ?? 0, prev.Timeout || 5);
+      applied.push('forwarding');
+    }
+    if (changed(prev, next, ['Zk', 'Masters', 'ZkDetectionTimeout'])) {
+      const old = detector;
+      detector = createMasterDetector(next, log);
+      detector.start(() => { void refresh(); });
+      void old.close().catch(() => {});
+      applied.push('masters');
+    }
+    if (changed(prev, next, ['MesosHTTPSOn', 'CACertFile', 'CertFile', 'KeyFile', 'MesosAuthentication', 'MesosCredentials',
+      'IAMConfigFile', 'StateTimeoutSeconds'])) {
+      // The worker's state client holds TLS and credentials: a new worker. The old one still
+      // renders bodies of the zone being served, until that zone is replaced.
+      const old = builder;
+      builder = newBuilder(next);
+      retiredBuilders.push(old);
+      applied.push('state client');
+    }
+    if (next.RefreshSeconds !== prev.RefreshSeconds) {
+      clearInterval(timer);
+      timer = setInterval(() => { void refresh(); }, next.RefreshSeconds * 1000);
+    }
+    ifAddrs = next.Listener === '0.0.0.0' ? interfaceAddresses() : [];
+    config = next;
+    authority = createAuthority(config, snapshot?.image ?? null, serial);
+    await refresh();
+    return applied;
+  }
 
   return {
     dnsPort: dns?.udpPort ?? null,
@@ -232,6 +326,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     refreshNow: refresh,
     snapshot: () => snapshot,
     readiness,
+    reload,
     beginShutdown: () => { shuttingDown = true; },
     close: async () => {
       closed = true;
@@ -246,6 +341,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       while (forwarder && forwarder.inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
       await Promise.allSettled([
         detector.close(), dns?.close(), http?.close(), forwarder?.close(), builder.close(),
+        ...retiredBuilders.map((b) => b.close()),
       ]);
     },
   };
