@@ -12,6 +12,8 @@ import { createMasterDetector, type MasterDetector, type MastersUpdate } from '.
 import { ZoneBuilder, BuildError } from './zone/builder.js';
 import type { BuildParams } from './zone/build.js';
 import { ImageSnapshot } from './zone/snapshot.js';
+import { SerialPolicy } from './zone/serial.js';
+import type { ZoneChangeSet, ZoneDiff } from './zone/changes.js';
 import { createAuthority } from './dns/authority.js';
 import { createQueryHandler } from './dns/handler.js';
 import { startDnsServer, type DnsServer } from './dns/server.js';
@@ -28,7 +30,14 @@ export interface RunningServer {
   /** Resolves after the next refresh attempt completes (tests, demo). */
   refreshNow(): Promise<void>;
   snapshot(): ImageSnapshot | null;
+  /** Call `listener` with every zone version swapped in (serial, change set); returns the unsubscribe. */
+  onVersion(listener: (v: ImageSnapshot) => void): () => void;
   close(): Promise<void>;
+}
+
+export interface ServerOptions {
+  /** The last serial served before this start (zone/serial.ts): every serial served now exceeds it. */
+  serial?: number;
 }
 
 function interfaceAddresses(): string[] {
@@ -39,11 +48,12 @@ function interfaceAddresses(): string[] {
   return out;
 }
 
-export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
-  let serial = Math.floor(Date.now() / 1000);
+export async function startServer(config: Config, log: Logger, options: ServerOptions = {}): Promise<RunningServer> {
+  const serials = new SerialPolicy(options.serial);
   let snapshot: ImageSnapshot | null = null;
-  let authority = createAuthority(config, null, serial);
-  const liveConfig = () => ({ ...config, SOASerial: serial });
+  let authority = createAuthority(config, null, serials.current);
+  const liveConfig = () => ({ ...config, SOASerial: serials.current });
+  const listeners = new Set<(v: ImageSnapshot) => void>();
 
   const forwarder: Forwarder | null = config.ExternalOn ? createForwarder(config, log) : null;
   const detector: MasterDetector = createMasterDetector(config, log);
@@ -96,13 +106,13 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       },
       image: { domain: config.Domain, ttl: config.TTL, srvWeight: config.SRVRecordDefaultWeight },
     };
-    const { zone, draft, stages, master } = await builder.refresh(update.masters, params);
+    const { zone, changes, draft, stages, master } = await builder.refresh(update.masters, params);
     if (closed) return;
     const changed = snapshot?.contentHash !== zone.contentHash;
-    if (changed) serial = Math.max(Math.floor(Date.now() / 1000), serial + 1);
     const previous = snapshot;
-    snapshot = new ImageSnapshot(zone, draft, serial, builder);
-    authority = createAuthority(config, snapshot.image, serial);
+    const fromSerial = serials.current;
+    const serial = changed ? serials.changed() : fromSerial;
+    swapIn(new ImageSnapshot(zone, draft, serial, builder, stamp(changes, fromSerial, serial)));
     previous?.release(); // answers read it synchronously; bulk bodies copy its records first (release())
     for (const w of zone.warnings) log.warn({ master }, w);
     log.info({
@@ -113,6 +123,30 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       loopDelayMaxMs: Math.round(loopDelay.max / 1e5) / 10,
     }, 'refresh');
     loopDelay.reset();
+  }
+
+  /** A worker's diff, given its serials; null stays null (first version, or not computed). */
+  function stamp(d: ZoneDiff | null, fromSerial: number, toSerial: number): ZoneChangeSet | null {
+    return d && { fromSerial, toSerial, time: Date.now(), removed: d.removed, added: d.added };
+  }
+
+  // A change within a second of the last serial bump keeps the serial; the bump follows as a
+  // version of its own (same content and buffers, empty change set) when the second is over.
+  let bumpTimer: NodeJS.Timeout | null = null;
+  function swapIn(next: ImageSnapshot): void {
+    snapshot = next;
+    authority = createAuthority(config, next.image, next.serial);
+    for (const l of listeners) l(next);
+    const due = serials.dueIn();
+    if (due >= 0 && bumpTimer === null) {
+      bumpTimer = setTimeout(() => {
+        bumpTimer = null;
+        if (closed || !snapshot || !serials.isPending) return;
+        const from = serials.current;
+        swapIn(snapshot.reissue(serials.bump(), { fromSerial: from, toSerial: serials.current, time: Date.now(), removed: [], added: [] }));
+      }, due);
+      bumpTimer.unref();
+    }
   }
 
   function refresh(): Promise<void> {
@@ -148,9 +182,11 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     httpPort: http?.port ?? null,
     refreshNow: refresh,
     snapshot: () => snapshot,
+    onVersion: (l) => { listeners.add(l); return () => listeners.delete(l); },
     close: async () => {
       closed = true;
       clearInterval(timer);
+      if (bumpTimer) clearTimeout(bumpTimer);
       loopDelay.disable();
       await Promise.allSettled([
         detector.close(), dns?.close(), http?.close(), forwarder?.close(), builder.close(),
