@@ -1,7 +1,7 @@
 // What changed between two zone versions, as resource records: zone transfer (IXFR) and the change
 // feed are built on it. Computed in the build worker, never on the answering thread, by comparing
 // the two zone images name by name: each name of one image is looked up in the other by its hash
-// (the image's own table), and a name whose record bytes are identical in both (nearly all of them
+// (the hash the image's own table is keyed by), and a name whose record bytes are identical in both (nearly all of them
 // on a refresh) costs one probe and one byte comparison; only names that differ are decoded into
 // text. Diffing images rather than generated records also means the change set holds exactly what
 // is answered: names lower-cased and case-merged, names outside the domain left out.
@@ -70,16 +70,20 @@ const rrKey = (r: RR) => r.type + ' ' + r.data;
  */
 export function diffImages(prev: ZoneImage | null, next: ZoneImage): ZoneDiff {
   const removed: RR[] = [], added: RR[] = [];
+  // Names of `prev` met in `next` (a bit per u32 of prev's buffer: entries are block positions),
+  // so the names that went are found by one sequential walk of `prev`, without lookups.
+  const seen = prev ? new Uint32Array((prev.buffer.byteLength >>> 7) + 1) : null;
   for (let i = 0; i < next.entryCount; i++) {
     const e = next.entryAt(i);
     if (!next.hasData(e)) continue;
-    const w = next.nameWire(e);
-    const o = prev ? prev.find(hashWire(w), w) : -1;
+    const at = next.nameAt(e), len = next.nameLen(e);
+    const o = prev ? prev.findBytes(hashWire(next.u8, at, at + len), next.u8, at, len) : -1;
     if (o >= 0) {
+      seen![o >>> 5] |= 1 << (o & 31);
       const [nf, nt] = rrRange(next, e), [pf, pt] = rrRange(prev!, o);
       if (sameBytes(next.u8, nf, nt, prev!.u8, pf, pt)) continue;
     }
-    const name = wireToText(w);
+    const name = wireToText(next.nameWire(e));
     const now = entryRRs(next, e, name);
     if (o < 0) { for (const r of now) added.push(r); continue; }
     const before = entryRRs(prev!, o, name);
@@ -90,10 +94,8 @@ export function diffImages(prev: ZoneImage | null, next: ZoneImage): ZoneDiff {
   if (prev) {
     for (let i = 0; i < prev.entryCount; i++) {
       const o = prev.entryAt(i);
-      if (!prev.hasData(o)) continue;
-      const w = prev.nameWire(o);
-      const e = next.find(hashWire(w), w);
-      if (e < 0 || !next.hasData(e)) entryRRs(prev, o, wireToText(w), removed);
+      if (!prev.hasData(o) || (seen![o >>> 5] & (1 << (o & 31))) !== 0) continue;
+      entryRRs(prev, o, wireToText(prev.nameWire(o)), removed);
     }
   }
   return { removed, added };
