@@ -13,6 +13,8 @@ import { ZoneBuilder, BuildError } from './zone/builder.js';
 import type { BuildParams } from './zone/build.js';
 import { ImageSnapshot } from './zone/snapshot.js';
 import { readLastGood } from './zone/lastgood.js';
+import { SerialPolicy } from './zone/serial.js';
+import type { ZoneChangeSet, ZoneDiff } from './zone/changes.js';
 import { createAuthority } from './dns/authority.js';
 import { createQueryHandler } from './dns/handler.js';
 import { startDnsServer, type DnsServer } from './dns/server.js';
@@ -38,7 +40,14 @@ export interface RunningServer {
   reload(next: Config): Promise<string[]>;
   /** Lameduck: /ready answers 503 from now on, everything else keeps working until close(). */
   beginShutdown(): void;
+  /** Call `listener` with every zone version swapped in (serial, change set); returns the unsubscribe. */
+  onVersion(listener: (v: ImageSnapshot) => void): () => void;
   close(): Promise<void>;
+}
+
+export interface ServerOptions {
+  /** The last serial served before this start (zone/serial.ts): every serial served now exceeds it. */
+  serial?: number;
 }
 
 function interfaceAddresses(): string[] {
@@ -49,12 +58,13 @@ function interfaceAddresses(): string[] {
   return out;
 }
 
-export async function startServer(initial: Config, log: Logger): Promise<RunningServer> {
+export async function startServer(initial: Config, log: Logger, options: ServerOptions = {}): Promise<RunningServer> {
   let config = initial;
-  let serial = Math.floor(Date.now() / 1000);
+  let serials = new SerialPolicy(options.serial);
   let snapshot: ImageSnapshot | null = null;
-  let authority = createAuthority(config, null, serial);
-  const liveConfig = () => ({ ...config, SOASerial: serial });
+  let authority = createAuthority(config, null, serials.current);
+  const liveConfig = () => ({ ...config, SOASerial: serials.current });
+  const listeners = new Set<(v: ImageSnapshot) => void>();
 
   let forwarder: ForwarderImpl | null = config.ExternalOn ? createForwarder(config, log) : null;
   registerAllMetrics();
@@ -68,10 +78,10 @@ export async function startServer(initial: Config, log: Logger): Promise<Running
   let fromFile = false;
   const tooOld = (): boolean => config.StaleAfterSeconds > 0 && loadedAt > 0 && Date.now() / 1000 - loadedAt > config.StaleAfterSeconds;
   const isStale = (): boolean => fromFile || tooOld();
-  setZoneInfo(() => (snapshot ? { serial, names, byType, loadedAt, stale: isStale() } : null));
+  setZoneInfo(() => (snapshot ? { serial: snapshot.serial, names, byType, loadedAt, stale: isStale() } : null));
   const readiness = (): Readiness => {
     const serving = snapshot !== null;
-    const base = { serving, serial: serving ? serial : null, ageSeconds: loadedAt ? Math.round(Date.now() / 1000 - loadedAt) : null };
+    const base = { serving, serial: snapshot ? snapshot.serial : null, ageSeconds: loadedAt ? Math.round(Date.now() / 1000 - loadedAt) : null };
     if (shuttingDown) return { ready: false, reason: 'shutting down', ...base };
     if (!serving) return { ready: false, reason: 'no zone loaded yet', ...base };
     if (fromFile) return { ready: false, reason: 'stale: serving the snapshot file until the first load from a master', ...base };
@@ -90,13 +100,15 @@ export async function startServer(initial: Config, log: Logger): Promise<Running
     try {
       const lg = readLastGood(config.SnapshotFile, config.Domain);
       if (lg) {
-        serial = lg.serial; // persisted: the serial never goes back across a restart
+        // Persisted (contract "Serial"): the serial policy starts from it, so it never goes back.
+        serials = new SerialPolicy(Math.max(lg.serial, options.serial ?? 0));
+        const serial = serials.current;
         snapshot = ImageSnapshot.fromFile(lg.image, lg.contentHash, serial, builder);
         authority = createAuthority(config, snapshot.image, serial);
         loadedAt = lg.time / 1000;
         names = snapshot.image.entryCount;
         fromFile = true;
-        log.info({ file: config.SnapshotFile, serial, ageSeconds: Math.round(Date.now() / 1000 - loadedAt), bytes: lg.image.byteLength, ms: Math.round(performance.now() - t0) }, 'snapshot loaded');
+        log.info({ file: config.SnapshotFile, serial: serials.current, ageSeconds: Math.round(Date.now() / 1000 - loadedAt), bytes: lg.image.byteLength, ms: Math.round(performance.now() - t0) }, 'snapshot loaded');
       } else {
         log.info({ file: config.SnapshotFile }, 'no snapshot file yet');
       }
@@ -152,14 +164,14 @@ export async function startServer(initial: Config, log: Logger): Promise<Running
       },
       image: { domain: config.Domain, ttl: config.TTL, srvWeight: config.SRVRecordDefaultWeight },
     };
-    const { zone, draft, stages, master, bytes } = await builder.refresh(update.masters, params);
+    const { zone, changes, draft, stages, master, bytes } = await builder.refresh(update.masters, params);
     stateMetrics.bytes += bytes;
     if (closed) return;
     const changed = snapshot?.contentHash !== zone.contentHash;
-    if (changed) serial = Math.max(Math.floor(Date.now() / 1000), serial + 1);
     const previous = snapshot;
-    snapshot = new ImageSnapshot(zone, draft, serial, builder);
-    authority = createAuthority(config, snapshot.image, serial);
+    const fromSerial = serials.current;
+    const serial = changed ? serials.changed() : fromSerial;
+    swapIn(new ImageSnapshot(zone, draft, serial, builder, stamp(changes, fromSerial, serial)));
     previous?.release(); // answers read it synchronously; bulk bodies copy its records first (release())
     for (const b of retiredBuilders.splice(0)) void b.close();
     loadedAt = Date.now() / 1000;
@@ -188,6 +200,30 @@ export async function startServer(initial: Config, log: Logger): Promise<Running
       loopDelayMaxMs: Math.round(loopDelay.max / 1e5) / 10,
     }, 'refresh');
     loopDelay.reset();
+  }
+
+  /** A worker's diff, given its serials; null stays null (first version, or not computed). */
+  function stamp(d: ZoneDiff | null, fromSerial: number, toSerial: number): ZoneChangeSet | null {
+    return d && { fromSerial, toSerial, time: Date.now(), removed: d.removed, added: d.added };
+  }
+
+  // A change within a second of the last serial bump keeps the serial; the bump follows as a
+  // version of its own (same content and buffers, empty change set) when the second is over.
+  let bumpTimer: NodeJS.Timeout | null = null;
+  function swapIn(next: ImageSnapshot): void {
+    snapshot = next;
+    authority = createAuthority(config, next.image, next.serial);
+    for (const l of listeners) l(next);
+    const due = serials.dueIn();
+    if (due >= 0 && bumpTimer === null) {
+      bumpTimer = setTimeout(() => {
+        bumpTimer = null;
+        if (closed || !snapshot || !serials.isPending) return;
+        const from = serials.current;
+        swapIn(snapshot.reissue(serials.bump(), { fromSerial: from, toSerial: serials.current, time: Date.now(), removed: [], added: [] }));
+      }, due);
+      bumpTimer.unref();
+    }
   }
 
   function refresh(): Promise<void> {
@@ -315,7 +351,7 @@ export async function startServer(initial: Config, log: Logger): Promise<Running
     }
     ifAddrs = next.Listener === '0.0.0.0' ? interfaceAddresses() : [];
     config = next;
-    authority = createAuthority(config, snapshot?.image ?? null, serial);
+    authority = createAuthority(config, snapshot?.image ?? null, snapshot?.serial ?? serials.current);
     await refresh();
     return applied;
   }
@@ -328,11 +364,13 @@ export async function startServer(initial: Config, log: Logger): Promise<Running
     readiness,
     reload,
     beginShutdown: () => { shuttingDown = true; },
+    onVersion: (l) => { listeners.add(l); return () => listeners.delete(l); },
     close: async () => {
       closed = true;
       shuttingDown = true;
       clearInterval(timer);
       clearInterval(staleTimer);
+      if (bumpTimer) clearTimeout(bumpTimer);
       loopDelay.disable();
       // No new queries; forwarded ones in flight get their answer (or time out) before the
       // sockets they must be sent on close.

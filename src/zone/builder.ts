@@ -16,12 +16,13 @@ import type { WorkerRequest } from './worker.js';
 import type { Config } from '../config/types.js';
 import type { DraftTransfer } from '../records/draft.js';
 import type { AxfrHead } from './types.js';
+import type { ZoneDiff } from './changes.js';
 
 export class BuildError extends Error {
   constructor(message: string, readonly rejected: boolean) { super(message); }
 }
 
-interface Reply { id: number; ok: boolean; zone?: BuiltZone; draft?: DraftTransfer; stages?: Record<string, number>; bytes?: number; master?: string; body?: Uint8Array; error?: string; rejected?: boolean }
+interface Reply { id: number; ok: boolean; zone?: BuiltZone; changes?: ZoneDiff | null; draft?: DraftTransfer; stages?: Record<string, number>; bytes?: number; master?: string; body?: Uint8Array; error?: string; rejected?: boolean }
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 
@@ -78,7 +79,7 @@ export class ZoneBuilder {
    * Fetch the state from `masters` (leader first) and build the zone. Resolves with the zone as
    * soon as it is ready; `draft` (its records, for the bulk HTTP bodies) settles a moment later.
    */
-  async refresh(masters: string[], params: BuildParams): Promise<{ zone: BuiltZone; draft: Promise<DraftTransfer>; stages: Record<string, number>; bytes: number; master: string }> {
+  async refresh(masters: string[], params: BuildParams): Promise<{ zone: BuiltZone; changes: ZoneDiff | null; draft: Promise<DraftTransfer>; stages: Record<string, number>; bytes: number; master: string }> {
     const id = this.nextId++;
     const draft = new Promise<DraftTransfer>((resolve, reject) => this.drafts.set(id, { resolve, reject }));
     draft.catch(() => {}); // a refresh that fails has no records to wait for
@@ -93,7 +94,7 @@ export class ZoneBuilder {
       this.drafts.delete(id);
       throw err;
     }
-    return { zone: r.zone!, draft, stages: r.stages ?? {}, bytes: r.bytes ?? 0, master: r.master! };
+    return { zone: r.zone!, changes: r.changes ?? null, draft, stages: r.stages ?? {}, bytes: r.bytes ?? 0, master: r.master! };
   }
 
   /**

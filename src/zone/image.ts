@@ -404,6 +404,30 @@ export class ZoneImage {
     }
   }
 
+  /**
+   * Entry of the lower-cased wire name at src[off .. off + len) with the given hash, or -1: for
+   * looking a name of another image up without copying it (zone/changes.ts). Not the hot path.
+   */
+  findBytes(hash: number, src: Uint8Array, off: number, len: number): number {
+    const u32 = this.u32, u8 = this.u8, mask = this.cap - 1, h = hash >>> 0;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const t = this.tableBase + slot * 2;
+      const v = u32[t + 1];
+      if (v === 0) return -1;
+      if (u32[t] !== h) continue;
+      const e = v - 1;
+      if (u32[e] !== len) continue;
+      const at = (e + BLOCK_HEAD + u32[e + 3] * 3) * 4;
+      let i = 0;
+      while (i < len && u8[at + i] === src[off + i]) i++;
+      if (i === len) return e;
+    }
+  }
+
+  /** Byte offset of entry e's wire name (its length is u32 e). */
+  nameAt(e: number): number { return this.nameOff(e); }
+  nameLen(e: number): number { return this.u32[e]; }
+
   findName(name: string): number {
     const w = nameToWire(name, true);
     return w ? this.find(hashWire(w), w) : -1;

@@ -5,6 +5,7 @@ import { ZoneImage } from './image.js';
 import type { AxfrHead, SrvTarget, ZoneSnapshot } from './types.js';
 import type { BuiltZone } from './build.js';
 import { transferList, type DraftTransfer } from '../records/draft.js';
+import type { ZoneChangeSet } from './changes.js';
 
 export interface BodyRenderer {
   render(draft: DraftTransfer, kind: 'axfr' | 'enumerate', head?: AxfrHead): Promise<Uint8Array>;
@@ -21,8 +22,18 @@ export class ImageSnapshot implements ZoneSnapshot {
     private readonly draft: Promise<DraftTransfer>,
     readonly serial: number,
     private readonly renderer: BodyRenderer,
+    /** What changed since the previous version (zone/changes.ts); null for the first, or when not computed. */
+    readonly changes: ZoneChangeSet | null = null,
   ) {
     this.image = new ZoneImage(zone.image);
+  }
+
+  /**
+   * The same content under another serial (a deferred serial bump, zone/serial.ts). It shares this
+   * snapshot's buffers: release the new one only, never this one.
+   */
+  reissue(serial: number, changes: ZoneChangeSet): ImageSnapshot {
+    return new ImageSnapshot(this.zone, this.draft, serial, this.renderer, changes);
   }
 
   get contentHash(): string { return this.zone.contentHash; }

@@ -21,6 +21,7 @@ import { writeLastGood } from './lastgood.js';
 import { countSkipped } from '../state/metrics.js';
 import type { Config } from '../config/types.js';
 import type { AxfrHead } from './types.js';
+import { ChangeTracker } from './changes.js';
 
 export type WorkerRequest =
   | { type: 'refresh'; id: number; config: Config; verbosity: number; masters: string[]; params: BuildParams; resolveTimeoutMs: number }
@@ -38,6 +39,8 @@ let client: StateClient | null = null;
 const warningFilter = new WarningFilter();
 /** With SnapshotFile set: a copy of the last image sent, until the answering thread says whether to write it. */
 let keptImage: ArrayBuffer | null = null;
+/** The last zone published, to diff the next against (zone/changes.ts). */
+const versions = new ChangeTracker();
 
 // Stage durations (ms) of the running refresh, for its log line: where a slow refresh spent its
 // time. A stage run twice (a redirect to the leader fetches and scans again) adds up.
@@ -89,11 +92,14 @@ port.on('message', async (req: WorkerRequest) => {
       const report = warningFilter.take(zone.warnings);
       zone.warnings = report.lines;
       zone.warningCounts = { total: report.total, fresh: report.fresh };
+      const pub = versions.publish(zone.image);
+      zone.image = pub.image;
+      mark('diff');
       // The image travels to the answering thread; the snapshot file is written from a copy, here.
       keptImage = req.config.SnapshotFile ? zone.image.slice(0) : null;
       // The zone first: answers switch to it while the records for /v1/axfr and /v1/enumerate
       // are packed (40-70 ms at 50k tasks) and follow in a second message.
-      port.postMessage({ id: req.id, ok: true, zone, stages, bytes, master: fetched.master }, [zone.image]);
+      port.postMessage({ id: req.id, ok: true, zone, changes: pub.changes, stages, bytes, master: fetched.master }, [zone.image]);
       const draft = generated.draft.toTransfer();
       port.postMessage({ id: req.id, ok: true, draft }, transferList(draft));
       // A full collection once this handler's locals (the body, the state) are unreachable: the
