@@ -2,29 +2,8 @@
 // a general decoder (dns-packet) allocates an object per record and name; here we read only what
 // an answer needs (header, the one question, the OPT record) with every read bounds-checked, and
 // hash the question name while we lower-case it so the zone lookup needs no string at all.
-
-export const TYPE_A = 1;
-export const TYPE_NS = 2;
-export const TYPE_SOA = 6;
-export const TYPE_AAAA = 28;
-export const TYPE_SRV = 33;
-export const TYPE_OPT = 41;
-export const TYPE_DS = 43;
-export const TYPE_ANY = 255;
-export const CLASS_IN = 1;
-export const CLASS_ANY = 255;
-
-export const RCODE_NOERROR = 0;
-export const RCODE_FORMERR = 1;
-export const RCODE_SERVFAIL = 2;
-export const RCODE_NXDOMAIN = 3;
-export const RCODE_NOTIMP = 4;
-export const RCODE_REFUSED = 5;
-/** Extended rcode 16 (BADVERS): low 4 bits 0 in the header, upper 8 bits 1 in the OPT record. */
-export const RCODE_BADVERS = 16;
-
-/** The largest UDP reply we send to an EDNS client (DNS flag day 2020). */
-export const EDNS_MAX_UDP = 1232;
+import { TYPE_OPT } from './constants.js';
+import { FNV_OFFSET, FNV_PRIME } from './name.js';
 
 export const enum ParseStatus {
   /** Well-formed single-question query. */
@@ -58,16 +37,6 @@ export interface Query {
   ednsVersion: number;
   /** DO bit of the OPT record. */
   ednsDO: boolean;
-}
-
-export const FNV_OFFSET = 0x811c9dc5;
-export const FNV_PRIME = 0x01000193;
-
-/** FNV-1a over a lower-cased wire name; the zone builder must use the same function. */
-export function hashWire(name: Uint8Array, start = 0, end = name.length): number {
-  let h = FNV_OFFSET;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ name[i], FNV_PRIME);
-  return h >>> 0;
 }
 
 function emptyQuery(status: ParseStatus, id = 0, flags = 0): Query {
@@ -196,27 +165,31 @@ function fail(q: Query, strict: boolean): Query {
 }
 
 /**
- * Wire form of a presentation name ("a.b.c." or "a.b.c"), or null if it cannot be encoded
- * (empty label, label > 63 bytes, name > 255 bytes). No escapes: generated names have none.
+ * What forwarding keeps of a query while it waits for upstream: a small copy of the parse (the
+ * Query above is reused by the next parse), read without copying the name: it stays in the query
+ * (`query[12, 12 + qnameLen)`, the client's spelling), so a cache hit allocates nothing but its
+ * key and its reply.
  */
-export function nameToWire(name: string, lower = false): Uint8Array | null {
-  if (name === '.' || name === '') return new Uint8Array([0]);
-  const s = name.endsWith('.') ? name.slice(0, -1) : name;
-  const bytes = Buffer.from(lower ? s.toLowerCase() : s, 'utf8');
-  if (bytes.length + 2 > 255) return null;
-  const out = new Uint8Array(bytes.length + 2);
-  let labelStart = 0;
-  let o = 0;
-  for (let i = 0; i <= bytes.length; i++) {
-    if (i === bytes.length || bytes[i] === 0x2e) {
-      const len = i - labelStart;
-      if (len === 0 || len > 63) return null;
-      out[o++] = len;
-      out.set(bytes.subarray(labelStart, i), o);
-      o += len;
-      labelStart = i + 1;
-    }
-  }
-  out[o] = 0;
-  return out;
+export interface ClientQuery {
+  id: number;
+  flags: number;
+  opcode: number;
+  /** Bytes of the question name, final zero included. */
+  qnameLen: number;
+  qtype: number;
+  qclass: number;
+  /** Offset just after the question (the client's question bytes are query[12, qEnd)). */
+  qEnd: number;
+  /** EDNS version of the client's OPT record, -1 without one. */
+  ednsVersion: number;
+  /** The client's DO bit (false without OPT). */
+  dnssecOk: boolean;
+}
+
+/** The ClientQuery of a well-formed query (status Ok or NotImp with its question read). */
+export function clientQuery(q: Query): ClientQuery {
+  return {
+    id: q.id, flags: q.flags, opcode: q.opcode, qnameLen: q.qnameEnd - 12, qtype: q.qtype, qclass: q.qclass,
+    qEnd: q.qnameEnd + 4, ednsVersion: q.ednsSize >= 0 ? q.ednsVersion : -1, dnssecOk: q.ednsDO,
+  };
 }
