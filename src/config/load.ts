@@ -12,7 +12,8 @@ import { resolve as resolvePath } from 'node:path';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { ConfigError, type Config } from './types.js';
 import { describe, JSONSyntaxError, parseJSON, type JVal } from './json.js';
-import { normalizeIP, parseCIDR } from './addr.js';
+import { normalizeIP } from '../net/ip.js';
+import { parseCIDR } from '../net/cidr.js';
 import {
   isValidDomainName,
   isValidHostName,

@@ -4,7 +4,8 @@
 // reason where operators might search for it. (`Zk` is parsed by src/detect/zkurl.ts, the
 // detector's own parser, so start-up validation and detection cannot disagree.)
 import { ConfigError, type IPSource } from './types.js';
-import { joinHostPort, normalizeIP, parsePort, splitHostPortDetailed } from './addr.js';
+import { joinHostPort, parsePort, splitHostPortDetailed } from '../net/hostport.js';
+import { normalizeIP } from '../net/ip.js';
 
 const DOMAIN_RE = /^[a-zA-Z0-9-]+(\.[a-zA-Z0-9-]+)*$/;
 

@@ -7,6 +7,7 @@
 // the process at start-up with a message saying which key is wrong and why.
 import net from 'node:net';
 import { ConfigError } from '../config/types.js';
+import { parsePort } from '../net/hostport.js';
 
 export interface ZkServer {
   /** Host name or IP literal, IPv6 without brackets. */
@@ -37,10 +38,10 @@ function redact(url: string): string {
   return url.replace(/^([a-z]+:\/\/)[^/@]*@/i, '$1');
 }
 
-function parsePort(url: string, text: string, hostSpec: string): number {
-  if (!/^\d{1,5}$/.test(text)) fail(url, `bad port in ${JSON.stringify(hostSpec)}`);
-  const port = Number(text);
-  if (port < 1 || port > 65535) fail(url, `port out of range in ${JSON.stringify(hostSpec)}`);
+function zkPort(url: string, text: string, hostSpec: string): number {
+  const port = parsePort(text);
+  if (port === null && !/^\d{1,5}$/.test(text)) fail(url, `bad port in ${JSON.stringify(hostSpec)}`);
+  if (port === null || port === 0) fail(url, `port out of range in ${JSON.stringify(hostSpec)}`);
   return port;
 }
 
@@ -54,14 +55,14 @@ function parseHost(url: string, spec: string): ZkServer {
     const rest = spec.slice(end + 1);
     if (rest === '') return { host, port: DEFAULT_ZK_PORT };
     if (!rest.startsWith(':')) fail(url, `unexpected text after ']' in ${JSON.stringify(spec)}`);
-    return { host, port: parsePort(url, rest.slice(1), spec) };
+    return { host, port: zkPort(url, rest.slice(1), spec) };
   }
   const colons = spec.split(':').length - 1;
   if (colons > 1) fail(url, `IPv6 address ${JSON.stringify(spec)} must be in brackets, e.g. [::1]:2181`);
   const [host, portText] = colons === 1 ? spec.split(':') : [spec, undefined];
   if (host === '') fail(url, `empty host in ${JSON.stringify(spec)}`);
   if (!net.isIPv4(host) && !HOSTNAME.test(host)) fail(url, `bad host name ${JSON.stringify(host)}`);
-  return { host, port: portText === undefined ? DEFAULT_ZK_PORT : parsePort(url, portText, spec) };
+  return { host, port: portText === undefined ? DEFAULT_ZK_PORT : zkPort(url, portText, spec) };
 }
 
 function parsePath(url: string, raw: string): string {

@@ -9,7 +9,7 @@ import { ConfigError, type Config } from '../config/types.js';
 import { DEFAULT_FORWARD_ALLOW_FROM } from '../config/load.js';
 import type { Logger } from '../log.js';
 import type { ForwardRequest, Forwarder } from './types.js';
-import { AllowList } from './ip.js';
+import { AllowList } from '../net/cidr.js';
 import { forwardMetrics, type ForwardMetrics } from './metrics.js';
 import { ResolverSet, type Upstream } from './resolvers.js';
 import { TcpPool, UdpPool, type Exchange, type Expect, type FailKind, type ReplyListener } from './upstream.js';
@@ -35,7 +35,7 @@ import { ReplyScan, lowerQname, nameToText, tryDecode, type WireName } from './w
 
 export type { ForwardRequest, Forwarder } from './types.js';
 export { createForwardMetrics, forwardMetrics, type ForwardMetrics } from './metrics.js';
-export { parseCidr } from './ip.js';
+export { parseCidr } from '../net/cidr.js';
 export { parseTarget } from './upstream.js';
 
 /** Used when the config has no ForwardAllowFrom (one list, the config loader's). */

@@ -8,7 +8,9 @@ import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
-import { joinHostPort, parsePort, splitHostPort, splitHostPortDetailed } from '../config/addr.js';
+import { joinHostPort, parsePort, splitHostPortLoose, type HostPort } from '../net/hostport.js';
+import { leaderHost } from '../net/upid.js';
+export { leaderHost } from '../net/upid.js';
 import type { Config } from '../config/types.js';
 import { MAX_PEM_FILE_BYTES, MAX_SMALL_FILE_BYTES, readBoundedFile, readFileFor } from '../config/file.js';
 import type { Logger } from '../log.js';
@@ -76,24 +78,13 @@ export class StateFetchError extends Error {
 }
 
 // ---------------------------------------------------------------------------------------------
-// host:port handling, Go style (shared helpers in config/addr.ts)
+// host:port handling, Go style (the shared rules are in net/hostport.ts and net/upid.ts)
 
-/** A masters-list entry: the standard split, else (as the original) a split at the first ':'. */
-function splitMaster(master: string): { host: string; port: string } {
-  const hp = splitHostPort(master);
-  if (hp) return hp;
-  const i = master.indexOf(':');
-  if (i < 0) throw new Error(`invalid master address ${JSON.stringify(master)}: missing port`);
-  return { host: master.slice(0, i), port: master.slice(i + 1) };
-}
-
-/** The host of a `name@host:port` leader (exactly one '@', as the original requires). */
-export function leaderHost(leader: string): string {
-  const parts = leader.split('@');
-  if (parts.length !== 2) throw new Error(`Invalid leader address: ${leader}`);
-  const hp = splitHostPortDetailed(parts[1]!);
-  if ('error' in hp) throw new Error(`Invalid leader address: ${leader}: ${hp.error}`);
-  return hp.host;
+/** A masters-list entry, split loosely [B§5.2]. */
+function splitMaster(master: string): HostPort {
+  const hp = splitHostPortLoose(master);
+  if (!hp) throw new Error(`invalid master address ${JSON.stringify(master)}: missing port`);
+  return hp;
 }
 
 function stateURL(scheme: string, host: string, port: string): string {

@@ -22,7 +22,7 @@ import { T_A, T_AAAA, T_SRV, type RecordDraft } from '../records/draft.js';
 import { F_BAD, F_UPPER, F_WIDE } from '../records/names.js';
 import net from 'node:net';
 import { hashWire, nameToWire, wireLength } from '../wire/name.js';
-import { ipv4ToBytes, ipv6ToBytes, bytesToIPv4, bytesToIPv6 } from './ip.js';
+import { ipv4ToBytes, ipv6ToBytes, bytesToIPv4, bytesToIPv6 } from '../net/ip.js';
 
 const MAGIC = 0x325a444d; // "MDZ2"
 const HDR = 6;
