@@ -5,7 +5,8 @@
 // past ForwardMaxOutstanding (an overloaded upstream must not make us hold unbounded state; an
 // immediate SERVFAIL lets the client retry elsewhere), and only then ask upstream. Every path
 // ends in a complete reply for the client; nothing here throws to the server.
-import { ConfigError, type Config } from '../config/types.js';
+import { ConfigError } from '../config/error.js';
+import type { Config } from '../config/types.js';
 import { DEFAULT_FORWARD_ALLOW_FROM } from '../config/load.js';
 import type { Logger } from '../log.js';
 import type { ForwardRequest, Forwarder } from './types.js';

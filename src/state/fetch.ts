@@ -4,7 +4,7 @@
 // rule needs. One undici Agent is kept for the client's lifetime so connections (and TLS sessions)
 // are reused; the original disabled keep-alive, which only costs handshakes.
 import { Agent, request, type Dispatcher } from 'undici';
-import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
+import { sign, type KeyObject } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
@@ -12,7 +12,8 @@ import { joinHostPort, parsePort, splitHostPortLoose, type HostPort } from '../n
 import { leaderHost } from '../net/upid.js';
 export { leaderHost } from '../net/upid.js';
 import type { Config } from '../config/types.js';
-import { MAX_PEM_FILE_BYTES, MAX_SMALL_FILE_BYTES, readBoundedFile, readFileFor } from '../config/file.js';
+import { MAX_PEM_FILE_BYTES, readFileFor } from '../config/file.js';
+import { iamCredentials, type IAMCredentials } from '../config/iam.js';
 import type { Logger } from '../log.js';
 import { freeNow } from '../zone/memory.js';
 
@@ -256,31 +257,6 @@ export async function scanLeaderAsync(buf: Buffer, sliceBytes = 2 * 1024 * 1024)
 // ---------------------------------------------------------------------------------------------
 // The client
 
-interface IAMConfig {
-  uid: string;
-  loginEndpoint: string;
-  key: KeyObject;
-}
-
-function loadIAM(file: string): IAMConfig {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readBoundedFile(file, MAX_SMALL_FILE_BYTES).toString('utf8'));
-  } catch (e) {
-    throw new Error(`failed to load IAM config from file ${file}: ${(e as Error).message}`);
-  }
-  const o = (raw ?? {}) as Record<string, unknown>;
-  const uid = o['uid'], pk = o['private_key'], ep = o['login_endpoint'];
-  if (typeof uid !== 'string' || typeof pk !== 'string' || typeof ep !== 'string' || !uid || !pk || !ep) {
-    throw new Error('invalid HTTP IAM configuration');
-  }
-  try {
-    return { uid, loginEndpoint: ep, key: createPrivateKey(pk) };
-  } catch (e) {
-    throw new Error(`invalid HTTP IAM configuration: private_key: ${(e as Error).message}`);
-  }
-}
-
 function b64url(b: Buffer | string): string {
   return Buffer.from(b).toString('base64url');
 }
@@ -436,7 +412,7 @@ export function createStateClient(config: Config, log: Logger, options: StateCli
     config.MesosAuthentication === 'basic'
       ? 'Basic ' + Buffer.from(`${config.MesosCredentials.Principal}:${config.MesosCredentials.Secret}`, 'utf8').toString('base64')
       : null;
-  const iam = config.MesosAuthentication === 'iam' ? loadIAM(config.IAMConfigFile) : null;
+  const iam = config.MesosAuthentication === 'iam' ? iamCredentials(config.IAMConfigFile) : null;
 
   // Our own AbortSignal bounds each exchange end to end, so undici's per-phase timeouts are off.
   // Its connect timeout (10 s by default, TLS handshake included) would cut a slow master short
@@ -462,7 +438,7 @@ export function createStateClient(config: Config, log: Logger, options: StateCli
     }
   }
 
-  async function iamLogin(cfg: IAMConfig): Promise<string> {
+  async function iamLogin(cfg: IAMCredentials): Promise<string> {
     return withDeadline('IAM login', async (signal) => {
       const res = await request(cfg.loginEndpoint, {
         dispatcher: agent,

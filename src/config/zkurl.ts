@@ -6,7 +6,7 @@
 // ConfigErrors naming `Zk` (the Go field name, like every other config error), so a bad value stops
 // the process at start-up with a message saying which key is wrong and why.
 import net from 'node:net';
-import { ConfigError } from '../config/types.js';
+import { ConfigError } from './error.js';
 import { parsePort } from '../net/hostport.js';
 
 export interface ZkServer {
