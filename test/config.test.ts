@@ -1,26 +1,28 @@
 // Config loading and validation: defaults, Go-style decoding, every validation table of SPEC
 // §12.7, the exact error of each kind (key + reason), warnings, and the shipped example files.
 import t, { type Test } from 'tap';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, type Config } from '../src/config/types.js';
+import { ConfigError } from '../src/config/error.js';
+import type { Config } from '../src/config/types.js';
 import {
   defaultConfig,
   expandConfigPath,
   loadConfig,
   loadConfigText,
-  readIAMConfig,
   redactedConfig,
   type LoadOptions,
 } from '../src/config/load.js';
+import { readIAMConfig } from '../src/config/iam.js';
 import {
   normalizeResolvers,
   validateMasters,
   validateZoneResolvers,
 } from '../src/config/validate.js';
-import { parseZkUrl } from '../src/detect/zkurl.js';
+import { parseZkUrl } from '../src/config/zkurl.js';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../..');
 const CERTS = join(ROOT, 'test/fixtures/config');
@@ -298,7 +300,7 @@ t.test('enabled services and the masters-or-zk rule', async (tt) => {
 });
 
 t.test('Zk URLs: validated at load time by the detector\'s own parser', async (tt) => {
-  // The same parser the detector uses (src/detect/zkurl.ts; its full table is in detect-zk.test.ts):
+  // The same parser the detector uses (src/config/zkurl.ts; its full table is in detect-zk.test.ts):
   // what loads is exactly what the detector can connect with.
   tt.strictSame(parseZkUrl('zk://10.0.0.1:2181,10.0.0.2,zk3:2182/mesos'), {
     servers: [{ host: '10.0.0.1', port: 2181 }, { host: '10.0.0.2', port: 2181 }, { host: 'zk3', port: 2182 }],
@@ -594,12 +596,15 @@ t.test('certificates are checked at load', async (tt) => {
 });
 
 t.test('authentication', async (tt) => {
-  const iamGood = writeTmp('iam.json', '{"uid": "svc", "private_key": "-----BEGIN...", "login_endpoint": "https://m/acs/api/v1/auth/login"}');
+  const pem = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+  const iamGood = writeTmp('iam.json', JSON.stringify({ uid: 'svc', private_key: pem, login_endpoint: 'https://m/acs/api/v1/auth/login' }));
+  // A key the client could never sign with: start-up must fail, not every refresh after it (A.19).
+  const iamBadKey = writeTmp('iam-badkey.json', '{"uid": "svc", "private_key": "-----BEGIN...", "login_endpoint": "https://m/acs/api/v1/auth/login"}');
   const iamNoUid = writeTmp('iam-nouid.json', '{"UID": "", "Private_Key": "k", "login_endpoint": "e"}');
   const iamBad = writeTmp('iam-bad.json', '{"uid": ');
   const gone = join(tmp, 'iam-missing.json');
 
-  tt.strictSame(readIAMConfig(iamGood), { uid: 'svc', privateKey: '-----BEGIN...', loginEndpoint: 'https://m/acs/api/v1/auth/login' });
+  tt.strictSame(readIAMConfig(iamGood), { uid: 'svc', privateKey: pem, loginEndpoint: 'https://m/acs/api/v1/auth/login' });
   tt.equal(loadWith({ mesosauthentication: 'iam', iamconfigfile: iamGood }).MesosAuthentication, 'iam');
   tt.equal(loadWith({ mesosauthentication: 'basic', mesoscredentials: { principal: 'p' } }).MesosAuthentication, 'basic');
   tt.equal(loadWith({ mesosauthentication: 'basic', mesoscredentials: { secret: 's' } }).MesosAuthentication, 'basic');
@@ -614,6 +619,9 @@ t.test('authentication', async (tt) => {
     'missing configuration for specified authentication mechanism: MesosAuthentication is "iam" but IAMConfigFile is not set');
   expectError(tt, () => loadWith({ mesosauthentication: 'iam', iamconfigfile: iamNoUid }), 'IAMConfigFile',
     `invalid HTTP IAM configuration in "${iamNoUid}": missing uid`);
+  const badKey = failure(() => loadWith({ mesosauthentication: 'iam', iamconfigfile: iamBadKey }));
+  tt.equal(badKey.key, 'IAMConfigFile');
+  tt.match(badKey.message, `config key "IAMConfigFile": invalid HTTP IAM configuration in "${iamBadKey}": private_key: `);
   expectError(tt, () => loadWith({ mesosauthentication: 'iam', iamconfigfile: iamBad }), 'IAMConfigFile',
     `invalid IAM JSON in "${iamBad}": unexpected end of JSON input at line 1, column 9`);
   expectError(tt, () => loadWith({ mesosauthentication: 'iam', iamconfigfile: gone }), 'IAMConfigFile',

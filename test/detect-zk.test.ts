@@ -10,7 +10,8 @@ import { pino } from 'pino';
 import { createMasterDetector, parseZkUrl, type MasterDetector, type MastersUpdate } from '../src/detect/index.js';
 import { ZkMasterDetector } from '../src/detect/zk.js';
 import { decodeMasterInfo, legacyIp } from '../src/detect/masterinfo.js';
-import { ConfigError, type Config } from '../src/config/types.js';
+import { ConfigError } from '../src/config/error.js';
+import type { Config } from '../src/config/types.js';
 import { closeClient, connectClient, freePort, startZooKeeper, type ZooKeeperServer } from './support/zookeeper.js';
 
 // ---------------------------------------------------------------- helpers

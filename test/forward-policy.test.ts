@@ -6,8 +6,9 @@ import t from 'tap';
 import { startNamed } from './support/named.js';
 import { blackHole, exampleZone, makeQuery, makeRequest, sorted, summarize, testConfig } from './support/forward-msg.js';
 import { createForwarder, createForwardMetrics, parseCidr, DEFAULT_FORWARD_ALLOW_FROM } from '../src/forward/index.js';
-import { AllowList } from '../src/forward/ip.js';
-import { ConfigError, type Config } from '../src/config/types.js';
+import { AllowList } from '../src/net/cidr.js';
+import { ConfigError } from '../src/config/error.js';
+import type { Config } from '../src/config/types.js';
 import { silentLogger } from '../src/log.js';
 
 const named = await startNamed({ zones: [{ name: 'example.test', content: exampleZone() }] });

@@ -6,7 +6,8 @@
 // decodeMessage rejects (checked on mutated replies).
 import t from 'tap';
 import dnsPacket from 'dns-packet';
-import { ReplyScan, decodeMessage, encodeMessage, lowerQname, parseQuery } from '../src/forward/wire.js';
+import { ReplyScan, decodeMessage, encodeMessage, lowerQname } from '../src/forward/wire.js';
+import { clientQuery, parseQuery } from '../src/wire/query.js';
 import { buildAnswer, relayAnswer, renderAnswer } from '../src/forward/answer.js';
 import { makeQuery, summarize } from './support/forward-msg.js';
 
@@ -74,7 +75,7 @@ t.test('a relayed reply reads exactly like the decoded and re-encoded one', asyn
     for (const [shape, reply] of [['uncompressed', c.reply], ['compressed', encodeMessage(decodeMessage(c.reply)).buf]] as const) {
       for (const cl of clients) {
         const query = makeQuery(cl.spell, c.qtype, cl.o);
-        const q = parseQuery(query);
+        const q = clientQuery(parseQuery(query));
         const lower = lowerQname(query, q);
         t.ok(scan.scan(reply, lower), `${c.name} (${shape}): relayable`);
         const relayed = relayAnswer(reply, scan, q.dnssecOk, now);
@@ -96,7 +97,7 @@ t.test('a relayed reply reads exactly like the decoded and re-encoded one', asyn
 t.test('the client spelling reaches every name that spells the question', async (t) => {
   const reply = cases[1].reply;
   const query = makeQuery('WwW.ExAmple.TEST', 'CNAME');
-  const q = parseQuery(query);
+  const q = clientQuery(parseQuery(query));
   const scan = new ReplyScan();
   t.ok(scan.scan(reply, lowerQname(query, q)));
   const s = summarize(renderAnswer(relayAnswer(reply, scan, false, 0), q, query, 65535, false, 0, true, { truncated: 0 })!);

@@ -17,7 +17,7 @@ import {
   summarize,
   testConfig,
 } from './support/forward-msg.js';
-import { createForwarder, createForwardMetrics } from '../src/forward/index.js';
+import { createForwarder, createForwardMetrics, UDP_SOCKET_USES } from '../src/forward/index.js';
 import type { Config } from '../src/config/types.js';
 import { silentLogger } from '../src/log.js';
 
@@ -212,6 +212,19 @@ t.test('UDP source ports change as sockets are retired', async (t) => {
   t.teardown(() => f.close());
   for (let i = 0; i < 8; i++) t.equal(summarize(await f.forward(makeRequest(makeQuery(`s${i}.test`, 'A')))).rcode, 'NOERROR');
   t.equal(up.ports().size, 4, 'a new source port every two queries');
+});
+
+t.test('6000 forwarded queries with the default pool leave from many source ports (RFC 5452)', async (t) => {
+  const up = await scriptedUpstream((q) => respond(q, { answers: [{ type: 'A', name: dnsPacket.decode(q).questions![0].name, ttl: 60, data: '192.0.2.47' }] }));
+  t.teardown(() => up.close());
+  const f = createForwarder(testConfig({ Resolvers: [`127.0.0.1:${up.port}`], CacheOn: false }), silentLogger, { metrics: createForwardMetrics() });
+  t.teardown(() => f.close());
+  for (let b = 0; b < 60; b++) {
+    const replies = await Promise.all(Array.from({ length: 100 }, (_, i) => f.forward(makeRequest(makeQuery(`r${b}-${i}.test`, 'A')))));
+    t.ok(replies.every((r) => summarize(r).rcode === 'NOERROR'), `batch ${b}`);
+  }
+  t.equal(up.received(), 6000);
+  t.ok(up.ports().size >= 6000 / UDP_SOCKET_USES, `${up.ports().size} source ports (was 4)`);
 });
 
 t.test('an IPv6 resolver ("[::1]:port") over UDP and TCP', async (t) => {

@@ -3,8 +3,7 @@
 // that keeps the most whole answers that fit (exact packed size).
 import t from 'tap';
 import dnsPacket from 'dns-packet';
-import { decodeMessage, encodeLimited, encodeMessage, encodeSections, lowerQname, parseQuery, WireError, type Message } from '../src/forward/wire.js';
-import { makeQuery } from './support/forward-msg.js';
+import { decodeMessage, encodeLimited, encodeMessage, encodeSections, WireError, type Message } from '../src/forward/wire.js';
 
 const header = (qd: number, an: number) => Buffer.from([0, 1, 0x81, 0x80, 0, qd, 0, an, 0, 0, 0, 0]);
 
@@ -106,16 +105,3 @@ t.test('truncation keeps the most whole answers that fit, exactly', async (t) =>
   t.notOk((dnsPacket.decode(quiet.buf).flags ?? 0) & dnsPacket.TRUNCATED_RESPONSE, 'SetTruncateBit false: cut without TC');
 });
 
-t.test('client queries: the question must be a single, uncompressed name', async (t) => {
-  const query = makeQuery('Host.Example.Test', 'AAAA', { id: 77, edns: 1400, do: true });
-  const q = parseQuery(query);
-  t.same(
-    { ...q, qname: query.toString('latin1', 12, 12 + q.qnameLen), lower: lowerQname(query, q).toString('latin1') },
-    { id: 77, flags: 0x0100, qnameLen: 19, qname: '\x04Host\x07Example\x04Test\x00', lower: '\x04host\x07example\x04test\x00', qtype: 28, qclass: 1, qEnd: 35, ednsVersion: 0, dnssecOk: true },
-  );
-  const plain = makeQuery('a.test', 'A', { id: 1 });
-  t.match(parseQuery(plain), { qnameLen: 8, ednsVersion: -1, dnssecOk: false });
-  t.throws(() => parseQuery(Buffer.concat([header(1, 0), Buffer.from([0xc0, 0, 0, 1, 0, 1])])), WireError);
-  t.throws(() => parseQuery(Buffer.concat([header(2, 0), Buffer.from([0, 0, 1, 0, 1, 0, 0, 1, 0, 1])])), WireError);
-  t.throws(() => parseQuery(Buffer.from([0, 1, 0])), WireError);
-});

@@ -2,7 +2,7 @@
 // use (Go's net.IP String: IPv4-mapped → dotted IPv4, IPv6 compressed lower-case).
 import t from 'tap';
 import { slaveAddrs, taskIPs, generate } from '../src/records/generate.js';
-import { parseIP } from '../src/records/ip.js';
+import { parseIP } from '../src/net/ip.js';
 import { parseState } from '../src/state/parse.js';
 import type { Label, NetworkInfo, Task, TaskStatus } from '../src/state/types.js';
 

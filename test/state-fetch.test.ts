@@ -19,6 +19,7 @@ import {
 } from '../src/state/fetch.js';
 import type { Config } from '../src/config/types.js';
 import { pino } from 'pino';
+import { loadConfigText } from '../src/config/load.js';
 import { silentLogger } from '../src/log.js';
 
 function config(over: Partial<Config> = {}): Config {
@@ -365,6 +366,35 @@ t.test('IAM: RS256 login before each state request, then Authorization: token=<t
   const err = await c.fetchState([m.hostPort]).catch((e: Error) => e);
   t.match((err as Error).message, /IAM authentication failed/);
   t.equal(m.requests, 2, 'no state request without a token');
+});
+
+t.test('IAM: a file the config loader accepts is the file the client logs in with (keys in any case, A.19)', async (t) => {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const uids: string[] = [];
+  const loginPort = await rawServer(t, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      uids.push((JSON.parse(Buffer.concat(chunks).toString()) as { uid: string }).uid);
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ token: 'tok' }));
+    });
+  });
+  // Go decodes JSON keys case-insensitively, so the original accepts this file; so does our loader.
+  const iamFile = join(dir, 'iam-case.json');
+  writeFileSync(iamFile, JSON.stringify({
+    UID: 'dns-svc',
+    Private_Key: privateKey.export({ type: 'pkcs8', format: 'pem' }),
+    Login_Endpoint: `http://127.0.0.1:${loginPort}/acs/api/v1/auth/login`,
+  }));
+  const m = await master(t);
+  const loaded = loadConfigText(JSON.stringify({ masters: [m.hostPort], mesosauthentication: 'iam', iamconfigfile: iamFile }),
+    join(dir, 'config.json'), { warn: () => {} });
+  const c = createStateClient(loaded, silentLogger);
+  t.teardown(() => c.close());
+  t.equal((await c.fetchState([m.hostPort])).master, m.hostPort);
+  t.equal(m.lastHeaders?.authorization, 'token=tok');
+  t.same(uids, ['dns-svc']);
 });
 
 // ---- everything failing ----

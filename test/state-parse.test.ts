@@ -4,7 +4,8 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { hostNamesOf, parseState } from '../src/state/parse.js';
-import { parsePID, splitHostPort } from '../src/state/pid.js';
+import { parsePID } from '../src/state/pid.js';
+import { splitHostPort } from '../src/net/hostport.js';
 import { parsePorts } from '../src/state/ports.js';
 import type { State } from '../src/state/types.js';
 

@@ -10,9 +10,11 @@ import {
 import { networkInterfaces } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { ConfigError, type Config } from './types.js';
+import { ConfigError } from './error.js';
+import type { Config } from './types.js';
 import { describe, JSONSyntaxError, parseJSON, type JVal } from './json.js';
-import { normalizeIP, parseCIDR } from './addr.js';
+import { normalizeIP } from '../net/ip.js';
+import { parseCIDR } from '../net/cidr.js';
 import {
   isValidDomainName,
   isValidHostName,
@@ -21,7 +23,8 @@ import {
   validateMasters,
   validateZoneResolvers,
 } from './validate.js';
-import { parseZkUrl } from '../detect/zkurl.js';
+import { parseZkUrl } from './zkurl.js';
+import { iamCredentials, readIAMConfig } from './iam.js';
 
 export interface LoadOptions {
   /** Receives every non-fatal warning (unknown keys, credentials without authentication ...). */
@@ -399,43 +402,6 @@ function validateCertificates(c: Config): void {
   }
 }
 
-export interface IAMConfig {
-  uid: string;
-  privateKey: string;
-  loginEndpoint: string;
-}
-
-/**
- * Reads an IAM config file `{"uid","private_key","login_endpoint"}` (keys case-insensitive, as
- * Go decodes them). Fields are not checked here: only the iam mechanism requires them.
- */
-export function readIAMConfig(path: string): IAMConfig {
-  let text: string;
-  try {
-    text = readBoundedFile(path, MAX_SMALL_FILE_BYTES).toString('utf8');
-  } catch (e) {
-    if (!(e instanceof FileReadError)) throw e;
-    throw new ConfigError('IAMConfigFile', `failed to load IAM config from file ${JSON.stringify(path)}: ${e.message}`);
-  }
-  let doc: JVal;
-  try {
-    doc = parseJSON(text);
-  } catch (e) {
-    throw new ConfigError('IAMConfigFile', `invalid IAM JSON in ${JSON.stringify(path)}: ${(e as Error).message}`);
-  }
-  const out: IAMConfig = { uid: '', privateKey: '', loginEndpoint: '' };
-  if (doc.t === 'null') return out;
-  if (doc.t !== 'obj') throw new ConfigError('IAMConfigFile', `invalid IAM JSON in ${JSON.stringify(path)}: expected an object`);
-  const names: Record<string, keyof IAMConfig> = { uid: 'uid', private_key: 'privateKey', login_endpoint: 'loginEndpoint' };
-  for (const [k, v] of doc.entries) {
-    const f = names[k.toLowerCase()];
-    if (f === undefined || v.t === 'null') continue;
-    if (v.t !== 'str') throw new ConfigError('IAMConfigFile', `invalid IAM JSON in ${JSON.stringify(path)}: ${k}: expected a string, got ${describe(v)}`);
-    out[f] = v.v;
-  }
-  return out;
-}
-
 function validateAuthentication(c: Config, warn: (m: string) => void): void {
   const iam = c.IAMConfigFile !== '' ? readIAMConfig(c.IAMConfigFile) : null;
   const auth: string = c.MesosAuthentication;
@@ -455,14 +421,7 @@ function validateAuthentication(c: Config, warn: (m: string) => void): void {
     if (iam === null) {
       throw new ConfigError('IAMConfigFile', 'missing configuration for specified authentication mechanism: MesosAuthentication is "iam" but IAMConfigFile is not set');
     }
-    const missing = [
-      ['uid', iam.uid],
-      ['private_key', iam.privateKey],
-      ['login_endpoint', iam.loginEndpoint],
-    ].flatMap(([name, value]) => (value === '' ? [name] : []));
-    if (missing.length > 0) {
-      throw new ConfigError('IAMConfigFile', `invalid HTTP IAM configuration in ${JSON.stringify(c.IAMConfigFile)}: missing ${missing.join(', ')}`);
-    }
+    iamCredentials(c.IAMConfigFile, iam); // the state client's own reading: it must not fail later (A.19)
   } else {
     throw new ConfigError('MesosAuthentication', `unregistered factory requested: ${JSON.stringify(auth)} (valid: "", "basic", "iam")`);
   }

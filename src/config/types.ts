@@ -74,10 +74,5 @@ export interface Config {
 
 export type IPSource = 'host' | 'docker' | 'mesos' | 'netinfo';
 
-/** Thrown for any configuration problem; `key` names the offending key (or "" for the file itself). */
-export class ConfigError extends Error {
-  constructor(public readonly key: string, message: string) {
-    super(key ? `config key "${key}": ${message}` : message);
-    this.name = 'ConfigError';
-  }
-}
+// ConfigError lives in config/error.ts; re-exported for code written against this module.
+export { ConfigError } from './error.js';

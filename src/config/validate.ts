@@ -1,10 +1,12 @@
 // The original's per-key validation rules (records/validation.go), as pure functions so that their
 // tables can be tested one row at a time and so that other stages (forwarding) reuse the very same
 // parsing. Every failure is a ConfigError naming the key, with the original's wording kept in the
-// reason where operators might search for it. (`Zk` is parsed by src/detect/zkurl.ts, the
+// reason where operators might search for it. (`Zk` is parsed by src/config/zkurl.ts, the
 // detector's own parser, so start-up validation and detection cannot disagree.)
-import { ConfigError, type IPSource } from './types.js';
-import { joinHostPort, normalizeIP, parsePort, splitHostPortDetailed } from './addr.js';
+import { ConfigError } from './error.js';
+import type { IPSource } from './types.js';
+import { joinHostPort, parsePort, splitHostPortDetailed } from '../net/hostport.js';
+import { normalizeIP } from '../net/ip.js';
 
 const DOMAIN_RE = /^[a-zA-Z0-9-]+(\.[a-zA-Z0-9-]+)*$/;
 

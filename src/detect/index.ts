@@ -8,7 +8,7 @@ import type { MasterDetector, MastersUpdate } from './types.js';
 import { ZkMasterDetector, type ZkDetectorOptions } from './zk.js';
 
 export type { MasterDetector, MastersSource, MastersUpdate } from './types.js';
-export { parseZkUrl, type ZkUrl, type ZkServer } from './zkurl.js';
+export { parseZkUrl, type ZkUrl, type ZkServer } from '../config/zkurl.js';
 export type { ZkDetectorOptions } from './zk.js';
 
 /** Static mode: the configured list, delivered once. */

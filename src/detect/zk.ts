@@ -18,7 +18,7 @@ import zookeeper from 'node-zookeeper-client';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { MasterDetector, MastersUpdate } from './types.js';
-import { parseZkUrl, type ZkServer, type ZkUrl } from './zkurl.js';
+import { parseZkUrl, type ZkServer, type ZkUrl } from '../config/zkurl.js';
 import { decodeMasterInfo, isProtobufInfo, jsonInfoSeq, mastersList, type RegisteredMaster } from './masterinfo.js';
 import { detectMetrics } from './metrics.js';
 

@@ -4,9 +4,11 @@
 // A.5) + ready RR bytes in shuffled order + target addresses whose owners point at the SRV targets
 // just written. Sizes are exact, so truncation (A.8) is arithmetic, not trial encoding.
 import {
-  type Query, hashWire, CLASS_ANY, CLASS_IN, EDNS_MAX_UDP, RCODE_BADVERS, RCODE_NXDOMAIN, RCODE_REFUSED,
-  RCODE_SERVFAIL, TYPE_A, TYPE_AAAA, TYPE_ANY, TYPE_NS, TYPE_OPT, TYPE_SOA, TYPE_SRV,
-} from './wire.js';
+  CLASS_ANY, CLASS_IN, EDNS_MAX_UDP, FLAG_TC, OPT_LEN, RCODE_BADVERS, RCODE_NXDOMAIN, RCODE_REFUSED,
+  RCODE_SERVFAIL, TYPE_A, TYPE_AAAA, TYPE_ANY, TYPE_NS, TYPE_SOA, TYPE_SRV,
+} from '../wire/constants.js';
+import type { Query } from '../wire/query.js';
+import { errorReply, replyFlags, writeHeader, writeOpt } from '../wire/reply.js';
 import { A_RR_LEN, AAAA_RR_LEN, NO_ENTRY, type ZoneImage } from '../zone/image.js';
 
 /** Everything an answer needs besides the query: swapped whole on every refresh. */
@@ -17,17 +19,16 @@ export interface Authority {
   apex: Uint8Array;
   /** SOA RDATA (MNAME, RNAME, SERIAL, REFRESH, RETRY, EXPIRE, MINIMUM). */
   soaRdata: Uint8Array;
-  /** NS target (SOAMname as configured) in wire form. */
+  /** NS target (SOAMname as configured) in wire form; lower-cased and its hash, to find its addresses. */
   nsTarget: Uint8Array;
+  nsLower: Uint8Array;
+  nsHash: number;
   ttl: number;
   /** TTL of the SOA in negative answers: min(TTL, SOAMinttl) (A.3). */
   negTtl: number;
   recurse: boolean;
   setTruncateBit: boolean;
 }
-
-const FLAG_QR = 0x8000, FLAG_AA = 0x0400, FLAG_TC = 0x0200, FLAG_RD = 0x0100, FLAG_RA = 0x0080, FLAG_CD = 0x0010;
-const OPT_LEN = 11;
 
 /** UDP size limit for a query (A.7): 512 without EDNS, min(advertised, 1232) (never below 512) with it. */
 export function udpLimit(q: Query): number {
@@ -43,45 +44,6 @@ export function inDomain(lname: Uint8Array, apex: Uint8Array): boolean {
   let p = 0;
   while (p < off) p += 1 + lname[p];
   return p === off;
-}
-
-function replyFlags(q: Query, rcode: number, aa: boolean, ra: boolean): number {
-  return FLAG_QR | (q.opcode << 11) | (aa ? FLAG_AA : 0) | (q.flags & (FLAG_RD | FLAG_CD)) | (ra ? FLAG_RA : 0) | (rcode & 0xf);
-}
-
-function writeHeader(out: Buffer, q: Query, flags: number, qd: number, an: number, ns: number, ar: number): void {
-  out[0] = q.id >> 8; out[1] = q.id & 0xff;
-  out[2] = flags >> 8; out[3] = flags & 0xff;
-  out[4] = 0; out[5] = qd;
-  out[6] = an >> 8; out[7] = an & 0xff;
-  out[8] = ns >> 8; out[9] = ns & 0xff;
-  out[10] = ar >> 8; out[11] = ar & 0xff;
-}
-
-function writeOpt(out: Buffer, at: number, q: Query, extRcode: number): number {
-  out[at] = 0;
-  out.writeUInt16BE(TYPE_OPT, at + 1);
-  out.writeUInt16BE(EDNS_MAX_UDP, at + 3);
-  out[at + 5] = extRcode;
-  out[at + 6] = 0; // version 0
-  out[at + 7] = q.ednsDO ? 0x80 : 0; // RFC 3225: DO copied
-  out[at + 8] = 0;
-  out.writeUInt16BE(0, at + 9);
-  return at + OPT_LEN;
-}
-
-/**
- * A reply without records: FORMERR, NOTIMP, REFUSED, SERVFAIL, BADVERS. The question is echoed
- * when it was readable; an OPT record is included when the query had one.
- */
-export function errorReply(msg: Uint8Array, q: Query, rcode: number, ra: boolean): Buffer {
-  const qlen = q.qnameEnd > 12 ? q.qnameEnd + 4 - 12 : 0;
-  const hasOpt = q.ednsSize >= 0;
-  const out = Buffer.allocUnsafe(12 + qlen + (hasOpt ? OPT_LEN : 0));
-  writeHeader(out, q, replyFlags(q, rcode, false, ra), qlen ? 1 : 0, 0, 0, hasOpt ? 1 : 0);
-  if (qlen) out.set(msg.subarray(12, 12 + qlen), 12);
-  if (hasOpt) writeOpt(out, 12 + qlen, q, rcode >> 4);
-  return out;
 }
 
 // Scratch arrays reused across answers (single-threaded, synchronous use only). Typed arrays with
@@ -197,7 +159,7 @@ function generalAnswer(msg: Uint8Array, q: Query, auth: Authority, image: ZoneIm
 
   const out = Buffer.allocUnsafe(size);
   const flags = replyFlags(q, 0, true, auth.recurse) | (truncated && auth.setTruncateBit ? FLAG_TC : 0);
-  writeHeader(out, q, flags, 1, count, 0, addCount + (optLen ? 1 : 0));
+  writeHeader(out, q.id, flags, 1, count, 0, addCount + (optLen ? 1 : 0));
   copyBytes(out, 12, msg, 12, qEnd - 12);
   image.warm = warm;
   let w = qEnd;
@@ -209,7 +171,7 @@ function generalAnswer(msg: Uint8Array, q: Query, auth: Authority, image: ZoneIm
       w = writeAddrs(out, w, u8, image.aaaaOff(t), image.aaaaCount(t), AAAA_RR_LEN, tp, image, t);
     }
   }
-  if (optLen) writeOpt(out, w, q, 0);
+  if (optLen) writeOpt(out, w, 0, q.ednsDO);
   return out;
 }
 
@@ -227,7 +189,7 @@ function addressAnswer(msg: Uint8Array, q: Query, auth: Authority, off: number, 
   if (truncated) n = limit > base ? Math.min(n, ((limit - base) / len) | 0) : 0;
   const out = Buffer.allocUnsafe(base + n * len);
   const flags = replyFlags(q, 0, true, auth.recurse) | (truncated && auth.setTruncateBit ? FLAG_TC : 0);
-  writeHeader(out, q, flags, 1, n, 0, optLen ? 1 : 0);
+  writeHeader(out, q.id, flags, 1, n, 0, optLen ? 1 : 0);
   copyBytes(out, 12, msg, 12, qEnd - 12);
   const u8 = auth.image!.u8;
   if (count === 1) {
@@ -242,7 +204,7 @@ function addressAnswer(msg: Uint8Array, q: Query, auth: Authority, off: number, 
     }
     for (let i = 0, w = qEnd; i < n; i++, w += len) copyBytes(out, w, u8, off + ansOff[i] * len, len);
   }
-  if (optLen) writeOpt(out, qEnd + n * len, q, 0);
+  if (optLen) writeOpt(out, qEnd + n * len, 0, q.ednsDO);
   return out;
 }
 
@@ -269,10 +231,10 @@ function negative(msg: Uint8Array, q: Query, auth: Authority, rcode: number): Bu
   const optLen = q.ednsSize >= 0 ? OPT_LEN : 0;
   const rd = auth.soaRdata;
   const out = Buffer.allocUnsafe(qEnd + 12 + rd.length + optLen);
-  writeHeader(out, q, replyFlags(q, rcode, true, auth.recurse), 1, 0, 1, optLen ? 1 : 0);
+  writeHeader(out, q.id, replyFlags(q, rcode, true, auth.recurse), 1, 0, 1, optLen ? 1 : 0);
   copyBytes(out, 12, msg, 12, qEnd - 12);
   let w = writeSoa(out, qEnd, 12 + q.lname.length - auth.apex.length, auth.negTtl, rd);
-  if (optLen) w = writeOpt(out, w, q, 0);
+  if (optLen) w = writeOpt(out, w, 0, q.ednsDO);
   return out;
 }
 
@@ -293,15 +255,15 @@ function apexAnswer(msg: Uint8Array, q: Query, auth: Authority, image: ZoneImage
   const flags = replyFlags(q, 0, true, auth.recurse);
   if (q.qtype === TYPE_SOA) {
     const out = Buffer.allocUnsafe(qEnd + 12 + auth.soaRdata.length + optLen);
-    writeHeader(out, q, flags, 1, 1, 0, optLen ? 1 : 0);
+    writeHeader(out, q.id, flags, 1, 1, 0, optLen ? 1 : 0);
     copyBytes(out, 12, msg, 12, qEnd - 12);
     const w = writeSoa(out, qEnd, 12, auth.ttl, auth.soaRdata);
-    if (optLen) writeOpt(out, w, q, 0);
+    if (optLen) writeOpt(out, w, 0, q.ednsDO);
     return out;
   }
   // NS, with the name server's addresses in ADDITIONAL when the zone has them.
   const ns = auth.nsTarget;
-  const nsEntry = image.find(hashLower(ns), lower(ns));
+  const nsEntry = image.find(auth.nsHash, auth.nsLower);
   const targetPos = qEnd + 12;
   const c4 = nsEntry >= 0 ? image.aCount(nsEntry) : 0;
   const c6 = nsEntry >= 0 ? image.aaaaCount(nsEntry) : 0;
@@ -309,7 +271,7 @@ function apexAnswer(msg: Uint8Array, q: Query, auth: Authority, image: ZoneImage
   let size = qEnd + 12 + ns.length + optLen + c4 * A_RR_LEN + c6 * AAAA_RR_LEN;
   if (size > limit) { size -= c4 * A_RR_LEN + c6 * AAAA_RR_LEN; addCount = 0; }
   const out = Buffer.allocUnsafe(size);
-  writeHeader(out, q, flags, 1, 1, 0, addCount + (optLen ? 1 : 0));
+  writeHeader(out, q.id, flags, 1, 1, 0, addCount + (optLen ? 1 : 0));
   copyBytes(out, 12, msg, 12, qEnd - 12);
   let w = qEnd;
   out.writeUInt16BE(0xc00c, w);
@@ -323,14 +285,6 @@ function apexAnswer(msg: Uint8Array, q: Query, auth: Authority, image: ZoneImage
     w = writeAddrs(out, w, image.u8, image.aOff(nsEntry), c4, A_RR_LEN, targetPos, image, nsEntry);
     w = writeAddrs(out, w, image.u8, image.aaaaOff(nsEntry), c6, AAAA_RR_LEN, targetPos, image, nsEntry);
   }
-  if (optLen) writeOpt(out, w, q, 0);
+  if (optLen) writeOpt(out, w, 0, q.ednsDO);
   return out;
 }
-
-function lower(w: Uint8Array): Uint8Array {
-  const out = new Uint8Array(w.length);
-  for (let i = 0; i < w.length; i++) { const c = w[i]; out[i] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c; }
-  return out;
-}
-
-function hashLower(w: Uint8Array): number { return hashWire(lower(w)); }

@@ -4,7 +4,7 @@
 import type { Config } from '../config/types.js';
 import type { ZoneImage } from '../zone/image.js';
 import type { Authority } from './answer.js';
-import { nameToWire } from './wire.js';
+import { hashWire, lowerCopy, nameToWire } from '../wire/name.js';
 
 /** SOA RDATA: MNAME, RNAME, SERIAL, REFRESH, RETRY, EXPIRE, MINIMUM (= SOAMinttl, A.4). */
 export function soaRdata(c: Config, serial: number): Uint8Array {
@@ -19,10 +19,14 @@ export function soaRdata(c: Config, serial: number): Uint8Array {
 }
 
 export function createAuthority(c: Config, image: ZoneImage | null, serial: number): Authority {
+  const nsTarget = nameToWire(c.SOAMname) ?? new Uint8Array([0]);
+  const nsLower = lowerCopy(nsTarget);
   return {
     image,
     apex: nameToWire(c.Domain, true)!,
-    nsTarget: nameToWire(c.SOAMname) ?? new Uint8Array([0]),
+    nsTarget,
+    nsLower,
+    nsHash: hashWire(nsLower),
     soaRdata: soaRdata(c, serial),
     ttl: c.TTL,
     negTtl: Math.min(c.TTL, c.SOAMinttl),

@@ -1,10 +1,10 @@
 // One function decides every query's fate: drop, error reply, authoritative answer (synchronous,
 // from the current zone snapshot) or forwarding (asynchronous). Keeping the authoritative path
 // synchronous means a query inside the domain never waits behind the event loop's other work.
-import {
-  parseQuery, ParseStatus, RCODE_FORMERR, RCODE_NOTIMP, RCODE_REFUSED,
-} from './wire.js';
-import { answerAuthoritative, errorReply, inDomain, udpLimit, type Authority } from './answer.js';
+import { RCODE_FORMERR, RCODE_NOTIMP, RCODE_REFUSED } from '../wire/constants.js';
+import { clientQuery, parseQuery, ParseStatus } from '../wire/query.js';
+import { errorReply } from '../wire/reply.js';
+import { answerAuthoritative, inDomain, udpLimit, type Authority } from './answer.js';
 import type { Forwarder } from '../forward/types.js';
 import {
   dnsMetrics, observeSample, SAMPLE_EVERY, TYPE_SLOTS,
@@ -53,7 +53,7 @@ export function createQueryHandler(deps: HandlerDeps): QueryHandler {
     if (!deps.forwarder) { m.refused++; return sent(errorReply(msg, q, RCODE_REFUSED, false), ZONE_REFUSED, proto, t0); }
     m.forwarded++;
     const r = deps.forwarder.forward({
-      query: msg, qtype: q.qtype, qclass: q.qclass,
+      query: msg, parsed: clientQuery(q), qtype: q.qtype, qclass: q.qclass,
       transport, clientLimit: limit, clientAddress,
     });
     if (!(r instanceof Promise)) return sent(r, ZONE_FORWARDED, proto, t0);

@@ -32,9 +32,10 @@ import {
   type RR,
   type WireName,
 } from './wire.js';
+import { EDNS_MAX_UDP } from '../wire/constants.js';
 
-/** The UDP payload size we advertise, upstream and to clients (DNS flag day 2020). */
-export const EDNS_UDP_SIZE = 1232;
+/** The UDP payload size we advertise, upstream and to clients: the shared one (wire/constants.ts). */
+export const EDNS_UDP_SIZE = EDNS_MAX_UDP;
 /** Longest time an answer is kept, whatever its TTL says. */
 export const MAX_CACHE_TTL = 86400;
 

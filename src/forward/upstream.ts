@@ -10,43 +10,11 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { randomFillSync } from 'node:crypto';
-import { isIPv4, isIPv6 } from 'node:net';
-import { parseIP, sameIP } from './ip.js';
+import { sameIP } from '../net/ip.js';
+import type { Target } from '../net/hostport.js';
+export { parseTarget, type Target } from '../net/hostport.js';
 import type { ForwardMetrics } from './metrics.js';
 import { FLAG_QR, RCODE_NOERROR, RCODE_NXDOMAIN, matchName, type WireName } from './wire.js';
-
-export interface Target {
-  /** Normalised "ip:port" or "[v6]:port": identifies the resolver (health, TCP connection). */
-  key: string;
-  host: string;
-  port: number;
-  family: 4 | 6;
-  ip: Uint8Array;
-}
-
-/** "1.2.3.4", "1.2.3.4:53", "[::1]:53" or a bare IPv6 address (port 53). Throws on error. */
-export function parseTarget(text: string): Target {
-  const s = text.trim();
-  let host = s;
-  let port = 53;
-  const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
-  if (m) {
-    host = m[1];
-    if (m[2] !== undefined) port = Number(m[2]);
-  } else if (!isIPv6(s)) {
-    const c = s.lastIndexOf(':');
-    if (c >= 0) {
-      host = s.slice(0, c);
-      if (!/^\d+$/.test(s.slice(c + 1))) throw new Error(`bad port in "${text}"`);
-      port = Number(s.slice(c + 1));
-    }
-  }
-  const family = isIPv4(host) ? 4 : isIPv6(host) ? 6 : 0;
-  const ip = parseIP(host);
-  if (!family || !ip) throw new Error(`not an IP address: "${text}"`);
-  if (!(port >= 1 && port <= 65535)) throw new Error(`bad port in "${text}"`);
-  return { key: family === 6 ? `[${host}]:${port}` : `${host}:${port}`, host, port, family, ip };
-}
 
 /** What a reply must echo. */
 export interface Expect {

@@ -11,20 +11,17 @@ export class WireError extends Error {
 }
 
 
-export const FLAG_QR = 0x8000;
-export const FLAG_AA = 0x0400;
-export const FLAG_TC = 0x0200;
-export const FLAG_RD = 0x0100;
-export const FLAG_RA = 0x0080;
-export const FLAG_AD = 0x0020;
-export const FLAG_CD = 0x0010;
-export const OPCODE_MASK = 0x7800;
-
-// Type and rcode numbers are the DNS stage's; forwarding shares them.
-import { TYPE_OPT, TYPE_SOA } from '../dns/wire.js';
+// The numbers and name rules are the shared wire module's; forwarding re-exports what its users import from here.
+import { FLAG_TC, TYPE_OPT, TYPE_SOA } from '../wire/constants.js';
+import { lowerCopy, lowerName } from '../wire/name.js';
+import type { ClientQuery } from '../wire/query.js';
 export {
+  FLAG_QR, FLAG_AA, FLAG_TC, FLAG_RD, FLAG_RA, FLAG_AD, FLAG_CD, OPCODE_MASK,
   TYPE_SOA, TYPE_OPT, RCODE_NOERROR, RCODE_FORMERR, RCODE_SERVFAIL, RCODE_NXDOMAIN, RCODE_NOTIMP, RCODE_REFUSED,
-} from '../dns/wire.js';
+} from '../wire/constants.js';
+export { lowerName } from '../wire/name.js';
+export { optRecord } from '../wire/reply.js';
+export type { ClientQuery } from '../wire/query.js';
 
 /** A name is kept in uncompressed wire form (length-prefixed labels, final zero byte). */
 export type WireName = Buffer;
@@ -106,28 +103,6 @@ export function readName(buf: Buffer, start: number, limit: number, seen?: Map<n
   const name = Buffer.from(out.subarray(0, olen));
   seen?.set(start, name);
   return { name, next };
-}
-
-/** ASCII lower-casing of a wire name (label length bytes are < 64, so never touched). */
-export function lowerName(name: WireName): WireName {
-  let i = 0;
-  for (; i < name.length; i++) if (name[i] >= 0x41 && name[i] <= 0x5a) break;
-  if (i === name.length) return name;
-  const out = Buffer.from(name);
-  for (; i < out.length; i++) if (out[i] >= 0x41 && out[i] <= 0x5a) out[i] |= 0x20;
-  return out;
-}
-
-export function namesEqualCI(a: WireName, b: WireName): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    let x = a[i];
-    let y = b[i];
-    if (x >= 0x41 && x <= 0x5a) x |= 0x20;
-    if (y >= 0x41 && y <= 0x5a) y |= 0x20;
-    if (x !== y) return false;
-  }
-  return true;
 }
 
 /** Presentation form without the trailing dot, labels taken raw ("" for the root). */
@@ -631,103 +606,11 @@ export function encodeLimited(m: Message, limit: number, setTC: boolean): Encode
 }
 
 // ---------------------------------------------------------------------------------------------
-// The client's query
-
-/**
- * What forwarding needs from a query, read without copying anything: the question name stays in
- * the query (`query[12, 12 + qnameLen)`, the client's spelling), so a cache hit allocates nothing
- * but its key and its reply.
- */
-export interface ClientQuery {
-  id: number;
-  flags: number;
-  /** Bytes of the question name, final zero included. */
-  qnameLen: number;
-  qtype: number;
-  qclass: number;
-  /** Offset just after the question (the client's question bytes are query[12, qEnd)). */
-  qEnd: number;
-  /** EDNS version of the client's OPT record, -1 without one. */
-  ednsVersion: number;
-  /** The client's DO bit (false without OPT). */
-  dnssecOk: boolean;
-}
-
-/**
- * Reads what forwarding needs from a query. The question name must be uncompressed (it is the
- * first name of the message, so a pointer could only point into the header).
- */
-export function parseQuery(buf: Buffer): ClientQuery {
-  if (buf.length < 12) fail('shorter than a header');
-  if (buf.readUInt16BE(4) !== 1) fail('QDCOUNT is not 1');
-  let off = 12;
-  for (;;) {
-    if (off >= buf.length) fail('question runs past the end');
-    const l = buf[off];
-    if (l === 0) break;
-    if (l & 0xc0) fail('compressed or extended label in the question');
-    off += 1 + l;
-    if (off - 12 > 254) fail('question name too long');
-  }
-  off += 1;
-  if (off + 4 > buf.length) fail('truncated question');
-  const q: ClientQuery = {
-    id: buf.readUInt16BE(0),
-    flags: buf.readUInt16BE(2),
-    qnameLen: off - 12,
-    qtype: buf.readUInt16BE(off),
-    qclass: buf.readUInt16BE(off + 2),
-    qEnd: off + 4,
-    ednsVersion: -1,
-    dnssecOk: false,
-  };
-  const an = buf.readUInt16BE(6);
-  const ns = buf.readUInt16BE(8);
-  const ar = buf.readUInt16BE(10);
-  if (ar === 0) return q;
-  off = q.qEnd;
-  // The usual shape: nothing but one OPT record (root owner) after the question.
-  if (an === 0 && ns === 0 && ar === 1 && off + 11 <= buf.length && buf[off] === 0 && buf.readUInt16BE(off + 1) === TYPE_OPT) {
-    if (off + 11 + buf.readUInt16BE(off + 9) > buf.length) fail('RDATA runs past the end');
-    q.ednsVersion = buf[off + 6];
-    q.dnssecOk = (buf[off + 7] & 0x80) !== 0;
-    return q;
-  }
-  const rrs: RR[] = [];
-  const seen = new Map<number, WireName>();
-  off = readRRs(buf, off, an + ns, [], seen);
-  readRRs(buf, off, ar, rrs, seen);
-  const opt = rrs.find((r) => r.type === TYPE_OPT);
-  if (opt) {
-    q.ednsVersion = (opt.ttl >>> 16) & 0xff;
-    q.dnssecOk = (opt.ttl & 0x8000) !== 0;
-  }
-  return q;
-}
+// The client's query (parsed once, by the answering path: wire/query.ts)
 
 /** The question name of a query, lower-cased (a copy). */
 export function lowerQname(query: Buffer, q: ClientQuery): WireName {
-  const out = Buffer.allocUnsafe(q.qnameLen);
-  for (let i = 0; i < q.qnameLen; i++) {
-    const c = query[12 + i];
-    out[i] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
-  }
-  return out;
-}
-
-/** An OPT record as bytes: root owner, our UDP size, extended rcode, version 0, DO, options. */
-export function optRecord(udpSize: number, extRcode: number, dnssecOk: boolean, options?: Buffer): Buffer {
-  const opts = options ?? Buffer.alloc(0);
-  const b = Buffer.alloc(11 + opts.length);
-  b[0] = 0;
-  b.writeUInt16BE(TYPE_OPT, 1);
-  b.writeUInt16BE(udpSize, 3);
-  b[5] = extRcode & 0xff;
-  b[6] = 0;
-  b.writeUInt16BE(dnssecOk ? 0x8000 : 0, 7);
-  b.writeUInt16BE(opts.length, 9);
-  opts.copy(b, 11);
-  return b;
+  return lowerCopy(query, 12, q.qnameLen);
 }
 
 /** Keeps only the EDNS options worth passing to a client (Extended DNS Errors, RFC 8914). */

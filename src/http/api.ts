@@ -24,7 +24,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { Body, ZoneSnapshot } from '../zone/types.js';
-import { goIndent } from './json.js';
+import { goIndent } from '../zone/go-json.js';
 import { configView } from './config-view.js';
 import { httpMetrics, type HttpMetrics, type HttpRoute } from './metrics.js';
 import { handleOps, type OpsDeps } from './ops.js';

@@ -8,7 +8,7 @@
 // the enumeration objects are still available (toRecordSet, toEnumeration) for the bulk HTTP
 // bodies and for tests.
 import type { Enumeration, EnumFramework, EnumRecord, RecordSet, RRType } from './types.js';
-import { ipv4Text, ipv4Value, type ParsedIP } from './ip.js';
+import { ipv4Text, ipv4Value, type ParsedIP } from '../net/ip.js';
 import { F_UPPER, F_WIDE, NameTable, type NamesTransfer } from './names.js';
 
 export const T_A = 0;

@@ -7,10 +7,11 @@
 // Hot path: one pass over tasks, one SHA-1 per task, no regexes, and the per-task names built
 // straight into the draft's name bytes (no string per name).
 import type { DiscoveryPort, HostIPs, StateView, Task } from '../state/types.js';
-import { parsePort, splitHostPortLoose } from '../state/pid.js';
+import { parsePort, splitHostPortLoose } from '../net/hostport.js';
+import { leaderAddress as leaderAddressOf } from '../net/upid.js';
 import { RecordDraft } from './draft.js';
 import { slaveIDTail, taskHash } from './hash.js';
-import { ipv4Value, parseIP, type ParsedIP } from './ip.js';
+import { ipv4Value, parseIP, type ParsedIP } from '../net/ip.js';
 import { domainFrag, labelSpec, type LabelSpec } from './labels.js';
 import { Generated, type GenerateOptions, type RRType } from './types.js';
 
@@ -143,17 +144,17 @@ export function addMasterRecords(
   b: RecordDraft, domain: string, masters: readonly string[], leader: string, warnings: string[],
 ): void {
   const tail = '.' + domain + '.';
-  const parts = leader.split('@');
-  if (parts.length < 2) {
+  const la = leaderAddressOf(leader);
+  if (la === 'no @') {
     if (leader !== '') warnings.push(`leader ${JSON.stringify(leader)} has no '@': no leader or master records`);
     return;
   }
-  const leaderAddress = parts[1];
-  const lhp = splitHostPortLoose(leaderAddress);
-  if (lhp === null) {
+  if (la === 'no host:port') {
     warnings.push(`leader ${JSON.stringify(leader)} has no host:port: no leader or master records`);
     return;
   }
+  const leaderAddress = la.address;
+  const lhp = la.hp;
   const leaderIP = parseIP(lhp.host);
   if (leaderIP === null) {
     warnings.push(`leader host ${JSON.stringify(lhp.host)} is not an IP address: no leader records`);

@@ -8,7 +8,7 @@
 // hash the answerer looks names up with) instead of encoding, validating and hashing each name again.
 // Names with a character outside ASCII (possible only in legacy raw DiscoveryInfo names or slave
 // ids) cannot be DNS names here; they are kept as strings on the side, interned in a Map.
-import { FNV_OFFSET, FNV_PRIME } from '../dns/wire.js';
+import { FNV_OFFSET, FNV_PRIME } from '../wire/name.js';
 
 /** Name flag: has an ASCII upper-case letter. */
 export const F_UPPER = 1;

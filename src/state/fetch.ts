@@ -4,13 +4,16 @@
 // rule needs. One undici Agent is kept for the client's lifetime so connections (and TLS sessions)
 // are reused; the original disabled keep-alive, which only costs handshakes.
 import { Agent, request, type Dispatcher } from 'undici';
-import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
+import { sign, type KeyObject } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
-import { joinHostPort, parsePort, splitHostPort, splitHostPortDetailed } from '../config/addr.js';
+import { joinHostPort, parsePort, splitHostPortLoose, type HostPort } from '../net/hostport.js';
+import { leaderHost } from '../net/upid.js';
+export { leaderHost } from '../net/upid.js';
 import type { Config } from '../config/types.js';
-import { MAX_PEM_FILE_BYTES, MAX_SMALL_FILE_BYTES, readBoundedFile, readFileFor } from '../config/file.js';
+import { MAX_PEM_FILE_BYTES, readFileFor } from '../config/file.js';
+import { iamCredentials, type IAMCredentials } from '../config/iam.js';
 import type { Logger } from '../log.js';
 import { freeNow } from '../zone/memory.js';
 
@@ -76,24 +79,13 @@ export class StateFetchError extends Error {
 }
 
 // ---------------------------------------------------------------------------------------------
-// host:port handling, Go style (shared helpers in config/addr.ts)
+// host:port handling, Go style (the shared rules are in net/hostport.ts and net/upid.ts)
 
-/** A masters-list entry: the standard split, else (as the original) a split at the first ':'. */
-function splitMaster(master: string): { host: string; port: string } {
-  const hp = splitHostPort(master);
-  if (hp) return hp;
-  const i = master.indexOf(':');
-  if (i < 0) throw new Error(`invalid master address ${JSON.stringify(master)}: missing port`);
-  return { host: master.slice(0, i), port: master.slice(i + 1) };
-}
-
-/** The host of a `name@host:port` leader (exactly one '@', as the original requires). */
-export function leaderHost(leader: string): string {
-  const parts = leader.split('@');
-  if (parts.length !== 2) throw new Error(`Invalid leader address: ${leader}`);
-  const hp = splitHostPortDetailed(parts[1]!);
-  if ('error' in hp) throw new Error(`Invalid leader address: ${leader}: ${hp.error}`);
-  return hp.host;
+/** A masters-list entry, split loosely [B§5.2]. */
+function splitMaster(master: string): HostPort {
+  const hp = splitHostPortLoose(master);
+  if (!hp) throw new Error(`invalid master address ${JSON.stringify(master)}: missing port`);
+  return hp;
 }
 
 function stateURL(scheme: string, host: string, port: string): string {
@@ -265,31 +257,6 @@ export async function scanLeaderAsync(buf: Buffer, sliceBytes = 2 * 1024 * 1024)
 // ---------------------------------------------------------------------------------------------
 // The client
 
-interface IAMConfig {
-  uid: string;
-  loginEndpoint: string;
-  key: KeyObject;
-}
-
-function loadIAM(file: string): IAMConfig {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readBoundedFile(file, MAX_SMALL_FILE_BYTES).toString('utf8'));
-  } catch (e) {
-    throw new Error(`failed to load IAM config from file ${file}: ${(e as Error).message}`);
-  }
-  const o = (raw ?? {}) as Record<string, unknown>;
-  const uid = o['uid'], pk = o['private_key'], ep = o['login_endpoint'];
-  if (typeof uid !== 'string' || typeof pk !== 'string' || typeof ep !== 'string' || !uid || !pk || !ep) {
-    throw new Error('invalid HTTP IAM configuration');
-  }
-  try {
-    return { uid, loginEndpoint: ep, key: createPrivateKey(pk) };
-  } catch (e) {
-    throw new Error(`invalid HTTP IAM configuration: private_key: ${(e as Error).message}`);
-  }
-}
-
 function b64url(b: Buffer | string): string {
   return Buffer.from(b).toString('base64url');
 }
@@ -445,7 +412,7 @@ export function createStateClient(config: Config, log: Logger, options: StateCli
     config.MesosAuthentication === 'basic'
       ? 'Basic ' + Buffer.from(`${config.MesosCredentials.Principal}:${config.MesosCredentials.Secret}`, 'utf8').toString('base64')
       : null;
-  const iam = config.MesosAuthentication === 'iam' ? loadIAM(config.IAMConfigFile) : null;
+  const iam = config.MesosAuthentication === 'iam' ? iamCredentials(config.IAMConfigFile) : null;
 
   // Our own AbortSignal bounds each exchange end to end, so undici's per-phase timeouts are off.
   // Its connect timeout (10 s by default, TLS handshake included) would cut a slow master short
@@ -471,7 +438,7 @@ export function createStateClient(config: Config, log: Logger, options: StateCli
     }
   }
 
-  async function iamLogin(cfg: IAMConfig): Promise<string> {
+  async function iamLogin(cfg: IAMCredentials): Promise<string> {
     return withDeadline('IAM login', async (signal) => {
       const res = await request(cfg.loginEndpoint, {
         dispatcher: agent,

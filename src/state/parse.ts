@@ -5,7 +5,7 @@
 // only an unusable top level (not an object, no usable leader) rejects the state, so that the
 // caller keeps its previous records. Keys are matched like Go's decoder (exact, else
 // case-insensitive). Pure: no I/O, host names are left for the caller to resolve (hostNamesOf).
-import { parseIP } from '../records/ip.js';
+import { parseIP } from '../net/ip.js';
 import { describe, parsePID } from './pid.js';
 import {
   MAX_DISCOVERY_PORTS, MAX_IP_ADDRESSES, MAX_LABEL_CHARS, MAX_NAME_CHARS, MAX_NETWORK_INFOS, MAX_STATUS_LABELS,

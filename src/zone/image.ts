@@ -21,8 +21,8 @@
 import { T_A, T_AAAA, T_SRV, type RecordDraft } from '../records/draft.js';
 import { F_BAD, F_UPPER, F_WIDE } from '../records/names.js';
 import net from 'node:net';
-import { hashWire, nameToWire } from '../dns/wire.js';
-import { ipv4ToBytes, ipv6ToBytes, bytesToIPv4, bytesToIPv6 } from './ip.js';
+import { hashWire, nameToWire, wireLength } from '../wire/name.js';
+import { ipv4ToBytes, ipv6ToBytes, bytesToIPv4, bytesToIPv6 } from '../net/ip.js';
 
 const MAGIC = 0x325a444d; // "MDZ2"
 const HDR = 6;
@@ -42,14 +42,6 @@ export interface ImageParams {
 /** Is `lname` (lower-case, trailing dot) the apex or below it? */
 function underApex(lname: string, apexName: string): boolean {
   return lname === apexName || (lname.endsWith(apexName) && lname.charCodeAt(lname.length - apexName.length - 1) === 0x2e);
-}
-
-/** An encodable presentation name: ASCII labels of 1..63 characters, each ending with '.'. */
-const ENCODABLE = /^(?:[\x00-\x2d\x2f-\x7f]{1,63}\.)+$/;
-
-/** Wire length of a presentation name if it is encodable (labels 1..63, ≤ 255 bytes), else -1. */
-function wireLength(name: string): number {
-  return name.length < 255 && ENCODABLE.test(name) ? name.length + 1 : -1;
 }
 
 /**

@@ -3,7 +3,7 @@
 // worker that still holds the records, never on a refresh and never on the answering thread.
 import type { Enumeration, RecordSet } from '../records/types.js';
 import type { AxfrHead, AxfrRecords } from './types.js';
-import { goIndent } from '../http/json.js';
+import { goIndent } from './go-json.js';
 
 function sortedObject(m: Map<string, Set<string>>): Record<string, string[]> {
   const o: Record<string, string[]> = {};

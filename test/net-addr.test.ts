@@ -1,16 +1,9 @@
-// Address helpers: Go's SplitHostPort and IP.String() behaviour, which config validation and the
-// other stages rely on.
+// Address helpers (src/net/): Go's SplitHostPort and IP.String() behaviour, which config
+// validation and the other stages rely on, and the byte forms agreeing with the text forms.
 import t from 'tap';
-import {
-  ipFamily,
-  joinHostPort,
-  normalizeIP,
-  parseCIDR,
-  parseHostPort,
-  parsePort,
-  splitHostPort,
-  splitHostPortDetailed,
-} from '../src/config/addr.js';
+import { joinHostPort, parseHostPort, parsePort, splitHostPort, splitHostPortDetailed } from '../src/net/hostport.js';
+import { bytesToIPv6, ipBytes, ipFamily, ipv6ToBytes, normalizeIP, parseIP } from '../src/net/ip.js';
+import { parseCIDR, parseCidr } from '../src/net/cidr.js';
 
 t.test('normalizeIP prints like Go', async (tt) => {
   const rows: [string, string | null][] = [
@@ -82,5 +75,23 @@ t.test('parseCIDR', async (tt) => {
   tt.strictSame(parseCIDR('::ffff:10.0.0.0/104'), { address: '::ffff:a00:0', prefix: 104, family: 'ipv6' });
   for (const s of ['10.0.0.0/33', '::/129', '10.0.0.0/', '10.0.0.0/-1', '10.0.0.0/8/8', 'x/8', '/8', '']) {
     tt.equal(parseCIDR(s), null, s);
+  }
+});
+
+t.test('bytes and text agree: one IPv6 expander, one RFC 5952 formatter', async (tt) => {
+  const v6 = ['2001:0DB8:0000:0000:0000:0000:1A2B:0001', '2001:db8:0:0:1:0:0:1', '::', '::1', '1::', 'fe80::1:2:3:4',
+    '0:0:1:0:0:0:0:1', '1:0:0:2:0:0:0:3', '::ffff:1.2.3.4', '64:ff9b::10.0.0.1', '1:2:3:4:5:6:7:8'];
+  for (const s of v6) {
+    const b = ipv6ToBytes(s)!;
+    tt.equal(b.length, 16, s);
+    const text = bytesToIPv6(b);
+    const p = parseIP(s)!;
+    if (p.family === 6) tt.equal(text, p.text, `${s}: bytes → text = parseIP text`);
+    tt.equal(ipBytes(s)!.length, p.family === 4 ? 4 : 16, `${s}: IPv4-mapped compares as IPv4`);
+  }
+  tt.same([...ipBytes(' fe80::1%eth0 ')!], [...ipv6ToBytes('fe80::1')!], 'allow-list reading: spaces and zone ignored');
+  for (const c of ['10.0.0.0/8', 'fd00::/8', '::ffff:10.0.0.0/104', '1.2.3.4', '::/0']) {
+    tt.ok(parseCIDR(c), c);
+    tt.doesNotThrow(() => parseCidr(c), `${c}: what the config accepts, forwarding accepts`);
   }
 });

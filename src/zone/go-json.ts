@@ -1,5 +1,6 @@
 // JSON the way the original's Go server writes it (json.MarshalIndent(v, " ", " ") with Go's
 // HTML escaping), so that byte-comparing clients and scripts see the same bodies.
+// It lives with zone/render.ts, which renders the big bodies in the build worker; http/ imports it from here.
 
 /** Go `MarshalIndent(v, prefix=" ", indent=" ")`: every line after the first is prefixed by one space. */
 export function goIndent(v: unknown): string {
