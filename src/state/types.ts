@@ -1,42 +1,7 @@
-// The Mesos master state, in one place: first the subset of `/master/state` JSON we read (as Mesos
-// writes it; anything may be missing or of the wrong type, so the raw shape is all-optional), then
-// the validated shape the record generator consumes. Parsing (state/parse.ts) turns the first into
-// the second, skipping any single entity it cannot understand rather than failing the whole load.
-
-// ---------- raw JSON, as served by the master ----------
-export interface RawLabel { key?: unknown; value?: unknown }
-export interface RawNetworkInfo {
-  ip_addresses?: { ip_address?: unknown }[];
-  ip_address?: unknown;
-}
-export interface RawStatus {
-  state?: unknown;
-  timestamp?: unknown;
-  labels?: RawLabel[];
-  container_status?: { network_infos?: RawNetworkInfo[] };
-}
-export interface RawDiscoveryPort { number?: unknown; protocol?: unknown; name?: unknown }
-export interface RawTask {
-  id?: unknown;
-  name?: unknown;
-  slave_id?: unknown;
-  state?: unknown;
-  resources?: { ports?: unknown };
-  statuses?: RawStatus[];
-  discovery?: { name?: unknown; ports?: { ports?: RawDiscoveryPort[] } };
-}
-export interface RawFramework {
-  name?: unknown;
-  pid?: unknown;
-  hostname?: unknown;
-  tasks?: RawTask[];
-}
-export interface RawSlave { id?: unknown; pid?: unknown; hostname?: unknown }
-export interface RawState {
-  leader?: unknown;
-  slaves?: RawSlave[];
-  frameworks?: RawFramework[];
-}
+// The Mesos master state, in one place: the validated shape the record generator consumes. The
+// `/master/state` JSON itself is read field by field where it is parsed (state/parse.ts, and
+// state/scan.ts straight from the bytes), skipping any single entity it cannot understand rather
+// than failing the whole load; the field subset they read is documented there and in SPEC [B§5.3].
 
 // ---------- validated shape consumed by records/generate.ts ----------
 
