@@ -12,7 +12,7 @@
 // Consumers apply change sets in order, never condensed across versions.
 import { A_RR_LEN, AAAA_RR_LEN, ZoneImage } from './image.js';
 import { bytesToIPv4, bytesToIPv6 } from './ip.js';
-import { hashWire } from '../dns/wire.js';
+import { hashWire } from '../wire/name.js';
 import type { RRType } from '../records/types.js';
 
 export type { RRType } from '../records/types.js';
