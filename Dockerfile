@@ -1,14 +1,14 @@
 # mesos-dns: build with the dev dependencies (TypeScript), ship without them, run as a non-root
 # user. Port 53 without root: the node binary gets CAP_NET_BIND_SERVICE as a file capability
 # (works with --net=host too, where Docker's unprivileged-port sysctl does not apply).
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json ./
 COPY src ./src
 COPY bin ./bin
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends libcap2-bin >/dev/null \
  && setcap cap_net_bind_service=+ep "$(readlink -f "$(command -v node)")" \
  && apt-get purge -y -qq libcap2-bin >/dev/null && rm -rf /var/lib/apt/lists/* \

@@ -10,6 +10,7 @@ import type { Config } from './config/types.js';
 import { createLogger, type Logger } from './log.js';
 import { startServer, VERSION, type RunningServer } from './server.js';
 import { startStandInMaster, rewriteLeader, type StandInMaster } from './demo/master.js';
+import { RUNTIME } from './runtime.js';
 
 const DEMO_STATE = fileURLToPath(new URL('../../src/demo/example-state.json', import.meta.url));
 
@@ -99,7 +100,8 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (flags.help) { process.stderr.write(USAGE); return 0; }
-  if (flags.version) { process.stdout.write(`${VERSION}\n`); return 0; }
+  // First line: the version alone, as the original prints it (scripts read it); then the runtime.
+  if (flags.version) { process.stdout.write(`${VERSION}\n${RUNTIME}\n`); return 0; }
   const log = createLogger(flags.verbosity);
   let server: RunningServer | null = null;
   installSignalHandlers(log, () => server, reloader(log, flags.demo ? null : flags.config, () => server));

@@ -24,6 +24,7 @@ import type { ForwarderImpl } from './forward/index.js';
 import { registerAllMetrics, renderMetrics, setForwarder, setZoneInfo } from './metrics/index.js';
 import { stateMetrics, countFailure, setSkipped, countSkipped } from './state/metrics.js';
 import type { Readiness } from './http/ops.js';
+import { RUNTIME } from './runtime.js';
 
 /** The package version, read once from package.json so there is one place to bump it. */
 export const VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
@@ -140,7 +141,7 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
     await forwarder?.close();
     throw err;
   }
-  log.info({ dns: dns && `${config.Listener}:${dns.udpPort}`, http: http && `${config.HTTPListener}:${http.port}`, domain: config.Domain }, 'listening');
+  log.info({ runtime: RUNTIME, dns: dns && `${config.Listener}:${dns.udpPort}`, http: http && `${config.HTTPListener}:${http.port}`, domain: config.Domain }, 'listening');
 
   // ---- refresh loop ----
   // The answering thread's worst event-loop delay since the previous refresh line: the one

@@ -43,7 +43,9 @@ t.test('config errors: exit 1 with a message naming the key, nothing listens (A.
   t.equal(missing.code, 1, 'missing file: exit 1');
   t.match(missing.stderr, /nope\.json/);
   const version = await runCli(['-version']);
-  t.same({ code: version.code, out: version.stdout.trim() }, { code: 0, out: JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version });
+  t.same({ code: version.code, out: version.stdout.trim().split('\n') },
+    { code: 0, out: [JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version, `node ${process.version} ${process.platform}-${process.arch}`] },
+    '-version: the version, then the runtime');
   const unknownFlag = await runCli(['-frobnicate']);
   t.equal(unknownFlag.code, 2, 'unknown flag: usage, exit 2');
 });
