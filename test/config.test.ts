@@ -123,6 +123,9 @@ t.test('defaultConfig is the original defaults plus ours', async (tt) => {
     ShutdownGraceSeconds: 5,
     SnapshotFile: '',
     StaleAfterSeconds: 0,
+    TransferAllowFrom: ['127.0.0.0/8', '::1/128'],
+    NotifyTargets: [],
+    TransferJournalMaxBytes: 16777216,
   });
   // Field order is the /v1/config order.
   tt.strictSame(Object.keys(defaultConfig()).slice(0, 8), [
@@ -535,6 +538,19 @@ t.test('ForwardAllowFrom entries are CIDRs', async (tt) => {
   }
 });
 
+t.test('TransferAllowFrom entries are CIDRs; NotifyTargets are ip:port', async (tt) => {
+  tt.strictSame(loadWith({ transferallowfrom: ['10.0.0.0/8', '::1'] }).TransferAllowFrom, ['10.0.0.0/8', '::1']);
+  expectError(tt, () => loadWith({ transferallowfrom: ['10.0.0.0/33'] }), 'TransferAllowFrom',
+    'invalid CIDR "10.0.0.0/33" (expected address/prefix, e.g. 10.0.0.0/8)');
+  tt.strictSame(loadWith({ notifytargets: ['10.0.0.5:53', '[fd00::5]:5353'] }).NotifyTargets, ['10.0.0.5:53', '[fd00::5]:5353']);
+  for (const bad of ['10.0.0.5', 'ns1.example.com:53', '10.0.0.5:0', '10.0.0.5:70000']) {
+    expectError(tt, () => loadWith({ notifytargets: [bad] }), 'NotifyTargets',
+      `invalid target ${JSON.stringify(bad)} (expected ip:port, e.g. 10.0.0.5:53 or [fd00::5]:53)`);
+  }
+  expectError(tt, () => loadWith({ transferjournalmaxbytes: -1 }), 'TransferJournalMaxBytes',
+    `expected an integer from 0 to ${Number.MAX_SAFE_INTEGER}, got -1`);
+});
+
 t.test('empty Resolvers with ExternalOn read resolv.conf minus local addresses', async (tt) => {
   const rc = writeTmp('resolv.conf', [
     '# generated',
@@ -690,5 +706,8 @@ t.test('the reference capture config loads to what the original showed in /v1/co
     ShutdownGraceSeconds: d.ShutdownGraceSeconds,
     SnapshotFile: d.SnapshotFile,
     StaleAfterSeconds: d.StaleAfterSeconds,
+    TransferAllowFrom: d.TransferAllowFrom,
+    NotifyTargets: d.NotifyTargets,
+    TransferJournalMaxBytes: d.TransferJournalMaxBytes,
   });
 });

@@ -205,6 +205,9 @@ t.test('/v1/config: the original fields in order, secret redacted, then our addi
     ShutdownGraceSeconds: loadedConfig.ShutdownGraceSeconds,
     SnapshotFile: loadedConfig.SnapshotFile,
     StaleAfterSeconds: loadedConfig.StaleAfterSeconds,
+    TransferAllowFrom: loadedConfig.TransferAllowFrom,
+    NotifyTargets: loadedConfig.NotifyTargets,
+    TransferJournalMaxBytes: loadedConfig.TransferJournalMaxBytes,
   };
   tt.same(body, expected);
   tt.same(Object.keys(body), Object.keys(expected), 'key order: original struct order, then added keys');

@@ -33,6 +33,7 @@ function config(over: Partial<Config> = {}): Config {
     MesosCredentials: { Principal: '', Secret: '' }, IAMConfigFile: '', MesosAuthentication: '',
     CacheOn: false, CacheMaxEntries: 0, CacheMaxBytes: 0, ForwardMaxOutstanding: 0, ForwardAllowFrom: [],
     ShutdownGraceSeconds: 5, SnapshotFile: '', StaleAfterSeconds: 0,
+    TransferAllowFrom: [], NotifyTargets: [], TransferJournalMaxBytes: 0,
     ...over,
   };
 }

@@ -15,6 +15,7 @@ import type { Config } from './types.js';
 import { describe, JSONSyntaxError, parseJSON, type JVal } from './json.js';
 import { normalizeIP } from '../net/ip.js';
 import { parseCIDR } from '../net/cidr.js';
+import { parseHostPort } from '../net/hostport.js';
 import {
   isValidDomainName,
   isValidHostName,
@@ -51,6 +52,9 @@ export const DEFAULT_FORWARD_ALLOW_FROM: readonly string[] = [
   'fc00::/7',
   'fe80::/10',
 ];
+
+/** Zone transfers: loopback only unless configured (RFC 5936 §5: no "open to all" default). */
+export const DEFAULT_TRANSFER_ALLOW_FROM: readonly string[] = ['127.0.0.0/8', '::1/128'];
 
 /** The original's defaults (records.NewConfig) plus ours. SOASerial is 0 until loadConfig sets it. */
 export function defaultConfig(): Config {
@@ -101,6 +105,9 @@ export function defaultConfig(): Config {
     ShutdownGraceSeconds: 5,
     SnapshotFile: '',
     StaleAfterSeconds: 0,
+    TransferAllowFrom: [...DEFAULT_TRANSFER_ALLOW_FROM],
+    NotifyTargets: [],
+    TransferJournalMaxBytes: 16 * 1024 * 1024,
   };
 }
 
@@ -218,6 +225,9 @@ const FIELDS: Record<keyof Config, Field> = {
   ShutdownGraceSeconds: int(0, 3600),
   SnapshotFile: STRING,
   StaleAfterSeconds: int(0, Number.MAX_SAFE_INTEGER),
+  TransferAllowFrom: LIST,
+  NotifyTargets: LIST,
+  TransferJournalMaxBytes: int(0, Number.MAX_SAFE_INTEGER),
 };
 
 const BY_LOWER = new Map<string, keyof Config>(
@@ -352,9 +362,17 @@ function validate(c: Config, opts: LoadOptions, warn: (m: string) => void): void
     }
   }
 
-  for (const cidr of c.ForwardAllowFrom) {
-    if (parseCIDR(cidr) === null) {
-      throw new ConfigError('ForwardAllowFrom', `invalid CIDR ${JSON.stringify(cidr)} (expected address/prefix, e.g. 10.0.0.0/8)`);
+  for (const key of ['ForwardAllowFrom', 'TransferAllowFrom'] as const) {
+    for (const cidr of c[key]) {
+      if (parseCIDR(cidr) === null) {
+        throw new ConfigError(key, `invalid CIDR ${JSON.stringify(cidr)} (expected address/prefix, e.g. 10.0.0.0/8)`);
+      }
+    }
+  }
+  for (const target of c.NotifyTargets) {
+    const hp = parseHostPort(target);
+    if (hp === null || normalizeIP(hp.host) === null || hp.port === 0) {
+      throw new ConfigError('NotifyTargets', `invalid target ${JSON.stringify(target)} (expected ip:port, e.g. 10.0.0.5:53 or [fd00::5]:53)`);
     }
   }
 

@@ -70,6 +70,12 @@ export interface Config {
   SnapshotFile: string;
   /** /ready reports stale when the data is older than this (0 = never). */
   StaleAfterSeconds: number;
+  /** CIDRs of clients allowed zone transfers (AXFR/IXFR); everyone else gets REFUSED. */
+  TransferAllowFrom: string[];
+  /** Secondaries ("ip:port") told of every serial change by a DNS NOTIFY. */
+  NotifyTargets: string[];
+  /** Bytes of recent change sets kept for IXFR and /v1/watch; older clients get a full transfer. */
+  TransferJournalMaxBytes: number;
 }
 
 export type IPSource = 'host' | 'docker' | 'mesos' | 'netinfo';
