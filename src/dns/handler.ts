@@ -1,10 +1,12 @@
 // One function decides every query's fate: drop, error reply, authoritative answer (synchronous,
 // from the current zone snapshot) or forwarding (asynchronous). Keeping the authoritative path
 // synchronous means a query inside the domain never waits behind the event loop's other work.
-import { RCODE_FORMERR, RCODE_NOTIMP, RCODE_REFUSED } from '../wire/constants.js';
+import { RCODE_FORMERR, RCODE_NOTIMP, RCODE_REFUSED, TYPE_AXFR, TYPE_IXFR } from '../wire/constants.js';
 import { clientQuery, parseQuery, ParseStatus } from '../wire/query.js';
 import { errorReply } from '../wire/reply.js';
 import { answerAuthoritative, inDomain, udpLimit, type Authority } from './answer.js';
+import type { MessageStream } from './stream.js';
+import type { TransferHandler } from '../xfr/transfer.js';
 import type { Forwarder } from '../forward/types.js';
 import {
   dnsMetrics, observeSample, SAMPLE_EVERY, TYPE_SLOTS,
@@ -14,7 +16,7 @@ import {
 export type Transport = 'udp' | 'tcp';
 
 export interface QueryHandler {
-  (msg: Buffer, transport: Transport, clientAddress: string): Buffer | Promise<Buffer> | null;
+  (msg: Buffer, transport: Transport, clientAddress: string): Buffer | Promise<Buffer> | MessageStream | null;
 }
 
 export interface HandlerDeps {
@@ -22,6 +24,8 @@ export interface HandlerDeps {
   authority: () => Authority;
   /** null when ExternalOn is false: names outside the domain get REFUSED. */
   forwarder: Forwarder | null;
+  /** AXFR and IXFR (xfr/transfer.ts); without it they are answered as any other type. */
+  transfer?: TransferHandler;
 }
 
 export function createQueryHandler(deps: HandlerDeps): QueryHandler {
@@ -45,6 +49,8 @@ export function createQueryHandler(deps: HandlerDeps): QueryHandler {
       case ParseStatus.NotImp: m.notimp++; return sent(errorReply(msg, q, RCODE_NOTIMP, auth.recurse), ZONE_MALFORMED, proto, t0);
     }
     m.requests[proto * TYPE_SLOTS + (q.qtype < TYPE_SLOTS - 1 ? q.qtype : TYPE_SLOTS - 1)]++;
+    // Zone transfers, whatever the name: a transfer for a zone we do not serve is NOTAUTH, not forwarded.
+    if (q.qtype >= TYPE_IXFR && q.qtype <= TYPE_AXFR && deps.transfer) return deps.transfer(msg, q, transport, clientAddress);
     const limit = transport === 'tcp' ? 65535 : udpLimit(q);
     if (inDomain(q.lname, auth.apex)) {
       m.authoritative++;

@@ -6,6 +6,7 @@ import dgram from 'node:dgram';
 import dns from 'node:dns';
 import net from 'node:net';
 import type { QueryHandler } from './handler.js';
+import { isMessageStream, type MessageStream } from './stream.js';
 import { dnsMetrics } from './metrics.js';
 import type { Logger } from '../log.js';
 
@@ -28,6 +29,10 @@ export interface DnsServer {
 }
 
 const MAX_TCP_PENDING = 64;
+/** Replies waiting to be written on one connection; past it the client is not reading: closed. */
+const MAX_TCP_QUEUED = 256;
+/** Messages of a multi-message reply written per turn of the event loop. */
+const STREAM_MESSAGES_PER_TURN = 4;
 
 function isWildcard(host: string): boolean { return host === '0.0.0.0' || host === '::'; }
 
@@ -74,7 +79,7 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
   // completion round trip, measurably cheaper per answer. Send errors surface as 'error' events.
 
   const onMessage = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
-    let reply: Buffer | Promise<Buffer> | null;
+    let reply: Buffer | Promise<Buffer> | MessageStream | null;
     try {
       reply = handler(msg, 'udp', rinfo.address);
     } catch (err) {
@@ -82,6 +87,7 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
       return;
     }
     if (reply === null) return;
+    if (isMessageStream(reply)) { reply.close(); return; } // never over UDP (xfr answers UDP with one message)
     if (!(reply instanceof Promise)) { udp.send(reply, rinfo.port, rinfo.address); return; }
     reply.then((b) => udp.send(b, rinfo.port, rinfo.address), (err) => log.error({ err }, 'forwarding failed'));
   };
@@ -100,12 +106,49 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
     sock.on('error', () => sock.destroy());
     let buf = Buffer.alloc(0);
     let pending = 0;
-    const send = (b: Buffer) => {
-      if (sock.destroyed) return;
+    // Replies leave in order through one queue. A multi-message reply (a zone transfer) is pulled
+    // one message at a time, only while the socket takes data: when write() says the kernel
+    // buffer is full the queue waits for 'drain', so a client that stops reading costs one
+    // message of memory until the idle timeout closes it. A few messages per turn of the event
+    // loop, so a transfer never holds up UDP answers for long.
+    const queue: (Buffer | MessageStream)[] = [];
+    let blocked = false;
+    let scheduled = false;
+    const frame = (b: Buffer) => {
       const len = Buffer.allocUnsafe(2);
       len.writeUInt16BE(b.length);
-      sock.write(Buffer.concat([len, b]));
+      return Buffer.concat([len, b]);
     };
+    const pump = () => {
+      scheduled = false;
+      let budget = STREAM_MESSAGES_PER_TURN;
+      while (queue.length > 0 && !blocked && !sock.destroyed) {
+        const head = queue[0];
+        let out: Buffer;
+        if (!isMessageStream(head)) { queue.shift(); out = frame(head); } else {
+          if (budget-- === 0) { scheduled = true; setImmediate(pump); return; }
+          let m: Buffer | null;
+          try { m = head.next(); } catch (err) { log.error({ err }, 'zone transfer failed'); sock.destroy(); return; }
+          if (m === null) { head.close(); queue.shift(); continue; }
+          out = m; // streams frame their own messages
+        }
+        if (!sock.write(out)) {
+          // Write deadline: a client that takes nothing for idleMs is gone. (The socket's idle
+          // timer alone lets a stalled write live twice as long: Node forgives one expiry.)
+          blocked = true;
+          const deadline = setTimeout(() => sock.destroy(), idleMs);
+          sock.once('drain', () => { clearTimeout(deadline); blocked = false; pump(); });
+          sock.once('close', () => clearTimeout(deadline));
+        }
+      }
+    };
+    const send = (b: Buffer | MessageStream) => {
+      if (sock.destroyed) { if (isMessageStream(b)) b.close(); return; }
+      if (queue.length >= MAX_TCP_QUEUED) { if (isMessageStream(b)) b.close(); sock.destroy(); return; }
+      queue.push(b);
+      if (!blocked && !scheduled) pump();
+    };
+    sock.on('close', () => { for (const r of queue) if (isMessageStream(r)) r.close(); queue.length = 0; });
     sock.on('data', (chunk) => {
       buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
       while (buf.length >= 2) {
@@ -113,7 +156,7 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
         if (buf.length < 2 + n) break;
         const msg = buf.subarray(2, 2 + n);
         buf = buf.subarray(2 + n);
-        let reply: Buffer | Promise<Buffer> | null;
+        let reply: Buffer | Promise<Buffer> | MessageStream | null;
         try { reply = handler(msg, 'tcp', sock.remoteAddress ?? ''); } catch (err) {
           log.error({ err }, 'query handler failed'); sock.destroy(); return;
         }

@@ -9,6 +9,8 @@ export const TYPE_AAAA = 28;
 export const TYPE_SRV = 33;
 export const TYPE_OPT = 41;
 export const TYPE_DS = 43;
+export const TYPE_IXFR = 251;
+export const TYPE_AXFR = 252;
 export const TYPE_ANY = 255;
 export const CLASS_IN = 1;
 export const CLASS_ANY = 255;
@@ -19,6 +21,7 @@ export const RCODE_SERVFAIL = 2;
 export const RCODE_NXDOMAIN = 3;
 export const RCODE_NOTIMP = 4;
 export const RCODE_REFUSED = 5;
+export const RCODE_NOTAUTH = 9;
 /** Extended rcode 16 (BADVERS): low 4 bits 0 in the header, upper 8 bits 1 in the OPT record. */
 export const RCODE_BADVERS = 16;
 

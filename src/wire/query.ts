@@ -59,7 +59,7 @@ function reset(q: Query, id: number, flags: number): Query {
 }
 
 /** Skip a possibly-compressed name starting at `off`; returns the offset after it or -1. */
-function skipName(msg: Uint8Array, off: number): number {
+export function skipName(msg: Uint8Array, off: number): number {
   const n = msg.length;
   for (let guard = 0; guard < 128; guard++) {
     if (off >= n) return -1;
