@@ -63,6 +63,28 @@ export class ImageSnapshot implements ZoneSnapshot {
    * posts its copy of them before they are discarded.
    */
   release(): void {
+    this.released = true;
+    if (this.pins === 0) this.free();
+  }
+
+  private pins = 0;
+  private released = false;
+  /**
+   * Keep the image's buffers alive while a reader outside the synchronous answering path (a zone
+   * transfer streaming for seconds) still uses them: release() then frees them only when the last
+   * pin is dropped. Returns the unpin function (idempotent).
+   */
+  pin(): () => void {
+    this.pins++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      if (--this.pins === 0 && this.released) this.free();
+    };
+  }
+
+  private free(): void {
     this.renderer.discard([this.zone.image]);
     this.draft.then((d) => this.renderer.discard(transferList(d)), () => {});
   }
