@@ -25,6 +25,7 @@ import { registerAllMetrics, renderMetrics, setForwarder, setZoneInfo } from './
 import { stateMetrics, countFailure, setSkipped, countSkipped } from './state/metrics.js';
 import type { Readiness } from './http/ops.js';
 import { RUNTIME } from './runtime.js';
+import { createXfr, type Xfr } from './xfr/index.js';
 
 /** The package version, read once from package.json so there is one place to bump it. */
 export const VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
@@ -121,7 +122,8 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
   let dns: DnsServer | null = null;
   let http: { port: number; close(): Promise<void> } | null = null;
   // Read on every query, so a reload swaps the forwarder without touching the listeners.
-  const handlerDeps = { authority: () => authority, forwarder };
+  const xfr: Xfr = createXfr(config, log);
+  const handlerDeps = { authority: () => authority, forwarder, transfer: xfr.handle };
   const handler = createQueryHandler(handlerDeps);
   const listenDns = (c: Config) => startDnsServer({ host: c.Listener, port: c.Port, log, handler });
   const listenHttp = (c: Config) => startHttpServer({
@@ -214,6 +216,12 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
   function swapIn(next: ImageSnapshot): void {
     snapshot = next;
     authority = createAuthority(config, next.image, next.serial);
+    const a = authority;
+    xfr.serve({
+      zone: { serial: next.serial, image: next.image, apex: a.apex, soaRdata: a.soaRdata, nsTarget: a.nsTarget, ttl: a.ttl },
+      pin: () => next.pin(),
+    });
+    xfr.versioned(next.serial, next.changes);
     for (const l of listeners) l(next);
     const due = serials.dueIn();
     if (due >= 0 && bumpTimer === null) {
@@ -373,6 +381,7 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
       clearInterval(staleTimer);
       if (bumpTimer) clearTimeout(bumpTimer);
       loopDelay.disable();
+      xfr.close();
       // No new queries; forwarded ones in flight get their answer (or time out) before the
       // sockets they must be sent on close.
       dns?.drain();

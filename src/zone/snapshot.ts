@@ -24,6 +24,8 @@ export class ImageSnapshot implements ZoneSnapshot {
     private readonly renderer: BodyRenderer,
     /** What changed since the previous version (zone/changes.ts); null for the first, or when not computed. */
     readonly changes: ZoneChangeSet | null = null,
+    /** Pins on the buffers, shared by a snapshot and its reissues (they hold the same buffers). */
+    private readonly lease: { pins: number; released: boolean } = { pins: 0, released: false },
   ) {
     this.image = new ZoneImage(zone.image);
   }
@@ -33,7 +35,7 @@ export class ImageSnapshot implements ZoneSnapshot {
    * snapshot's buffers: release the new one only, never this one.
    */
   reissue(serial: number, changes: ZoneChangeSet): ImageSnapshot {
-    return new ImageSnapshot(this.zone, this.draft, serial, this.renderer, changes);
+    return new ImageSnapshot(this.zone, this.draft, serial, this.renderer, changes, this.lease);
   }
 
   get contentHash(): string { return this.zone.contentHash; }
@@ -63,24 +65,23 @@ export class ImageSnapshot implements ZoneSnapshot {
    * posts its copy of them before they are discarded.
    */
   release(): void {
-    this.released = true;
-    if (this.pins === 0) this.free();
+    this.lease.released = true;
+    if (this.lease.pins === 0) this.free();
   }
 
-  private pins = 0;
-  private released = false;
   /**
    * Keep the image's buffers alive while a reader outside the synchronous answering path (a zone
    * transfer streaming for seconds) still uses them: release() then frees them only when the last
    * pin is dropped. Returns the unpin function (idempotent).
    */
   pin(): () => void {
-    this.pins++;
+    const lease = this.lease;
+    lease.pins++;
     let done = false;
     return () => {
       if (done) return;
       done = true;
-      if (--this.pins === 0 && this.released) this.free();
+      if (--lease.pins === 0 && lease.released) this.free();
     };
   }
 

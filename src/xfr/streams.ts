@@ -1,0 +1,98 @@
+// The three shapes of a transfer reply (RFC 5936 §2.2, RFC 1995 §2 and §4), as MessageStreams
+// pulled by the TCP writer one message at a time. Everything is read from one pinned zone
+// version (BIND rejects a transfer whose first and last SOA differ), and the pin is dropped when
+// the stream is closed — finished, or its connection gone.
+import type { MessageStream } from '../dns/stream.js';
+import { MessageWriter, type ReplyHead } from './messages.js';
+import { encodeRR, entryRRs, nsBody, soaBody, type ZoneVersion } from './records.js';
+import type { RR } from '../zone/changes.js';
+
+/** Pulls RR batches from `fill` (which adds to the writer, returning false at the end) into messages. */
+function streamOf(w: MessageWriter, fill: (add: (m: Buffer | null) => void) => boolean, unpin: () => void): MessageStream {
+  const ready: Buffer[] = [];
+  const add = (m: Buffer | null) => { if (m) ready.push(m); };
+  let ended = false, closed = false;
+  return {
+    kind: 'stream',
+    next() {
+      while (ready.length === 0 && !ended) {
+        if (!fill(add)) { ended = true; ready.push(w.finish()); }
+      }
+      return ready.shift() ?? null;
+    },
+    close() { if (!closed) { closed = true; unpin(); } },
+  };
+}
+
+/** Entries written per fill call: small, so one message is never far away. */
+const ENTRIES_PER_FILL = 64;
+
+/** SOA, NS, every RR of the image, SOA (also the AXFR-style IXFR reply). */
+export function fullTransfer(head: ReplyHead, z: ZoneVersion, unpin: () => void): MessageStream {
+  const w = new MessageWriter(head);
+  const apex = Buffer.from(z.apex);
+  const soa = soaBody(z);
+  const image = z.image;
+  const u8 = Buffer.from(image.u8.buffer, image.u8.byteOffset, image.u8.byteLength);
+  let phase = 0, i = 0;
+  let sink: (m: Buffer | null) => void = () => {};
+  const emit = (nameOff: number, nameLen: number, bodyOff: number, bodyLen: number) => sink(w.add(u8, nameOff, nameLen, u8, bodyOff, bodyLen));
+  return streamOf(w, (add) => {
+    if (phase === 0) {
+      add(w.add(apex, 0, apex.length, soa, 0, soa.length));
+      const ns = nsBody(z);
+      add(w.add(apex, 0, apex.length, ns, 0, ns.length));
+      phase = 1;
+      return true;
+    }
+    if (phase === 1) {
+      sink = add;
+      for (const end = Math.min(i + ENTRIES_PER_FILL, image.entryCount); i < end; i++) entryRRs(image, image.entryAt(i), emit);
+      if (i >= image.entryCount) phase = 2;
+      return true;
+    }
+    if (phase === 2) { add(w.add(apex, 0, apex.length, soa, 0, soa.length)); phase = 3; return true; }
+    return false;
+  }, unpin);
+}
+
+/** A single SOA: the client is up to date, or (over UDP) "not up to date, ask over TCP". */
+export function singleSoa(head: ReplyHead, z: ZoneVersion): Buffer {
+  const w = new MessageWriter(head);
+  const apex = Buffer.from(z.apex);
+  const soa = soaBody(z);
+  w.add(apex, 0, apex.length, soa, 0, soa.length);
+  return w.finish().subarray(2); // one plain message: the transport frames it
+}
+
+/**
+ * RFC 1995 §4 incremental reply, one condensed difference: current SOA, the client's SOA, the
+ * removed RRs, current SOA, the added RRs, current SOA.
+ */
+export function incrementalTransfer(head: ReplyHead, z: ZoneVersion, oldSoaRdata: Uint8Array,
+  diff: { removed: RR[]; added: RR[] }, unpin: () => void): MessageStream {
+  const w = new MessageWriter(head);
+  const apex = Buffer.from(z.apex);
+  const soa = soaBody(z);
+  const oldSoa = soaBody(z, oldSoaRdata);
+  let phase = 0, i = 0;
+  const rrs = (list: RR[], add: (m: Buffer | null) => void): boolean => {
+    for (const end = Math.min(i + 256, list.length); i < end; i++) {
+      const e = encodeRR(list[i], z.ttl);
+      if (e) add(w.add(e.owner, 0, e.owner.length, e.body, 0, e.body.length));
+    }
+    if (i < list.length) return false;
+    i = 0;
+    return true;
+  };
+  return streamOf(w, (add) => {
+    switch (phase) {
+      case 0: add(w.add(apex, 0, apex.length, soa, 0, soa.length)); add(w.add(apex, 0, apex.length, oldSoa, 0, oldSoa.length)); phase = 1; return true;
+      case 1: if (rrs(diff.removed, add)) phase = 2; return true;
+      case 2: add(w.add(apex, 0, apex.length, soa, 0, soa.length)); phase = 3; return true;
+      case 3: if (rrs(diff.added, add)) phase = 4; return true;
+      case 4: add(w.add(apex, 0, apex.length, soa, 0, soa.length)); phase = 5; return true;
+      default: return false;
+    }
+  }, unpin);
+}

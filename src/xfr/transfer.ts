@@ -1,0 +1,117 @@
+// Answers AXFR and IXFR queries (RFC 5936, RFC 1995). The order of the checks is the point:
+// the client's address first (RFC 5936 §5: no transfer "open to all"; a refused client learns
+// nothing else), then the transport (AXFR over UDP is undefined: REFUSED; IXFR over UDP gets the
+// single SOA that means "use TCP"), then the zone (not ours: NOTAUTH). A transfer is a
+// MessageStream over one pinned zone version, so refreshes during it change nothing it reads.
+import type { Query } from '../dns/wire.js';
+import {
+  CLASS_IN, RCODE_FORMERR, RCODE_NOTAUTH, RCODE_REFUSED, RCODE_SERVFAIL, TYPE_AXFR, TYPE_SOA, nameToWire, skipName,
+} from '../dns/wire.js';
+import { errorReply } from '../dns/answer.js';
+import type { MessageStream } from '../dns/stream.js';
+import type { Transport } from '../dns/handler.js';
+import { AllowList } from '../forward/ip.js';
+import { soaRdata } from '../dns/authority.js';
+import type { Config } from '../config/types.js';
+import type { Logger } from '../log.js';
+import type { ReplyHead } from './messages.js';
+import type { ZoneVersion } from './records.js';
+import { fullTransfer, incrementalTransfer, singleSoa } from './streams.js';
+import { serialGe } from './serial.js';
+import type { Journal } from './journal.js';
+
+/** The version being served, with a way to keep its buffers alive for a transfer. */
+export interface PinnableZone { zone: ZoneVersion; pin(): () => void }
+
+export interface TransferDeps {
+  config: Config;
+  current(): PinnableZone | null;
+  journal: Journal;
+  log: Logger;
+  now?: () => number;
+}
+
+export type TransferHandler = (msg: Uint8Array, q: Query, transport: Transport, client: string) => Buffer | MessageStream;
+
+export interface TransferCounters { axfr: number; ixfr: number; ixfrIncremental: number; upToDate: number; refused: number }
+
+/** Sources already logged as refused, with when: one line per source per minute, at most this many remembered. */
+const REFUSED_LOG_MAX = 1024;
+const REFUSED_LOG_MS = 60_000;
+
+/** The client's serial from the SOA in the IXFR query's authority section, or null. */
+export function ixfrClientSerial(msg: Uint8Array, q: Query): number | null {
+  const an = (msg[6] << 8) | msg[7], ns = (msg[8] << 8) | msg[9];
+  if (ns !== 1) return null;
+  let off = q.qnameEnd + 4;
+  for (let i = 0; i <= an; i++) {
+    off = skipName(msg, off);
+    if (off < 0 || off + 10 > msg.length) return null;
+    const type = (msg[off] << 8) | msg[off + 1];
+    const rdlen = (msg[off + 8] << 8) | msg[off + 9];
+    const rd = off + 10;
+    if (rd + rdlen > msg.length) return null;
+    if (i === an) {
+      if (type !== TYPE_SOA) return null;
+      let p = skipName(msg, rd);
+      if (p >= 0) p = skipName(msg, p);
+      if (p < 0 || p + 20 > rd + rdlen) return null;
+      return ((msg[p] << 24) | (msg[p + 1] << 16) | (msg[p + 2] << 8) | msg[p + 3]) >>> 0;
+    }
+    off = rd + rdlen;
+  }
+  return null;
+}
+
+export function createTransferHandler(deps: TransferDeps): { handle: TransferHandler; counters: TransferCounters } {
+  const { config, log } = deps;
+  const now = deps.now ?? Date.now;
+  const allow = new AllowList(config.TransferAllowFrom);
+  const refusedAt = new Map<string, number>();
+  const counters: TransferCounters = { axfr: 0, ixfr: 0, ixfrIncremental: 0, upToDate: 0, refused: 0 };
+
+  const refuse = (client: string, qtype: number) => {
+    counters.refused++;
+    const t = now(), last = refusedAt.get(client);
+    if (last !== undefined && t - last < REFUSED_LOG_MS) return;
+    refusedAt.delete(client);
+    if (refusedAt.size >= REFUSED_LOG_MAX) refusedAt.delete(refusedAt.keys().next().value!);
+    refusedAt.set(client, t);
+    log.warn({ client, type: qtype === TYPE_AXFR ? 'AXFR' : 'IXFR' }, 'zone transfer refused: client not in TransferAllowFrom');
+  };
+
+  const handle: TransferHandler = (msg, q, transport, client) => {
+    const ra = config.RecurseOn;
+    if (!allow.allows(client)) { refuse(client, q.qtype); return errorReply(msg, q, RCODE_REFUSED, ra); }
+    const isAxfr = q.qtype === TYPE_AXFR;
+    if (isAxfr && transport === 'udp') return errorReply(msg, q, RCODE_REFUSED, ra);
+    const current = deps.current();
+    const apex = current?.zone.apex;
+    if (q.qclass !== CLASS_IN) return errorReply(msg, q, RCODE_REFUSED, ra);
+    if (!sameName(q.lname, apex ?? null, config.Domain)) return errorReply(msg, q, RCODE_NOTAUTH, ra);
+    if (!current) return errorReply(msg, q, RCODE_SERVFAIL, ra);
+    const z = current.zone;
+    const head: ReplyHead = {
+      id: q.id, queryFlags: q.flags, question: new Uint8Array(msg.subarray(12, q.qnameEnd + 4)),
+      edns: q.ednsSize >= 0, ednsDO: q.ednsDO,
+    };
+    if (isAxfr) { counters.axfr++; return fullTransfer(head, z, current.pin()); }
+
+    counters.ixfr++;
+    const clientSerial = ixfrClientSerial(msg, q);
+    if (clientSerial === null) return errorReply(msg, q, RCODE_FORMERR, ra);
+    if (transport === 'udp' || serialGe(clientSerial, z.serial)) { counters.upToDate++; return singleSoa(head, z); }
+    const diff = deps.journal.since(clientSerial);
+    if (!diff) return fullTransfer(head, z, current.pin());
+    counters.ixfrIncremental++;
+    return incrementalTransfer(head, z, soaRdata(config, clientSerial), diff, () => {});
+  };
+  return { handle, counters };
+}
+
+/** Is the lower-case wire question name the apex? Before the first load, from the configured domain. */
+function sameName(lname: Uint8Array, apex: Uint8Array | null, domain: string): boolean {
+  if (apex) return lname.length === apex.length && lname.every((b, i) => b === apex[i]);
+  const w = nameToWire(domain, true);
+  return w !== null && Buffer.from(lname).equals(w);
+}
