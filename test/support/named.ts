@@ -26,6 +26,8 @@ export interface NamedZone {
   content?: string;
   /** Forward zone (`forward only`): "127.0.0.1:8053", "127.0.0.1 port 8053" or { host, port }. */
   forwarders?: Array<string | { host: string; port: number }>;
+  /** Secondary zone transferred from these primaries, with NEXT.md §2.7's settings. */
+  primaries?: Array<{ host: string; port: number }>;
 }
 
 export interface NamedOptions {
@@ -36,6 +38,8 @@ export interface NamedOptions {
   extraOptions?: string;
   /** ms to wait for readiness (default 15000). */
   readyTimeoutMs?: number;
+  /** Listen on this port (e.g. one a NOTIFY sender was configured with before named started). */
+  port?: number;
 }
 
 export interface QueryLogEntry {
@@ -158,6 +162,13 @@ async function startOnce(opts: NamedOptions, port: number): Promise<NamedInstanc
   writeFileSync(join(dir, 'root.zone'), root.join('\n') + '\n');
 
   const zoneStanzas = zones.map((z, i) => {
+    if (z.primaries) {
+      // NEXT.md §2.7: BIND 9.18.28+ refuses RRsets over 100 records unless the limits are lifted,
+      // and its minimum refresh/retry (300 s) would clamp our SOA timers.
+      return `zone "${z.name}" { type secondary; primaries { ${z.primaries.map((p) => `${p.host} port ${p.port}`).join('; ')}; };
+  file "${join(dir, `zone${i}.db`)}"; masterfile-format text; max-records-per-type 0; max-types-per-name 0;
+  check-names ignore; min-refresh-time 60; min-retry-time 10; allow-notify { 127.0.0.1; }; allow-transfer { none; }; };`;
+    }
     if (z.forwarders) {
       return `zone "${z.name}" { type forward; forward only; forwarders { ${z.forwarders.map(fwd).join('; ')}; }; };`;
     }
@@ -272,7 +283,7 @@ ${zoneStanzas.join('\n')}
 /** Starts named; resolves once it answers over UDP and TCP. Call stop() when done. */
 export async function startNamed(opts: NamedOptions): Promise<NamedInstance> {
   for (let attempt = 0; attempt < 5; attempt++) {
-    const inst = await startOnce(opts, await freePort());
+    const inst = await startOnce(opts, opts.port ?? await freePort());
     if (inst) return inst;
   }
   throw new Error('could not start named on a free port');
