@@ -131,6 +131,7 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
         snapshot: () => snapshot,
         version: VERSION,
         mastersSource: () => { const c = detector.current(); return { masters: c.masters, source: c.source }; },
+        watch: (req, res, since) => xfr.watch.handle(req, res, since),
         log,
         exposition: renderMetrics,
         readiness,

@@ -39,6 +39,8 @@ export interface HttpApiDeps extends OpsDeps {
   /** Masters used by the last refresh and their origin (e.g. "zk", "config"); shown by /v1/config. */
   mastersSource?: () => { masters: string[]; source: string };
   log: Logger;
+  /** The /v1/watch change feed (xfr/watch.ts); the route is absent without it. Returns the status sent. */
+  watch?: (req: IncomingMessage, res: ServerResponse, since: number | null) => number;
   /** Counters to update; defaults to the process-wide ones. */
   metrics?: HttpMetrics;
 }
@@ -77,13 +79,14 @@ function pathSegments(target: string | undefined): string[] | null {
   return segs;
 }
 
-function matchRoute(segs: string[], enumerationOn: boolean): Match | null {
+function matchRoute(segs: string[], enumerationOn: boolean, watchOn = false): Match | null {
   if (segs[0] !== 'v1') return null;
   const [, a, b, c] = segs;
   switch (segs.length) {
     case 2:
       if (a === 'version' || a === 'config') return { route: a, param: '' };
       if (enumerationOn && (a === 'enumerate' || a === 'axfr')) return { route: a, param: '' };
+      if (enumerationOn && watchOn && a === 'watch') return { route: a, param: '' };
       return null;
     case 3:
       if (!b) return null; // empty parameter (`/v1/hosts//`) matches nothing, as in the original
@@ -166,7 +169,7 @@ export function createHttpApi(deps: HttpApiDeps): (req: IncomingMessage, res: Se
     if (handleOps(req, res, deps, send, (err) => deps.log.error({ err }, 'metrics rendering failed'))) return;
     const config = deps.config();
     const segs = pathSegments(req.url);
-    const m = segs && matchRoute(segs, config.EnumerationOn);
+    const m = segs && matchRoute(segs, config.EnumerationOn, deps.watch !== undefined);
     if (!m) return send(res, 'unmatched', 404, TEXT_TYPE, '404: Page Not Found');
     ctx.route = m.route;
     if (req.method !== 'GET') return send(res, m.route, 405, TEXT_TYPE, '405: Method Not Allowed');
@@ -186,6 +189,15 @@ export function createHttpApi(deps: HttpApiDeps): (req: IncomingMessage, res: Se
       }
       case 'hosts_ports':
         return send(res, m.route, 501, TEXT_TYPE, 'To be implemented...');
+      case 'watch': {
+        const q = /[?&]since=([^&#]*)/.exec(req.url ?? '');
+        const since = q ? Number(q[1]) : null;
+        if (since !== null && !(Number.isInteger(since) && since >= 0 && since <= 0xffffffff)) {
+          return send(res, m.route, 400, TEXT_TYPE, '400: since must be a serial (an integer from 0 to 4294967295)');
+        }
+        metrics.inc(m.route, deps.watch!(req, res, since));
+        return;
+      }
       default:
         break;
     }

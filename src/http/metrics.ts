@@ -15,6 +15,7 @@ export type HttpRoute =
   | 'metrics'
   | 'health'
   | 'ready'
+  | 'watch'
   | 'unmatched';
 
 export const HTTP_REQUESTS_METRIC = 'mesos_dns_http_requests_total';

@@ -9,6 +9,7 @@ import { soaRdata } from '../dns/authority.js';
 import { Journal, condense } from './journal.js';
 import { Notifier } from './notify.js';
 import { createTransferHandler, type PinnableZone, type TransferCounters, type TransferHandler } from './transfer.js';
+import { WatchHub, changeLine } from './watch.js';
 
 export type { PinnableZone } from './transfer.js';
 
@@ -17,6 +18,7 @@ export interface Xfr {
   journal: Journal;
   counters: TransferCounters;
   notifier: Notifier | null;
+  watch: WatchHub;
   /** The version now answered (also when its content did not change). */
   serve(zone: PinnableZone): void;
   /**
@@ -41,8 +43,9 @@ export function createXfr(config: Config, log: Logger): Xfr {
   let lastSerial: number | null = null;
   /** Changes served under an unchanged serial; null once a version without a change set broke the chain. */
   let held: ZoneChangeSet[] | null = [];
+  const watch = new WatchHub(() => current, journal, { maxWatchers: 64, maxBufferBytes: 4 << 20, heartbeatMs: 15_000, log });
   return {
-    handle, journal, counters, notifier,
+    handle, journal, counters, notifier, watch,
     serve(zone) { current = zone; },
     versioned(serial, incoming) {
       if (serial === lastSerial) {
@@ -56,8 +59,11 @@ export function createXfr(config: Config, log: Logger): Xfr {
       held = [];
       lastSerial = serial;
       notifier?.notify(serial);
-      journal.record(serial, changes);
+      // The feed line is read from the version just served (`serve` came first).
+      const line = changes && current ? changeLine(changes, current.zone.image) : null;
+      journal.record(serial, changes, line ?? '');
+      watch.publish(line);
     },
-    close() { notifier?.close(); },
+    close() { notifier?.close(); watch.close(); },
   };
 }

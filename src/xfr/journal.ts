@@ -26,22 +26,27 @@ export function condense(sets: readonly { removed: RR[]; added: RR[] }[]): { rem
   return { removed: [...removed.values()], added: [...added.values()] };
 }
 
+interface Entry { cs: ZoneChangeSet; bytes: number; line: string }
+
 export class Journal {
-  private sets: { cs: ZoneChangeSet; bytes: number }[] = [];
+  private sets: Entry[] = [];
   private bytes = 0;
   /** Serial of the newest version recorded (the chain's end); null before the first. */
   private last: number | null = null;
 
   constructor(private readonly maxBytes: number, private readonly maxEntries = 1024) {}
 
-  /** A new version was published: with its change set, or null when none was computed. */
-  record(serial: number, cs: ZoneChangeSet | null): void {
+  /**
+   * A new version was published: with its change set, or null when none was computed. `line` is
+   * the change set as the /v1/watch feed shows it (rendered once, kept with it for late watchers).
+   */
+  record(serial: number, cs: ZoneChangeSet | null, line = ''): void {
     if (!cs || cs.toSerial !== serial || this.last === null || cs.fromSerial !== this.last) {
       this.sets = []; this.bytes = 0;
     } else {
-      const bytes = changeSetBytes(cs);
+      const bytes = changeSetBytes(cs) + line.length;
       if (bytes <= this.maxBytes) {
-        this.sets.push({ cs, bytes });
+        this.sets.push({ cs, bytes, line });
         this.bytes += bytes;
         while (this.sets.length > this.maxEntries || this.bytes > this.maxBytes) this.bytes -= this.sets.shift()!.bytes;
       } else { this.sets = []; this.bytes = 0; }
@@ -49,12 +54,16 @@ export class Journal {
     this.last = serial;
   }
 
-  /** The change sets after `serial`, oldest first, or null when `serial` is not in the journal's reach. */
-  setsSince(serial: number): ZoneChangeSet[] | null {
+  /** The entries after `serial`, oldest first, or null when `serial` is not in the journal's reach. */
+  private entriesSince(serial: number): Entry[] | null {
     if (serial === this.last) return [];
     const at = this.sets.findIndex((s) => s.cs.fromSerial === serial);
-    return at < 0 ? null : this.sets.slice(at).map((s) => s.cs);
+    return at < 0 ? null : this.sets.slice(at);
   }
+
+  setsSince(serial: number): ZoneChangeSet[] | null { return this.entriesSince(serial)?.map((s) => s.cs) ?? null; }
+  /** The feed lines after `serial` (see record), or null. */
+  linesSince(serial: number): string[] | null { return this.entriesSince(serial)?.map((s) => s.line) ?? null; }
 
   /** The net difference from version `serial` to now (RFC 1995 §6: versions may be condensed), or null. */
   since(serial: number): { removed: RR[]; added: RR[] } | null {

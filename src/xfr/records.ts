@@ -4,8 +4,8 @@
 // form (IXFR: small, encoded on the fly).
 import { CLASS_IN, TYPE_A, TYPE_AAAA, TYPE_NS, TYPE_SOA, TYPE_SRV, nameToWire } from '../dns/wire.js';
 import { A_RR_LEN, AAAA_RR_LEN, type ZoneImage } from '../zone/image.js';
-import { ipv4ToBytes, ipv6ToBytes } from '../zone/ip.js';
-import type { RR } from '../zone/changes.js';
+import { bytesToIPv4, bytesToIPv6, ipv4ToBytes, ipv6ToBytes } from '../zone/ip.js';
+import type { RR, RRType } from '../zone/changes.js';
 
 /** What a transfer reads of one zone version: pinned for the whole transfer. */
 export interface ZoneVersion {
@@ -62,4 +62,27 @@ export function encodeRR(rr: RR, ttl: number): { owner: Buffer; body: Buffer } |
   }
   if (!rdata) return null;
   return { owner: Buffer.from(owner), body: rrBody(type, ttl, rdata) };
+}
+
+/** Presentation form of an uncompressed wire name at `off` (image names, SRV targets). */
+export function wireName(u8: Uint8Array, off: number): string {
+  let s = '';
+  for (let len = u8[off]; len !== 0; off += 1 + len, len = u8[off]) s += Buffer.from(u8.buffer, u8.byteOffset + off + 1, len).toString('latin1') + '.';
+  return s || '.';
+}
+
+/** The records of entry e in presentation form, as change sets spell them (the /v1/watch feed). */
+export function entryRecords(image: ZoneImage, e: number): { type: RRType; data: string }[] {
+  const out: { type: RRType; data: string }[] = [];
+  const u8 = image.u8;
+  entryRRs(image, e, (_no, _nl, b) => {
+    const type = (u8[b] << 8) | u8[b + 1], rd = b + 10;
+    if (type === TYPE_A) out.push({ type: 'A', data: bytesToIPv4(u8, rd) });
+    else if (type === TYPE_AAAA) out.push({ type: 'AAAA', data: bytesToIPv6(u8, rd) });
+    else if (type === TYPE_SRV) {
+      const prio = (u8[rd] << 8) | u8[rd + 1], weight = (u8[rd + 2] << 8) | u8[rd + 3], port = (u8[rd + 4] << 8) | u8[rd + 5];
+      out.push({ type: 'SRV', data: `${prio} ${weight} ${port} ${wireName(u8, rd + 6)}` });
+    }
+  });
+  return out;
 }
