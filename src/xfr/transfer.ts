@@ -7,7 +7,7 @@ import type { Query } from '../dns/wire.js';
 import {
   CLASS_IN, RCODE_FORMERR, RCODE_NOTAUTH, RCODE_REFUSED, RCODE_SERVFAIL, TYPE_AXFR, TYPE_SOA, nameToWire, skipName,
 } from '../dns/wire.js';
-import { errorReply } from '../dns/answer.js';
+import { errorReply } from '../wire/reply.js';
 import type { MessageStream } from '../dns/stream.js';
 import type { Transport } from '../dns/handler.js';
 import { AllowList } from '../forward/ip.js';
