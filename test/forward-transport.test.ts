@@ -18,6 +18,7 @@ import {
   testConfig,
 } from './support/forward-msg.js';
 import { createForwarder, createForwardMetrics, UDP_SOCKET_USES } from '../src/forward/index.js';
+import { MAX_CACHE_TTL } from '../src/forward/answer.js';
 import type { Config } from '../src/config/types.js';
 import { silentLogger } from '../src/log.js';
 
@@ -225,6 +226,22 @@ t.test('6000 forwarded queries with the default pool leave from many source port
   }
   t.equal(up.received(), 6000);
   t.ok(up.ports().size >= 6000 / UDP_SOCKET_USES, `${up.ports().size} source ports (was 4)`);
+});
+
+t.test('relayed TTLs are capped at one day (MAX_CACHE_TTL), cached or not', async (t) => {
+  const up = await scriptedUpstream((q) => respond(q, { answers: [
+    { type: 'A', name: dnsPacket.decode(q).questions![0].name, ttl: 2147483647, data: '192.0.2.48' },
+    { type: 'A', name: dnsPacket.decode(q).questions![0].name, ttl: 600, data: '192.0.2.49' },
+  ] }));
+  t.teardown(() => up.close());
+  for (const CacheOn of [false, true]) {
+    const f = createForwarder(testConfig({ Resolvers: [`127.0.0.1:${up.port}`], CacheOn }), silentLogger, { metrics: createForwardMetrics() });
+    t.teardown(() => f.close());
+    for (let i = 0; i < 2; i++) {
+      t.same(summarize(await f.forward(makeRequest(makeQuery('ttl.test', 'A')))).answer.sort(),
+        ['ttl.test. 600 IN A 192.0.2.49', `ttl.test. ${MAX_CACHE_TTL} IN A 192.0.2.48`], `CacheOn ${CacheOn}, ask ${i + 1}`);
+    }
+  }
 });
 
 t.test('an IPv6 resolver ("[::1]:port") over UDP and TCP', async (t) => {

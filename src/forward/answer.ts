@@ -36,7 +36,11 @@ import { EDNS_MAX_UDP } from '../wire/constants.js';
 
 /** The UDP payload size we advertise, upstream and to clients: the shared one (wire/constants.ts). */
 export const EDNS_UDP_SIZE = EDNS_MAX_UDP;
-/** Longest time an answer is kept, whatever its TTL says. */
+/**
+ * Longest time an answer is kept, and the longest TTL relayed, whatever upstream says (1 day, as
+ * BIND's max-cache-ttl default is a week and Unbound's a day): a relayed 2^31-1 kept clients and
+ * downstream caches on an answer for 68 years.
+ */
 export const MAX_CACHE_TTL = 86400;
 
 export interface Answer {
@@ -137,11 +141,15 @@ export function relayAnswer(reply: Buffer, s: ReplyScan, dnssecOk: boolean, now:
   reply.copy(base, 0, 0, s.end);
   base[0] = base[1] = 0;
   if (s.hasOpt) base.writeUInt16BE(base.readUInt16BE(10) - 1, 10);
-  for (const o of s.ttls) if (base.readUInt32BE(o) > 0x7fffffff) base.writeUInt32BE(0, o);
+  for (const o of s.ttls) {
+    const v = base.readUInt32BE(o);
+    if (v > 0x7fffffff) base.writeUInt32BE(0, o);
+    else if (v > MAX_CACHE_TTL) base.writeUInt32BE(MAX_CACHE_TTL, o); // relayed TTLs are capped too
+  }
   const rcode = s.flags & 0x0f;
   const negative = rcode === RCODE_NXDOMAIN || s.answers === 0;
   // RFC 2308 §3: the SOA of a negative answer carries the negative TTL.
-  if (negative && s.soa) for (let i = 0; i < s.soa.length; i += 2) base.writeUInt32BE(s.soa[i + 1], s.soa[i]);
+  if (negative && s.soa) for (let i = 0; i < s.soa.length; i += 2) base.writeUInt32BE(Math.min(s.soa[i + 1], MAX_CACHE_TTL), s.soa[i]);
   let ttl = s.minAnswerTtl;
   if (negative && s.negTtl === Infinity) ttl = 0;
   ttl = Math.min(ttl, s.negTtl, MAX_CACHE_TTL);
@@ -179,7 +187,8 @@ export function buildAnswer(reply: Message, qnameLower: WireName, qtype: number,
   });
   if (negative && neg === Infinity) ttl = 0;
   ttl = Math.min(ttl, neg, MAX_CACHE_TTL);
-  const enc = encodeSections(0, reply.flags, [{ name: qnameLower, type: qtype, class: qclass }], reply.answers, authorities, additionals);
+  const cap = (list: RR[]) => list.map((r) => (r.ttl > MAX_CACHE_TTL ? { ...r, ttl: MAX_CACHE_TTL } : r));
+  const enc = encodeSections(0, reply.flags, [{ name: qnameLower, type: qtype, class: qclass }], cap(reply.answers), cap(authorities), cap(additionals));
   const ext = opt ? (opt.ttl >>> 24) & 0xff : 0;
   return makeAnswer(enc.buf, enc.ttlOffsets, null, reply.flags, ext, opt !== undefined, optTailFor(dnssecOk, opt ? (opt.rdata as Buffer) : null), ttl, now);
 }
