@@ -123,9 +123,15 @@ t.test('defaultConfig is the original defaults plus ours', async (tt) => {
     ShutdownGraceSeconds: 5,
     SnapshotFile: '',
     StaleAfterSeconds: 0,
+<<<<<<< HEAD
     TransferAllowFrom: ['127.0.0.0/8', '::1/128'],
     NotifyTargets: [],
     TransferJournalMaxBytes: 16777216,
+=======
+    StateSource: 'auto',
+    StreamRecoveryGraceSeconds: 600,
+    ReconcileSeconds: 600,
+>>>>>>> 34871c3 (Config keys StateSource (auto|stream|poll), StreamRecoveryGraceSeconds, ReconcileSeconds: validated, shown by /v1/config, documented)
   });
   // Field order is the /v1/config order.
   tt.strictSame(Object.keys(defaultConfig()).slice(0, 8), [
@@ -242,6 +248,10 @@ t.test('type and range errors name the key', async (tt) => {
     [{ cachemaxentries: 0 }, 'CacheMaxEntries', 'expected an integer from 1 to 9007199254740991, got 0'],
     [{ cachemaxbytes: -1 }, 'CacheMaxBytes', 'expected an integer from 1 to 9007199254740991, got -1'],
     [{ forwardmaxoutstanding: 1.5 }, 'ForwardMaxOutstanding', 'expected an integer from 1 to 9007199254740991, got the number 1.5'],
+    [{ statesource: 'events' }, 'StateSource', 'expected one of "auto", "stream", "poll", got "events"'],
+    [{ StateSource: 1 }, 'StateSource', 'expected a string, got the number 1'],
+    [{ reconcileseconds: -1 }, 'ReconcileSeconds', 'expected an integer from 0 to 2147483, got -1'],
+    [{ streamrecoverygraceseconds: 'x' }, 'StreamRecoveryGraceSeconds', 'expected an integer from 0 to 2147483, got the string "x"'],
     [{ cacheon: 'yes' }, 'CacheOn', 'expected true or false, got the string "yes"'],
   ];
   for (const [doc, key, msg] of rows) {
@@ -706,8 +716,14 @@ t.test('the reference capture config loads to what the original showed in /v1/co
     ShutdownGraceSeconds: d.ShutdownGraceSeconds,
     SnapshotFile: d.SnapshotFile,
     StaleAfterSeconds: d.StaleAfterSeconds,
+<<<<<<< HEAD
     TransferAllowFrom: d.TransferAllowFrom,
     NotifyTargets: d.NotifyTargets,
     TransferJournalMaxBytes: d.TransferJournalMaxBytes,
+=======
+    StateSource: d.StateSource,
+    StreamRecoveryGraceSeconds: d.StreamRecoveryGraceSeconds,
+    ReconcileSeconds: d.ReconcileSeconds,
+>>>>>>> 34871c3 (Config keys StateSource (auto|stream|poll), StreamRecoveryGraceSeconds, ReconcileSeconds: validated, shown by /v1/config, documented)
   });
 });

@@ -11,7 +11,7 @@ import { networkInterfaces } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { ConfigError } from './error.js';
-import type { Config } from './types.js';
+import { STATE_SOURCES, type Config } from './types.js';
 import { describe, JSONSyntaxError, parseJSON, type JVal } from './json.js';
 import { normalizeIP } from '../net/ip.js';
 import { parseCIDR } from '../net/cidr.js';
@@ -108,6 +108,9 @@ export function defaultConfig(): Config {
     TransferAllowFrom: [...DEFAULT_TRANSFER_ALLOW_FROM],
     NotifyTargets: [],
     TransferJournalMaxBytes: 16 * 1024 * 1024,
+    StateSource: 'auto',
+    StreamRecoveryGraceSeconds: 600,
+    ReconcileSeconds: 600,
   };
 }
 
@@ -228,6 +231,9 @@ const FIELDS: Record<keyof Config, Field> = {
   TransferAllowFrom: LIST,
   NotifyTargets: LIST,
   TransferJournalMaxBytes: int(0, Number.MAX_SAFE_INTEGER),
+  StateSource: STRING,
+  StreamRecoveryGraceSeconds: int(0, MAX_TIMER_SECONDS),
+  ReconcileSeconds: int(0, MAX_TIMER_SECONDS),
 };
 
 const BY_LOWER = new Map<string, keyof Config>(
@@ -374,6 +380,10 @@ function validate(c: Config, opts: LoadOptions, warn: (m: string) => void): void
     if (hp === null || normalizeIP(hp.host) === null || hp.port === 0) {
       throw new ConfigError('NotifyTargets', `invalid target ${JSON.stringify(target)} (expected ip:port, e.g. 10.0.0.5:53 or [fd00::5]:53)`);
     }
+  }
+
+  if (!(STATE_SOURCES as readonly string[]).includes(c.StateSource)) {
+    throw new ConfigError('StateSource', `expected one of ${STATE_SOURCES.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(c.StateSource)}`);
   }
 
   validateCertificates(c);

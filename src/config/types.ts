@@ -76,7 +76,16 @@ export interface Config {
   NotifyTargets: string[];
   /** Bytes of recent change sets kept for IXFR and /v1/watch; older clients get a full transfer. */
   TransferJournalMaxBytes: number;
+  /** Where the state comes from: the v1 event stream, polling `/master/state`, or the stream when the master has it. */
+  StateSource: StateSource;
+  /** After a master failover, how long agents not yet re-registered keep their records. */
+  StreamRecoveryGraceSeconds: number;
+  /** In stream mode, compare the model with a full state fetch this often (0 = never). */
+  ReconcileSeconds: number;
 }
+
+export type StateSource = 'auto' | 'stream' | 'poll';
+export const STATE_SOURCES: readonly StateSource[] = ['auto', 'stream', 'poll'];
 
 export type IPSource = 'host' | 'docker' | 'mesos' | 'netinfo';
 

@@ -19,7 +19,7 @@ export const ORIGINAL_CONFIG_KEYS = [
 export const ADDED_CONFIG_KEYS = [
   'CacheOn', 'CacheMaxEntries', 'CacheMaxBytes', 'ForwardMaxOutstanding', 'ForwardAllowFrom',
   'ShutdownGraceSeconds', 'SnapshotFile', 'StaleAfterSeconds',
-  'TransferAllowFrom', 'NotifyTargets', 'TransferJournalMaxBytes',
+  'TransferAllowFrom', 'NotifyTargets', 'TransferJournalMaxBytes', 'StateSource', 'StreamRecoveryGraceSeconds', 'ReconcileSeconds',
 ] as const satisfies readonly (keyof Config)[];
 
 // Fails to compile if Config gains a key that is in neither list.
