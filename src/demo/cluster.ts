@@ -239,6 +239,24 @@ export class DemoCluster {
     return false;
   }
 
+  /**
+   * A status update for a task (a health check, a restart, unreachable...): a terminal state
+   * removes it, as kill() does. False when there is no such task.
+   */
+  setTaskState(taskId: string, state: string, ip?: string): boolean {
+    for (const f of this.state['frameworks']) {
+      const i = f['tasks'].findIndex((t: Obj) => t['id'] === taskId);
+      if (i < 0) continue;
+      const task = f['tasks'][i];
+      if (TERMINAL_STATES.has(state)) f['tasks'].splice(i, 1);
+      const status: Obj = { state, timestamp: Date.now() / 1000 };
+      if (ip) status['container_status'] = { network_infos: [{ ip_addresses: [{ protocol: ip.includes(':') ? 'IPv6' : 'IPv4', ip_address: ip }] }] };
+      this.update(f, task, status);
+      return true;
+    }
+    return false;
+  }
+
   /** A task status update, kept as the master keeps it (replace the last status if the state repeats). */
   private update(f: Obj, task: Obj, status: Obj): void {
     const st: Obj[] = task['statuses'];

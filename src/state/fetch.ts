@@ -109,7 +109,7 @@ function isWs(c: number): boolean {
 }
 
 /** Index of the quote closing the string that opens at `open`, or -1. Jumps quote to quote natively. */
-function stringEnd(buf: Buffer, open: number): number {
+export function stringEnd(buf: Buffer, open: number): number {
   let j = buf.indexOf(QUOTE, open + 1);
   while (j >= 0) {
     let bs = 0;
