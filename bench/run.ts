@@ -130,6 +130,7 @@ async function startServer(masterHostPort: string, refreshSeconds: number, tag: 
     domain: 'mesos',
     IPSources: ['netinfo', 'mesos', 'host'],
     EnumerationOn: true,
+    StateSource: 'poll', // these sections measure polling; a stream section passes StateSource in `extra`
     ...extra,
   };
   const file = join(tmp, `config-${tag}.json`);

@@ -9,8 +9,9 @@ import { createRequire } from 'node:module';
 import type { Config } from './config/types.js';
 import type { Logger } from './log.js';
 import { createMasterDetector, type MasterDetector, type MastersUpdate } from './detect/index.js';
-import { ZoneBuilder, BuildError } from './zone/builder.js';
-import type { BuildParams } from './zone/build.js';
+import { ZoneBuilder, BuildError, type StreamHandlers } from './zone/builder.js';
+import type { BuildParams, BuiltZone } from './zone/build.js';
+import type { DraftTransfer } from './records/draft.js';
 import { ImageSnapshot } from './zone/snapshot.js';
 import { readLastGood } from './zone/lastgood.js';
 import { SerialPolicy } from './zone/serial.js';
@@ -58,6 +59,27 @@ function interfaceAddresses(): string[] {
     for (const a of list ?? []) if (!a.internal) out.push(a.address.split('%')[0]);
   }
   return out;
+}
+
+/** Names whose records differ between two `/v1/axfr` bodies (any type, any value, any order). */
+export function differingNames(a: Uint8Array, b: Uint8Array): string[] {
+  const index = (body: Uint8Array): Map<string, string> => {
+    const recs = (JSON.parse(Buffer.from(body).toString('utf8')) as { Records: Record<string, Record<string, string[]>> }).Records;
+    const m = new Map<string, string[]>();
+    for (const [type, byName] of Object.entries(recs)) {
+      for (const [name, values] of Object.entries(byName)) {
+        const l = m.get(name) ?? [];
+        for (const v of values) l.push(`${type} ${v}`);
+        m.set(name, l);
+      }
+    }
+    return new Map([...m].map(([n, l]) => [n, l.sort().join('\n')]));
+  };
+  const x = index(a), y = index(b);
+  const out: string[] = [];
+  for (const [n, v] of x) if (y.get(n) !== v) out.push(n);
+  for (const n of y.keys()) if (!x.has(n)) out.push(n);
+  return out.sort();
 }
 
 export async function startServer(initial: Config, log: Logger, options: ServerOptions = {}): Promise<RunningServer> {
@@ -158,9 +180,8 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
   let closed = false;
   let waiters: (() => void)[] = [];
 
-  async function refreshOnce(update: MastersUpdate): Promise<void> {
-    const t0 = performance.now();
-    const params: BuildParams = {
+  function buildParams(update: MastersUpdate): BuildParams {
+    return {
       generate: {
         domain: config.Domain, nsName: config.SOAMname, listener: config.Listener,
         enforceRFC952: config.EnforceRFC952, ipSources: config.IPSources,
@@ -168,9 +189,10 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
       },
       image: { domain: config.Domain, ttl: config.TTL, srvWeight: config.SRVRecordDefaultWeight },
     };
-    const { zone, changes, draft, stages, master, bytes } = await builder.refresh(update.masters, params);
-    stateMetrics.bytes += bytes;
-    if (closed) return;
+  }
+
+  /** Swap a new zone in (polled or streamed); returns whether its content changed, and its serial. */
+  function install(zone: BuiltZone, changes: ZoneDiff | null, draft: Promise<DraftTransfer>, master: string, t0: number): { changed: boolean; serial: number } {
     const changed = snapshot?.contentHash !== zone.contentHash;
     const previous = snapshot;
     const fromSerial = serials.current;
@@ -196,8 +218,17 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
     stateMetrics.loads++;
     setSkipped(zone.skipped ?? countSkipped(zone.warnings));
     for (const w of zone.warnings) log.warn({ master }, w);
+    return { changed, serial };
+  }
+
+  async function refreshOnce(update: MastersUpdate): Promise<void> {
+    const t0 = performance.now();
+    const { zone, changes, draft, stages, master, bytes } = await builder.refresh(update.masters, buildParams(update));
+    stateMetrics.bytes += bytes;
+    if (closed) return;
+    const { changed, serial } = install(zone, changes, draft, master, t0);
     log.info({
-      durationMs: Math.round(performance.now() - t0),
+      durationMs: Math.round(performance.now() - t0), source: 'poll',
       master, mastersSource: update.source, leader: zone.leader,
       ...zone.counts, skipped: zone.warningCounts?.total ?? zone.warnings.length,
       newWarnings: zone.warningCounts?.fresh ?? zone.warnings.length, serial, changed, stagesMs: stages,
@@ -233,6 +264,71 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
         swapIn(snapshot.reissue(serials.bump(), { fromSerial: from, toSerial: serials.current, time: Date.now(), removed: [], added: [] }));
       }, due);
       bumpTimer.unref();
+    }
+  }
+
+  // ---- event stream ----
+  let source: 'stream' | 'poll' = config.StateSource === 'poll' ? 'poll' : 'stream';
+  let reconcileTimer: NodeJS.Timeout | null = null;
+  const streamHandlers: StreamHandlers = {
+    zone(m, draft) {
+      if (closed) return;
+      const { changed, serial } = install(m.zone, m.changes, draft, m.master, performance.now());
+      // Per version: one line at debug (dozens a second during churn); a full snapshot at info.
+      const line = {
+        source: 'stream', master: m.master, leader: m.leader, full: m.full, buildMs: m.buildMs,
+        ...m.zone.counts, skipped: m.zone.warnings.length, serial, changed,
+        loopDelayMaxMs: Math.round(loopDelay.max / 1e5) / 10,
+      };
+      if (m.full) log.info(line, 'stream update'); else log.debug(line, 'stream update');
+      loopDelay.reset();
+    },
+    unsupported(reason) {
+      log.warn({ reason, refreshSeconds: config.RefreshSeconds },
+        'stream: the master has no v1 operator API; polling /master/state instead (StateSource "auto")');
+      source = 'poll';
+      startPolling();
+      void refresh();
+    },
+  };
+  function startStream(update: MastersUpdate): void {
+    builder.stream(update.masters, buildParams(update), streamHandlers).catch((err) => {
+      log.warn({ err: (err as Error).message }, 'stream: the build worker did not take the stream');
+    });
+  }
+  function startPolling(): void {
+    timer ??= setInterval(() => { void refresh(); }, config.RefreshSeconds * 1000);
+  }
+  /**
+   * Reconciliation in stream mode: a full state fetch every ReconcileSeconds, built as a poll
+   * refresh is. If its names differ from the stream's, the stream has missed something: the log
+   * says how many names differ, the polled zone is served, and the stream subscribes again.
+   */
+  async function reconcile(): Promise<void> {
+    if (closed || source !== 'stream' || running) return;
+    const before = snapshot;
+    const head = { TTL: 0, Serial: 0, RefreshSeconds: 0, Mname: '', Rname: '', Domain: config.Domain };
+    let streamed: Uint8Array;
+    try {
+      if (!before) return;
+      streamed = await before.axfrBody(head); // before the polled zone replaces it
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'reconcile: the stream\'s records could not be read');
+      return;
+    }
+    try {
+      await refreshOnce(detector.current());
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'reconcile: state fetch failed; the stream goes on');
+      return;
+    }
+    const after = snapshot;
+    if (!after || before === after) return;
+    const differ = differingNames(streamed, await after.axfrBody(head));
+    log.info({ differingNames: differ.length }, 'reconcile: stream records compared with a full state fetch');
+    if (differ.length) {
+      for (const name of differ.slice(0, 100)) log.warn({ name }, 'reconcile: the stream had this name wrong; repaired');
+      void builder.resubscribe().catch(() => {});
     }
   }
 
@@ -274,8 +370,21 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
   }, 1000);
   staleTimer.unref();
 
-  detector.start(() => { void refresh(); });
-  let timer = setInterval(() => { void refresh(); }, config.RefreshSeconds * 1000);
+  let timer: NodeJS.Timeout | null = null;
+  log.info({ stateSource: config.StateSource, source }, source === 'stream'
+    ? 'state source: the master\'s event stream (POST /api/v1 SUBSCRIBE)' : 'state source: polling /master/state every RefreshSeconds');
+  if (source === 'stream') {
+    startStream(detector.current());
+    detector.start((update) => { if (source === 'stream') startStream(update); else void refresh(); });
+    if (config.ReconcileSeconds > 0) {
+      reconcileTimer = setInterval(() => { void reconcile(); }, config.ReconcileSeconds * 1000);
+      reconcileTimer.unref();
+    }
+  } else {
+    detector.start(() => { void refresh(); });
+    startPolling();
+  }
+
 
   /** Close a replaced forwarder or listener once what it has in flight is answered (or timed out). */
   const retire = (what: { close(): Promise<void> } | null, inFlight: () => number, timeoutS: number) => {
@@ -355,7 +464,7 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
       retiredBuilders.push(old);
       applied.push('state client');
     }
-    if (next.RefreshSeconds !== prev.RefreshSeconds) {
+    if (next.RefreshSeconds !== prev.RefreshSeconds && timer) {
       clearInterval(timer);
       timer = setInterval(() => { void refresh(); }, next.RefreshSeconds * 1000);
     }
@@ -369,7 +478,7 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
   return {
     dnsPort: dns?.udpPort ?? null,
     httpPort: http?.port ?? null,
-    refreshNow: refresh,
+    refreshNow: () => (source === 'stream' ? builder.resubscribe().catch(() => {}) : refresh()),
     snapshot: () => snapshot,
     readiness,
     reload,
@@ -378,7 +487,8 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
     close: async () => {
       closed = true;
       shuttingDown = true;
-      clearInterval(timer);
+      if (timer) clearInterval(timer);
+      if (reconcileTimer) clearInterval(reconcileTimer);
       clearInterval(staleTimer);
       if (bumpTimer) clearTimeout(bumpTimer);
       loopDelay.disable();

@@ -389,14 +389,22 @@ async function readBody(res: Dispatcher.ResponseData, limit: number): Promise<Bu
   return body.take();
 }
 
-export function createStateClient(config: Config, log: Logger, options: StateClientOptions = {}): StateClient {
-  const scheme = config.MesosHTTPSOn ? 'https' : 'http';
-  const timeoutMs = Math.max(1, config.StateTimeoutSeconds) * 1000;
-  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const decode = options.decode ?? scanDecode;
+/**
+ * How to reach the masters: scheme, TLS material and credentials, read once. Shared by the state
+ * client and the event-stream subscriber (stream/subscriber.ts), so both speak to a master the
+ * same way (SPEC B §5.1: MesosHTTPSOn, CACertFile, CertFile/KeyFile, basic or IAM).
+ */
+export interface MasterAccess {
+  scheme: 'http' | 'https';
+  /** undici `connect` options. */
+  tls: { ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean };
+  /** The Authorization header value (an IAM login per call), or null without authentication. */
+  authorization(dispatcher: Dispatcher, signal: AbortSignal): Promise<string | null>;
+}
 
+export function masterAccess(config: Config, log: Logger): MasterAccess {
   // TLS material is read once, here: a bad file is a start-up problem, not a per-refresh one.
-  const tls: { ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean } = { rejectUnauthorized: false };
+  const tls: MasterAccess['tls'] = { rejectUnauthorized: false };
   if (config.CACertFile) {
     tls.ca = readFileFor('CACertFile', config.CACertFile, MAX_PEM_FILE_BYTES);
     tls.rejectUnauthorized = true;
@@ -413,6 +421,48 @@ export function createStateClient(config: Config, log: Logger, options: StateCli
       ? 'Basic ' + Buffer.from(`${config.MesosCredentials.Principal}:${config.MesosCredentials.Secret}`, 'utf8').toString('base64')
       : null;
   const iam = config.MesosAuthentication === 'iam' ? iamCredentials(config.IAMConfigFile) : null;
+  return {
+    scheme: config.MesosHTTPSOn ? 'https' : 'http',
+    tls,
+    async authorization(dispatcher, signal) {
+      if (basic !== null) return basic;
+      if (iam === null) return null;
+      return `token=${await iamLogin(iam, dispatcher, signal)}`;
+    },
+  };
+}
+
+async function iamLogin(cfg: IAMCredentials, dispatcher: Dispatcher, signal: AbortSignal): Promise<string> {
+  const res = await request(cfg.loginEndpoint, {
+    dispatcher,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'user-agent': 'Mesos-DNS' },
+    body: JSON.stringify({ uid: cfg.uid, token: iamToken(cfg.uid, cfg.key) }),
+    signal,
+  });
+  if (res.statusCode !== 200) {
+    await res.body.dump().catch(() => {});
+    throw new Error(`IAM authentication failed (HTTP ${res.statusCode})`);
+  }
+  const raw = await readBody(res, MAX_LOGIN_BYTES);
+  let token: unknown;
+  try {
+    token = (JSON.parse(raw.toString('utf8')) as Record<string, unknown> | null)?.['token'];
+  } catch {
+    throw new Error('IAM authentication failed: login answer is not JSON');
+  }
+  if (typeof token !== 'string' || token === '') throw new Error('IAM authentication failed: no token in login answer');
+  return token;
+}
+
+export function createStateClient(config: Config, log: Logger, options: StateClientOptions = {}): StateClient {
+  const access = masterAccess(config, log);
+  const scheme = access.scheme;
+  const timeoutMs = Math.max(1, config.StateTimeoutSeconds) * 1000;
+  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const decode = options.decode ?? scanDecode;
+  const tls = access.tls;
+  const needsLogin = config.MesosAuthentication === 'iam';
 
   // Our own AbortSignal bounds each exchange end to end, so undici's per-phase timeouts are off.
   // Its connect timeout (10 s by default, TLS handshake included) would cut a slow master short
@@ -438,35 +488,12 @@ export function createStateClient(config: Config, log: Logger, options: StateCli
     }
   }
 
-  async function iamLogin(cfg: IAMCredentials): Promise<string> {
-    return withDeadline('IAM login', async (signal) => {
-      const res = await request(cfg.loginEndpoint, {
-        dispatcher: agent,
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'user-agent': 'Mesos-DNS' },
-        body: JSON.stringify({ uid: cfg.uid, token: iamToken(cfg.uid, cfg.key) }),
-        signal,
-      });
-      if (res.statusCode !== 200) {
-        await res.body.dump().catch(() => {});
-        throw new Error(`IAM authentication failed (HTTP ${res.statusCode})`);
-      }
-      const raw = await readBody(res, MAX_LOGIN_BYTES);
-      let token: unknown;
-      try {
-        token = (JSON.parse(raw.toString('utf8')) as Record<string, unknown> | null)?.['token'];
-      } catch {
-        throw new Error('IAM authentication failed: login answer is not JSON');
-      }
-      if (typeof token !== 'string' || token === '') throw new Error('IAM authentication failed: no token in login answer');
-      return token;
-    });
-  }
-
   /** One GET of `<scheme>://host:port/master/state`, following HTTP redirects as Go's client does. */
   async function getState(host: string, port: string): Promise<Buffer> {
     const first = new URL(stateURL(scheme, host, port));
-    const authorization = basic ?? (iam ? `token=${await iamLogin(iam)}` : null);
+    const authorization = needsLogin
+      ? await withDeadline('IAM login', (signal) => access.authorization(agent, signal))
+      : await access.authorization(agent, new AbortController().signal);
     return withDeadline('state request', async (signal) => {
       let url = first;
       let retried = false;

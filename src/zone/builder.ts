@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { lowerHelperThreads } from './priority.js';
 import { freeNow } from './memory.js';
 import type { BuildParams, BuiltZone } from './build.js';
-import type { WorkerRequest } from './worker.js';
+import type { StreamMessage, WorkerRequest } from './worker.js';
 import type { Config } from '../config/types.js';
 import type { DraftTransfer } from '../records/draft.js';
 import type { AxfrHead } from './types.js';
@@ -20,6 +20,14 @@ import type { ZoneDiff } from './changes.js';
 
 export class BuildError extends Error {
   constructor(message: string, readonly rejected: boolean) { super(message); }
+}
+
+/** What the answering thread hears from the worker's event stream. */
+export interface StreamHandlers {
+  /** A zone version; `draft` (its records) settles a moment later. */
+  zone(m: Extract<StreamMessage, { stream: 'zone' }>, draft: Promise<DraftTransfer>): void;
+  /** The master has no v1 API (StateSource "auto"): poll instead. */
+  unsupported(reason: string): void;
 }
 
 interface Reply { id: number; ok: boolean; zone?: BuiltZone; changes?: ZoneDiff | null; draft?: DraftTransfer; stages?: Record<string, number>; bytes?: number; master?: string; body?: Uint8Array; error?: string; rejected?: boolean }
@@ -33,6 +41,11 @@ export class ZoneBuilder {
   /** Refreshes whose zone has arrived and whose records are still to come. */
   private readonly drafts = new Map<number, { resolve: (d: DraftTransfer) => void; reject: (e: Error) => void }>();
 
+  /** The event stream's last start request, re-sent to a worker that replaces a dead one. */
+  private streamReq: Extract<WorkerRequest, { type: 'stream' }> | null = null;
+  private streamHandlers: StreamHandlers | null = null;
+  private readonly streamDrafts = new Map<number, (d: DraftTransfer) => void>();
+
   constructor(private readonly config: Config, private readonly verbosity = 0, private readonly resolveTimeoutMs = 5000) {}
 
   private ensure(): Worker {
@@ -40,7 +53,8 @@ export class ZoneBuilder {
     const w = new Worker(fileURLToPath(WORKER_URL));
     lowerHelperThreads(); // its thread exists now; it must not load its modules at normal priority
     w.unref();
-    w.on('message', (m: Reply) => {
+    w.on('message', (m: Reply | StreamMessage) => {
+      if ('stream' in m) return this.onStream(m);
       if (m.draft !== undefined) { // the records that follow a refresh's zone
         const d = this.drafts.get(m.id);
         this.drafts.delete(m.id);
@@ -64,7 +78,45 @@ export class ZoneBuilder {
     w.on('error', fail);
     w.on('exit', (code) => fail(new Error(`exit code ${code}`)));
     this.worker = w;
+    if (this.streamReq) w.postMessage({ ...this.streamReq, id: 0 }); // the stream goes on in the new worker
     return w;
+  }
+
+  private onStream(m: StreamMessage): void {
+    const h = this.streamHandlers;
+    if (m.stream === 'records') {
+      this.streamDrafts.get(m.pub)?.(m.draft);
+      this.streamDrafts.delete(m.pub);
+      return;
+    }
+    if (!h) return;
+    if (m.stream === 'unsupported') {
+      this.streamReq = null;
+      return h.unsupported(m.reason);
+    }
+    // Drafts of versions replaced before their records came are never read.
+    for (const k of this.streamDrafts.keys()) if (k < m.pub - 4) this.streamDrafts.delete(k);
+    const draft = new Promise<DraftTransfer>((resolve) => this.streamDrafts.set(m.pub, resolve));
+    h.zone(m, draft);
+  }
+
+  /**
+   * Run the event stream in the worker (stream/subscriber.ts), or hand it new masters (leader
+   * first) and build parameters. Versions arrive through `handlers` from then on.
+   */
+  async stream(masters: string[], params: BuildParams, handlers: StreamHandlers): Promise<void> {
+    this.streamHandlers = handlers;
+    const req = {
+      type: 'stream' as const, id: this.nextId++, config: this.config, verbosity: this.verbosity,
+      masters, params, resolveTimeoutMs: this.resolveTimeoutMs,
+    };
+    this.streamReq = req;
+    await this.call(req);
+  }
+
+  /** Subscribe again at once; resolves after the new snapshot is published, or the attempt failed. */
+  async resubscribe(): Promise<void> {
+    await this.call({ type: 'resubscribe', id: this.nextId++ });
   }
 
   private call(req: WorkerRequest & { id: number }): Promise<Reply> {

@@ -5,6 +5,8 @@
 // answers. The worker runs at the lowest CPU priority so that when it shares a core with the
 // answering thread, answers win. It keeps no records between jobs (they travel to the answering
 // thread), and gives the memory of each job back when it is done (zone/memory.ts).
+// In stream mode the event-stream subscriber (stream/subscriber.ts) lives here too: it keeps the
+// cluster model and publishes zone versions (zone/publish.ts) on its own, as `stream` messages.
 import { parentPort } from 'node:worker_threads';
 import { lowerHelperThreads } from './priority.js';
 import { collectGarbage, freeNow } from './memory.js';
@@ -21,7 +23,9 @@ import { writeLastGood } from './lastgood.js';
 import { countSkipped } from '../state/metrics.js';
 import type { Config } from '../config/types.js';
 import type { AxfrHead } from './types.js';
-import { ChangeTracker } from './changes.js';
+import { ChangeTracker, type ZoneDiff } from './changes.js';
+import { Subscriber } from '../stream/subscriber.js';
+import { createPublisher } from './publish.js';
 
 export type WorkerRequest =
   | { type: 'refresh'; id: number; config: Config; verbosity: number; masters: string[]; params: BuildParams; resolveTimeoutMs: number }
@@ -29,7 +33,17 @@ export type WorkerRequest =
   | { type: 'enumerate'; id: number; draft: DraftTransfer }
   | { type: 'discard'; id: number; buffers: ArrayBuffer[] }
   /** Write the copy kept of the last refresh's image to the snapshot file (path ""), or drop it. */
-  | { type: 'lastgood'; id: number; path: string; serial: number; time: number; domain: string; contentHash: string };
+  | { type: 'lastgood'; id: number; path: string; serial: number; time: number; domain: string; contentHash: string }
+  /** Start the event stream, or give it new masters (leader first) and build parameters. */
+  | { type: 'stream'; id: number; config: Config; verbosity: number; masters: string[]; params: BuildParams; resolveTimeoutMs: number }
+  /** Subscribe again at once; the reply follows the new snapshot's publish (or the attempt's failure). */
+  | { type: 'resubscribe'; id: number };
+
+/** Messages the stream sends on its own: a zone version, its records, or "no v1 API here". */
+export type StreamMessage =
+  | { stream: 'zone'; pub: number; zone: import('./build.js').BuiltZone; changes: ZoneDiff | null; full: boolean; master: string; leader: string; buildMs: number }
+  | { stream: 'records'; pub: number; draft: DraftTransfer }
+  | { stream: 'unsupported'; reason: string };
 
 lowerHelperThreads(); // again: threads this worker started since the builder lowered them
 
@@ -54,6 +68,49 @@ function mark(stage: string): void {
   stageStart = now;
 }
 
+let subscriber: Subscriber | null = null;
+let streamParams: BuildParams | null = null;
+let streamResolveMs = 5000;
+let pub = 0;
+
+function startStream(req: Extract<WorkerRequest, { type: 'stream' }>): void {
+  streamParams = req.params;
+  streamResolveMs = req.resolveTimeoutMs;
+  if (!subscriber) {
+    let full = false;
+    let t0 = 0;
+    const publish = createPublisher({
+      params: () => { t0 = performance.now(); return streamParams!; },
+      resolve: (names) => resolveHosts(names, streamResolveMs),
+      versions,
+      sink: {
+        zone(zone, hint, changes) {
+          full = hint.full;
+          const report = warningFilter.take(zone.warnings);
+          zone.warnings = report.lines;
+          zone.warningCounts = { total: report.total, fresh: report.fresh };
+          const msg: StreamMessage = {
+            stream: 'zone', pub: ++pub, zone, changes, full, master: subscriber?.master ?? '', leader: zone.leader,
+            buildMs: Math.round(performance.now() - t0),
+          };
+          port.postMessage(msg, [zone.image]);
+        },
+        records(draft) {
+          port.postMessage({ stream: 'records', pub, draft } satisfies StreamMessage, transferList(draft));
+        },
+      },
+      // A full collection after a snapshot's build (hundreds of MB of garbage at 50k tasks); not
+      // after each small event batch, where it would cost more than the build.
+      after: () => { if (full) setImmediate(collectGarbage); },
+    });
+    subscriber = new Subscriber({
+      config: req.config, log: createLogger(req.verbosity), publish,
+      onUnsupported: (reason) => port.postMessage({ stream: 'unsupported', reason } satisfies StreamMessage),
+    });
+  }
+  subscriber.setMasters(req.masters);
+}
+
 port.on('message', async (req: WorkerRequest) => {
   if (req.type === 'discard') return freeNow(req.buffers); // an old zone: freed on this thread
   try {
@@ -65,6 +122,14 @@ port.on('message', async (req: WorkerRequest) => {
         port.postMessage({ id: req.id, ok: true, bytes: image.byteLength });
       } else port.postMessage({ id: req.id, ok: true });
       return;
+    }
+    if (req.type === 'stream') {
+      startStream(req);
+      return port.postMessage({ id: req.id, ok: true });
+    }
+    if (req.type === 'resubscribe') {
+      await subscriber?.resubscribe();
+      return port.postMessage({ id: req.id, ok: true });
     }
     if (req.type === 'refresh') {
       lowerHelperThreads();

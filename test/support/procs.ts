@@ -73,7 +73,9 @@ export async function startServerProcess(config: Record<string, unknown>, args: 
   const dnsPort = (config.port as number | undefined) ?? await freePort();
   const httpPort = (config.httpport as number | undefined) ?? await freePort();
   // No lameduck unless a test asks for one: stop() would wait ShutdownGraceSeconds (5) every time.
-  const full = { listener: '127.0.0.1', httplistener: '127.0.0.1', shutdowngraceseconds: 0, ...config, port: dnsPort, httpport: httpPort };
+  // Polling unless a test asks for the stream: most end-to-end tests pin polling's behaviour
+  // (refresh log lines, state fetches); test/e2e-stream*.test.ts cover the stream.
+  const full = { listener: '127.0.0.1', httplistener: '127.0.0.1', shutdowngraceseconds: 0, statesource: 'poll', ...config, port: dnsPort, httpport: httpPort };
   const configPath = join(dir, 'config.json');
   writeFileSync(configPath, JSON.stringify(full, null, 2));
   const proc = spawn(process.execPath, [BIN, `-config=${configPath}`, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
