@@ -127,12 +127,20 @@ export async function main(argv: string[]): Promise<number> {
     await master?.close();
     return 1;
   }
-  if (flags.demo) {
+  if (flags.demo && master) {
+    // Names appearing live: the demo master launches a task `demo` in marathon every 3 s and kills
+    // it 3 s later, through its event stream (the server is in stream mode by default).
+    master.cluster().setChurn(1 / 3, {
+      launch: { framework: 'marathon', name: 'demo' },
+      onLaunch: (l) => log.info({ task: l.id }, 'demo: the master launched a task (demo.marathon.mesos)'),
+      onKill: (id) => log.info({ task: id }, 'demo: the master killed a task'),
+    });
     process.stderr.write(
       `mesos-dns demo: DNS on 127.0.0.1:${started.dnsPort}, HTTP on http://127.0.0.1:${started.httpPort}\n` +
       `  try: dig @127.0.0.1 -p ${started.dnsPort} leader.mesos\n` +
       `       dig @127.0.0.1 -p ${started.dnsPort} _liquor-store._tcp.marathon.mesos SRV\n` +
-      `       curl http://127.0.0.1:${started.httpPort}/v1/hosts/liquor-store.marathon.mesos\n`);
+      `       curl http://127.0.0.1:${started.httpPort}/v1/hosts/liquor-store.marathon.mesos\n` +
+      `  watch a task come and go: while sleep 0.5; do dig @127.0.0.1 -p ${started.dnsPort} +short _demo._tcp.marathon.mesos SRV; echo --; done\n`);
   }
   return new Promise<number>((resolve) => {
     let stopping = false;

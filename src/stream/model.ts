@@ -13,6 +13,7 @@
 // while to be re-added) or the grace period ends (sweep()).
 import { parseFrameworkEntry, parseSlaveEntry, parseTaskEntry, type ParseResult } from '../state/parse.js';
 import type { Framework, Slave, State, Task } from '../state/types.js';
+import { MAX_AGENTS, MAX_FRAMEWORKS, MAX_TASKS, overLimit } from '../state/limits.js';
 
 type Obj = Record<string, unknown>;
 
@@ -30,6 +31,8 @@ export interface ChangeHint {
 export const TERMINAL = new Set([
   'TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_LOST', 'TASK_ERROR', 'TASK_DROPPED', 'TASK_GONE', 'TASK_GONE_BY_OPERATOR',
 ]);
+/** Tasks waiting for their framework, at most (a master announces a framework before long). */
+const MAX_PENDING = 100_000;
 /** After a recovering agent re-registers, how long its old tasks wait to be re-added. */
 const REREGISTER_TASKS_MS = 10_000;
 
@@ -258,20 +261,29 @@ export class ClusterModel {
    * of the entities parsed since the last call (each said once, not on every publish).
    */
   take(): { result: ParseResult<State>; hint: ChangeHint } {
+    // The state input limits (state/limits.ts) hold for the stream too: past them the rest is
+    // left out, with one warning each time the limit is hit (not once per event).
     const slaves: Slave[] = [];
-    for (const a of this.agents.values()) if (a.slave) slaves.push(a.slave);
+    for (const a of this.agents.values()) if (a.slave && slaves.length < MAX_AGENTS) slaves.push(a.slave);
+    if (this.agents.size > MAX_AGENTS) this.warnOnce('agents', overLimit('agents', this.agents.size - MAX_AGENTS, MAX_AGENTS));
     const frameworks: Framework[] = [];
     let i = 0;
+    let taskBudget = MAX_TASKS;
     for (const f of this.frameworks.values()) {
+      if (frameworks.length >= MAX_FRAMEWORKS) { this.warnOnce('frameworks', overLimit('frameworks', this.frameworks.size - MAX_FRAMEWORKS, MAX_FRAMEWORKS)); break; }
       if (f.fw === undefined) {
         const raw: Obj = { name: f.name, hostname: f.hostname ?? '', tasks: [] };
         if (this.pids.has(f.id)) raw['pid'] = this.pids.get(f.id);
-        f.fw = parseFrameworkEntry(raw, i, this.warnings);
+        f.fw = parseFrameworkEntry(raw, i, this.warnings, { left: 0, warned: true }); // no tasks in raw
       }
       i++;
       if (!f.fw) continue;
       const tasks: Task[] = [];
-      for (const e of f.tasks.values()) if (e.task) tasks.push(e.task);
+      for (const e of f.tasks.values()) {
+        if (!e.task) continue;
+        if (taskBudget-- <= 0) { this.warnOnce('tasks', overLimit('tasks', 1, MAX_TASKS) + ` (from framework ${JSON.stringify(f.name)} on)`); break; }
+        tasks.push(e.task);
+      }
       frameworks.push({ ...f.fw, tasks });
     }
     const result: ParseResult<State> = { state: { leader: this.leader, slaves, frameworks }, warnings: this.warnings };
@@ -279,6 +291,13 @@ export class ClusterModel {
     this.warnings = [];
     this.hint = { full: false, frameworks: new Set(), agents: new Set(), mastersChanged: false };
     return { result, hint };
+  }
+
+  private warned = new Set<string>();
+  private warnOnce(key: string, msg: string): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.warnings.push(msg);
   }
 
   // ---------- entities ----------
@@ -306,8 +325,10 @@ export class ClusterModel {
     if (f) {
       f.tasks.set(id, this.entry(raw, JSON.stringify(f.name)));
       this.hint.frameworks.add(f.name);
-    } else {
+    } else if (this.counts.pending < MAX_PENDING) {
       this.pendingOf(fwId).set(id, this.entry(raw, JSON.stringify(fwId)));
+    } else {
+      this.warnOnce('pending', `ignoring tasks of unknown frameworks past ${MAX_PENDING} waiting`);
     }
   }
 
