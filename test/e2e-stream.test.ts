@@ -93,7 +93,7 @@ t.test('failover: agents missing from the new snapshot keep their names until th
   await s.waitLog('stream update');
   // liquor-store runs on two agents; one of them (1.2.3.12) "fails over".
   const agent = (fixture['slaves'] as any[]).find((a) => a.pid.includes('1.2.3.12')).id as string;
-  const before = await dig(s.dnsPort, 'liquor-store.marathon.mesos.', 'A');
+  const before = await digUntil(s.dnsPort, 'liquor-store.marathon.mesos.', 'A', (x) => x.answer.length === 2);
   t.same(before.answer.map(recKey).sort(), ['liquor-store.marathon.mesos. IN A 1.2.3.11', 'liquor-store.marathon.mesos. IN A 1.2.3.12']);
   m.cluster().setRecovering([agent]);
   m.cutStreams(false); // the old leader is gone; the new one's snapshot lacks the agent
