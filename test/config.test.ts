@@ -123,15 +123,12 @@ t.test('defaultConfig is the original defaults plus ours', async (tt) => {
     ShutdownGraceSeconds: 5,
     SnapshotFile: '',
     StaleAfterSeconds: 0,
-<<<<<<< HEAD
     TransferAllowFrom: ['127.0.0.0/8', '::1/128'],
     NotifyTargets: [],
     TransferJournalMaxBytes: 16777216,
-=======
     StateSource: 'auto',
     StreamRecoveryGraceSeconds: 600,
     ReconcileSeconds: 600,
->>>>>>> 34871c3 (Config keys StateSource (auto|stream|poll), StreamRecoveryGraceSeconds, ReconcileSeconds: validated, shown by /v1/config, documented)
   });
   // Field order is the /v1/config order.
   tt.strictSame(Object.keys(defaultConfig()).slice(0, 8), [
@@ -716,14 +713,11 @@ t.test('the reference capture config loads to what the original showed in /v1/co
     ShutdownGraceSeconds: d.ShutdownGraceSeconds,
     SnapshotFile: d.SnapshotFile,
     StaleAfterSeconds: d.StaleAfterSeconds,
-<<<<<<< HEAD
     TransferAllowFrom: d.TransferAllowFrom,
     NotifyTargets: d.NotifyTargets,
     TransferJournalMaxBytes: d.TransferJournalMaxBytes,
-=======
     StateSource: d.StateSource,
     StreamRecoveryGraceSeconds: d.StreamRecoveryGraceSeconds,
     ReconcileSeconds: d.ReconcileSeconds,
->>>>>>> 34871c3 (Config keys StateSource (auto|stream|poll), StreamRecoveryGraceSeconds, ReconcileSeconds: validated, shown by /v1/config, documented)
   });
 });

@@ -205,15 +205,12 @@ t.test('/v1/config: the original fields in order, secret redacted, then our addi
     ShutdownGraceSeconds: loadedConfig.ShutdownGraceSeconds,
     SnapshotFile: loadedConfig.SnapshotFile,
     StaleAfterSeconds: loadedConfig.StaleAfterSeconds,
-<<<<<<< HEAD
     TransferAllowFrom: loadedConfig.TransferAllowFrom,
     NotifyTargets: loadedConfig.NotifyTargets,
     TransferJournalMaxBytes: loadedConfig.TransferJournalMaxBytes,
-=======
     StateSource: loadedConfig.StateSource,
     StreamRecoveryGraceSeconds: loadedConfig.StreamRecoveryGraceSeconds,
     ReconcileSeconds: loadedConfig.ReconcileSeconds,
->>>>>>> 34871c3 (Config keys StateSource (auto|stream|poll), StreamRecoveryGraceSeconds, ReconcileSeconds: validated, shown by /v1/config, documented)
   };
   tt.same(body, expected);
   tt.same(Object.keys(body), Object.keys(expected), 'key order: original struct order, then added keys');

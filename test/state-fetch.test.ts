@@ -33,11 +33,8 @@ function config(over: Partial<Config> = {}): Config {
     MesosCredentials: { Principal: '', Secret: '' }, IAMConfigFile: '', MesosAuthentication: '',
     CacheOn: false, CacheMaxEntries: 0, CacheMaxBytes: 0, ForwardMaxOutstanding: 0, ForwardAllowFrom: [],
     ShutdownGraceSeconds: 5, SnapshotFile: '', StaleAfterSeconds: 0,
-<<<<<<< HEAD
     TransferAllowFrom: [], NotifyTargets: [], TransferJournalMaxBytes: 0,
-=======
     StateSource: 'poll', StreamRecoveryGraceSeconds: 600, ReconcileSeconds: 0,
->>>>>>> 34871c3 (Config keys StateSource (auto|stream|poll), StreamRecoveryGraceSeconds, ReconcileSeconds: validated, shown by /v1/config, documented)
     ...over,
   };
 }
