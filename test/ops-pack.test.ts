@@ -42,7 +42,7 @@ t.test('npm pack → npm install --omit=dev → the installed mesos-dns -demo an
   p.stderr!.on('data', (c) => (err += c));
   const exited = new Promise<number | null>((r) => p.on('exit', (code) => r(code)));
   t.teardown(async () => { if (p.exitCode === null) { p.kill('SIGTERM'); p.kill('SIGTERM'); await exited; } });
-  await waitFor('the demo to load its cluster', () => /"msg":"refresh"/.test(err), 60_000).catch((e: Error) => { throw new Error(`${e.message}: ${err}`); });
+  await waitFor('the demo to load its cluster', () => /"msg":"(refresh|stream update)"/.test(err), 60_000).catch((e: Error) => { throw new Error(`${e.message}: ${err}`); });
   const r = await dig(dnsPort, 'leader.mesos.', 'A');
   t.same({ status: r.status, answer: r.answer.map(recKey) }, { status: 'NOERROR', answer: ['leader.mesos. IN A 127.0.0.1'] });
   const ready = await fetch(`http://127.0.0.1:${httpPort}/ready`);

@@ -59,8 +59,12 @@ t.test('an oversize state body is cut at the limit and its memory given back', a
   const failed = await s.waitLog('refresh failed; keeping the previous records', 1, 120_000);
   t.match(failed.err, new RegExp(`state body exceeds the limit of ${DEFAULT_MAX_BODY_BYTES} bytes`));
   t.ok(sent < DEFAULT_MAX_BODY_BYTES + 64 * 1024 * 1024, `reading stopped at the limit (${Math.round(sent / 2 ** 20)} MiB sent)`);
-  await new Promise((r) => setTimeout(r, 3000));
-  const after = rssMiB(s.proc.pid!);
+  // Node 24 gives the pages back more slowly than Node 20: sample for up to 10 s, report the low.
+  let after = Infinity;
+  for (let i = 0; i < 20 && after - before >= 100; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    after = Math.min(after, rssMiB(s.proc.pid!));
+  }
   t.ok(after - before < 100, `RSS ${before} MiB before, ${after} MiB after the rejected body`);
   const r = await dig(s.dnsPort, 'leader.mesos.', 'A');
   t.same({ status: r.status, answer: r.answer.map(recKey) }, { status: 'NOERROR', answer: ['leader.mesos. IN A 127.0.0.1'] }, 'the last good records are served');
