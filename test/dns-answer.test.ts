@@ -221,3 +221,24 @@ t.test('names outside the domain are REFUSED when ExternalOn is false (A.14)', a
   const r = ask(buildQuery('outside.example', 'A'));
   t.same({ rcode: r.rcode, aa: r.flags.aa, ra: r.flags.ra, answer: r.answer }, { rcode: 'REFUSED', aa: false, ra: false, answer: [] });
 });
+
+t.test('class CH or any class but IN outside the domain is REFUSED, never forwarded', async (t) => {
+  const config: Config = { ...defaultConfig(), Masters: ['127.0.0.1:5050'] };
+  const authority = createAuthority(config, null, SERIAL);
+  const forwarded: string[] = [];
+  const handler = createQueryHandler({
+    authority: () => authority,
+    forwarder: { forward: (req) => { forwarded.push(String(req.qclass)); return Buffer.alloc(0); }, close: async () => {} },
+  });
+  for (const [name, type, qclass] of [['version.bind', 'TXT', 'CH'], ['hostname.bind', 'TXT', 'CH'], ['example.org', 'A', 'HS'], ['example.org', 'A', 'ANY']]) {
+    const r = handler(buildQuery(name!, type!, { id: 9, qclass, edns: 1232 }), 'udp', '127.0.0.1');
+    if (!(r instanceof Buffer)) throw new Error('expected a synchronous reply');
+    t.same(decode(r), {
+      id: 9, rcode: 'REFUSED', flags: flags({ aa: false, ra: false }),
+      question: [{ name, type, class: qclass }],
+      answer: [], authority: [], additional: [],
+      opt: { udpSize: 1232, extRcode: 0, version: 0, do: false }, size: r.length,
+    }, `${name} ${qclass} ${type}`);
+  }
+  t.same(forwarded, [], 'nothing forwarded');
+});

@@ -1,7 +1,7 @@
 // One function decides every query's fate: drop, error reply, authoritative answer (synchronous,
 // from the current zone snapshot) or forwarding (asynchronous). Keeping the authoritative path
 // synchronous means a query inside the domain never waits behind the event loop's other work.
-import { RCODE_FORMERR, RCODE_NOTIMP, RCODE_REFUSED, TYPE_AXFR, TYPE_IXFR } from '../wire/constants.js';
+import { CLASS_IN, RCODE_FORMERR, RCODE_NOTIMP, RCODE_REFUSED, TYPE_AXFR, TYPE_IXFR } from '../wire/constants.js';
 import { clientQuery, parseQuery, ParseStatus } from '../wire/query.js';
 import { errorReply } from '../wire/reply.js';
 import { answerAuthoritative, inDomain, udpLimit, type Authority } from './answer.js';
@@ -56,7 +56,9 @@ export function createQueryHandler(deps: HandlerDeps): QueryHandler {
       m.authoritative++;
       return sent(answerAuthoritative(msg, q, auth, limit), ZONE_AUTHORITATIVE, proto, t0);
     }
-    if (!deps.forwarder) { m.refused++; return sent(errorReply(msg, q, RCODE_REFUSED, false), ZONE_REFUSED, proto, t0); }
+    // Only class IN is forwarded: CH (version.bind, hostname.bind) and other classes would relay the
+    // upstream's own identity to any client, so they are refused like queries with no forwarder.
+    if (!deps.forwarder || q.qclass !== CLASS_IN) { m.refused++; return sent(errorReply(msg, q, RCODE_REFUSED, false), ZONE_REFUSED, proto, t0); }
     m.forwarded++;
     const r = deps.forwarder.forward({
       query: msg, parsed: clientQuery(q), qtype: q.qtype, qclass: q.qclass,
