@@ -242,3 +242,24 @@ t.test('class CH or any class but IN outside the domain is REFUSED, never forwar
   }
   t.same(forwarded, [], 'nothing forwarded');
 });
+
+t.test('NOTIMP and FORMERR keep an OPT record when the query had one (RFC 6891 §7)', async (t) => {
+  const { ask } = setup();
+  const opt = { udpSize: 1232, extRcode: 0, version: 0, do: true };
+  const notimp = buildQuery('leader.mesos', 'SOA', { id: 5, edns: 4096, dnssecOk: true });
+  notimp[2] = (notimp[2]! & 0x87) | (4 << 3); // opcode NOTIFY
+  const r1 = ask(notimp);
+  t.same(r1, {
+    id: 5, rcode: 'NOTIMP', flags: flags({ aa: false }),
+    question: [{ name: 'leader.mesos', type: 'SOA', class: 'IN' }],
+    answer: [], authority: [], additional: [], opt, size: r1.size,
+  });
+  const noq = buildQuery('leader.mesos', 'A', { id: 6, edns: 4096, dnssecOk: true });
+  const formerr = Buffer.concat([noq.subarray(0, 12), noq.subarray(noq.length - 11)]);
+  formerr.writeUInt16BE(0, 4); // QDCOUNT 0, the OPT kept
+  const r2 = ask(formerr);
+  t.same(r2, {
+    id: 6, rcode: 'FORMERR', flags: flags({ aa: false }),
+    question: [], answer: [], authority: [], additional: [], opt, size: r2.size,
+  });
+});

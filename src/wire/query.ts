@@ -87,17 +87,34 @@ export function parseQuery(msg: Uint8Array): Query {
   const qd = (msg[4] << 8) | msg[5];
   if (opcode !== 0) {
     const q = emptyQuery(ParseStatus.NotImp, id, flags);
-    return qd === 1 ? readQuestion(msg, q, false) : q;
+    if (qd === 1) readQuestion(msg, q, false);
+    return errorOpt(msg, q, qd);
   }
-  if (qd !== 1) return emptyQuery(ParseStatus.FormErr, id, flags);
+  if (qd !== 1) return errorOpt(msg, emptyQuery(ParseStatus.FormErr, id, flags), qd);
   const q = readQuestion(msg, reset(SHARED, id, flags), true);
   if (q.status !== ParseStatus.Ok) return q;
+  return readRecords(msg, q, q.qnameEnd + 4);
+}
 
-  // Look for the OPT record in ADDITIONAL (skipping any answer/authority records a client sent).
+/**
+ * NOTIMP/FORMERR replies keep an OPT record when the query had one (RFC 6891 §7): read it when
+ * the records after the question can be found (no question, or the one question read). Whatever
+ * else is wrong, the status stays the error it was.
+ */
+function errorOpt(msg: Uint8Array, q: Query, qd: number): Query {
+  if (qd !== 0 && !(qd === 1 && q.qnameEnd > 12)) return q;
+  const status = q.status;
+  readRecords(msg, q, qd === 0 ? 12 : q.qnameEnd + 4);
+  q.status = status;
+  return q;
+}
+
+/** Look for the OPT record in ADDITIONAL (skipping any answer/authority records a client sent). */
+function readRecords(msg: Uint8Array, q: Query, off: number): Query {
+  const n = msg.length;
   const an = (msg[6] << 8) | msg[7];
   const ns = (msg[8] << 8) | msg[9];
   const ar = (msg[10] << 8) | msg[11];
-  let off = q.qnameEnd + 4;
   const total = an + ns + ar;
   let sawOpt = false;
   for (let i = 0; i < total; i++) {
