@@ -32,6 +32,8 @@ export const dnsMetrics = {
   forwarded: 0,
   tcpConnections: 0,
   tcpRejected: 0,
+  /** Idle TCP connections closed to make room for a new one. */
+  tcpEvicted: 0,
   sendErrors: 0,
   /** Parsed requests by proto (udp: 0.., tcp: TYPE_SLOTS..) and query type. */
   requests: new Float64Array(2 * TYPE_SLOTS),

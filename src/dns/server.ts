@@ -1,13 +1,14 @@
 // UDP and TCP listeners. UDP replies are sent straight from the 'message' callback for answers
-// inside the domain (no promise, no extra tick); TCP frames messages with the 2-byte length
-// prefix by hand (dns-packet cannot frame), answers several queries per connection, and closes
-// idle or abusive connections so a slow client cannot pin resources.
+// inside the domain (no promise, no extra tick). TCP (tcp.ts) frames messages with the 2-byte
+// length prefix by hand (dns-packet cannot frame), answers several queries per connection, and
+// bounds every connection's buffers, deadlines and slots so a slow client cannot pin resources.
 import dgram from 'node:dgram';
 import dns from 'node:dns';
 import net from 'node:net';
 import type { QueryHandler } from './handler.js';
 import { isMessageStream, type MessageStream } from './stream.js';
 import { dnsMetrics } from './metrics.js';
+import { createTcpListener, DEFAULT_TCP_LIMITS, type TcpLimits } from './tcp.js';
 import type { Logger } from '../log.js';
 
 export interface DnsServerOptions {
@@ -15,9 +16,8 @@ export interface DnsServerOptions {
   port: number;
   handler: QueryHandler;
   log: Logger;
-  /** Idle timeout of a TCP connection (RFC 7766 suggests seconds, not minutes). */
-  tcpIdleMs?: number;
-  maxTcpConnections?: number;
+  /** TCP limits other than the defaults (tests; see tcp.ts for what each bounds). */
+  tcp?: Partial<TcpLimits>;
 }
 
 export interface DnsServer {
@@ -27,12 +27,6 @@ export interface DnsServer {
   drain(): void;
   close(): Promise<void>;
 }
-
-const MAX_TCP_PENDING = 64;
-/** Replies waiting to be written on one connection; past it the client is not reading: closed. */
-const MAX_TCP_QUEUED = 256;
-/** Messages of a multi-message reply written per turn of the event loop. */
-const STREAM_MESSAGES_PER_TURN = 4;
 
 function isWildcard(host: string): boolean { return host === '0.0.0.0' || host === '::'; }
 
@@ -94,80 +88,7 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
   udp.on('message', onMessage);
   udp.on('error', (err) => { dnsMetrics.sendErrors++; log.error({ err }, 'UDP socket error'); });
 
-  const idleMs = o.tcpIdleMs ?? 10_000;
-  const maxConns = o.maxTcpConnections ?? 1000;
-  const sockets = new Set<net.Socket>();
-  const tcp = net.createServer({ noDelay: true }, (sock) => {
-    if (sockets.size >= maxConns) { dnsMetrics.tcpRejected++; sock.destroy(); return; }
-    dnsMetrics.tcpConnections++;
-    sockets.add(sock);
-    sock.setTimeout(idleMs, () => sock.destroy());
-    sock.on('close', () => sockets.delete(sock));
-    sock.on('error', () => sock.destroy());
-    let buf = Buffer.alloc(0);
-    let pending = 0;
-    // Replies leave in order through one queue. A multi-message reply (a zone transfer) is pulled
-    // one message at a time, only while the socket takes data: when write() says the kernel
-    // buffer is full the queue waits for 'drain', so a client that stops reading costs one
-    // message of memory until the idle timeout closes it. A few messages per turn of the event
-    // loop, so a transfer never holds up UDP answers for long.
-    const queue: (Buffer | MessageStream)[] = [];
-    let blocked = false;
-    let scheduled = false;
-    const frame = (b: Buffer) => {
-      const len = Buffer.allocUnsafe(2);
-      len.writeUInt16BE(b.length);
-      return Buffer.concat([len, b]);
-    };
-    const pump = () => {
-      scheduled = false;
-      let budget = STREAM_MESSAGES_PER_TURN;
-      while (queue.length > 0 && !blocked && !sock.destroyed) {
-        const head = queue[0];
-        let out: Buffer;
-        if (!isMessageStream(head)) { queue.shift(); out = frame(head); } else {
-          if (budget-- === 0) { scheduled = true; setImmediate(pump); return; }
-          let m: Buffer | null;
-          try { m = head.next(); } catch (err) { log.error({ err }, 'zone transfer failed'); sock.destroy(); return; }
-          if (m === null) { head.close(); queue.shift(); continue; }
-          out = m; // streams frame their own messages
-        }
-        if (!sock.write(out)) {
-          // Write deadline: a client that takes nothing for idleMs is gone. (The socket's idle
-          // timer alone lets a stalled write live twice as long: Node forgives one expiry.)
-          blocked = true;
-          const deadline = setTimeout(() => sock.destroy(), idleMs);
-          sock.once('drain', () => { clearTimeout(deadline); blocked = false; pump(); });
-          sock.once('close', () => clearTimeout(deadline));
-        }
-      }
-    };
-    const send = (b: Buffer | MessageStream) => {
-      if (sock.destroyed) { if (isMessageStream(b)) b.close(); return; }
-      if (queue.length >= MAX_TCP_QUEUED) { if (isMessageStream(b)) b.close(); sock.destroy(); return; }
-      queue.push(b);
-      if (!blocked && !scheduled) pump();
-    };
-    sock.on('close', () => { for (const r of queue) if (isMessageStream(r)) r.close(); queue.length = 0; });
-    sock.on('data', (chunk) => {
-      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-      while (buf.length >= 2) {
-        const n = buf.readUInt16BE(0);
-        if (buf.length < 2 + n) break;
-        const msg = buf.subarray(2, 2 + n);
-        buf = buf.subarray(2 + n);
-        let reply: Buffer | Promise<Buffer> | MessageStream | null;
-        try { reply = handler(msg, 'tcp', sock.remoteAddress ?? ''); } catch (err) {
-          log.error({ err }, 'query handler failed'); sock.destroy(); return;
-        }
-        if (reply === null) continue;
-        if (!(reply instanceof Promise)) { send(reply); continue; }
-        if (++pending > MAX_TCP_PENDING) { sock.destroy(); return; }
-        reply.then((b) => { pending--; send(b); }, (err) => { pending--; log.error({ err }, 'forwarding failed'); });
-      }
-      if (buf.length > 2 + 65535) sock.destroy();
-    });
-  });
+  const { server: tcp, closeAll } = createTcpListener(handler, log, { ...DEFAULT_TCP_LIMITS, ...o.tcp });
   tcp.on('error', (err) => log.error({ err }, 'TCP server error'));
   const tcpHost = o.host === '0.0.0.0' ? '::' : o.host;
   await new Promise<void>((resolve, reject) => {
@@ -189,7 +110,7 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
       tcp.close();
     },
     close: async () => {
-      for (const s of sockets) s.destroy();
+      closeAll();
       await Promise.all([
         new Promise<void>((r) => udp.close(() => r())),
         new Promise<void>((r) => { if (tcp.listening) tcp.close(() => r()); else r(); }),
