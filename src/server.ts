@@ -12,7 +12,7 @@ import { createMasterDetector, type MasterDetector, type MastersUpdate } from '.
 import { ZoneBuilder, BuildError, type StreamHandlers } from './zone/builder.js';
 import type { BuildParams, BuiltZone } from './zone/build.js';
 import type { DraftTransfer } from './records/draft.js';
-import { ImageSnapshot } from './zone/snapshot.js';
+import { ImageSnapshot, type BodyRenderer } from './zone/snapshot.js';
 import { readLastGood } from './zone/lastgood.js';
 import { SerialPolicy } from './zone/serial.js';
 import type { ZoneChangeSet, ZoneDiff } from './zone/changes.js';
@@ -116,6 +116,18 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
   const newBuilder = (c: Config) => new ZoneBuilder(c, log.level === 'trace' ? 2 : log.level === 'debug' ? 1 : 0,
     Math.min(c.StateTimeoutSeconds, 10) * 1000);
   let builder = newBuilder(config);
+  // Each bulk body render is logged: seconds of worker time at 50k tasks, and one line per zone
+  // version and kind shows that concurrent /v1/axfr requests share one render. It reads
+  // `builder` at each call: a reload may replace the builder.
+  const renderer: BodyRenderer = {
+    render: async (draft, kind, head) => {
+      const t0 = performance.now();
+      const body = await builder.render(draft, kind, head);
+      log.info({ kind, bytes: body.byteLength, ms: Math.round(performance.now() - t0) }, 'bulk body rendered');
+      return body;
+    },
+    discard: (buffers) => builder.discard(buffers),
+  };
   let ifAddrs = config.Listener === '0.0.0.0' ? interfaceAddresses() : [];
 
   // The last-good snapshot, before anything listens: the first answers come from it.
@@ -127,7 +139,7 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
         // Persisted (contract "Serial"): the serial policy starts from it, so it never goes back.
         serials = new SerialPolicy(Math.max(lg.serial, options.serial ?? 0));
         const serial = serials.current;
-        snapshot = ImageSnapshot.fromFile(lg.image, lg.contentHash, serial, builder);
+        snapshot = ImageSnapshot.fromFile(lg.image, lg.contentHash, serial, renderer);
         authority = createAuthority(config, snapshot.image, serial);
         loadedAt = lg.time / 1000;
         names = snapshot.image.entryCount;
@@ -197,7 +209,7 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
     const previous = snapshot;
     const fromSerial = serials.current;
     const serial = changed ? serials.changed() : fromSerial;
-    swapIn(new ImageSnapshot(zone, draft, serial, builder, stamp(changes, fromSerial, serial)));
+    swapIn(new ImageSnapshot(zone, draft, serial, renderer, stamp(changes, fromSerial, serial)));
     previous?.release(); // answers read it synchronously; bulk bodies copy its records first (release())
     for (const b of retiredBuilders.splice(0)) void b.close();
     loadedAt = Date.now() / 1000;

@@ -28,6 +28,7 @@ import { goIndent } from '../zone/go-json.js';
 import { configView } from './config-view.js';
 import { httpMetrics, type HttpMetrics, type HttpRoute } from './metrics.js';
 import { handleOps, type OpsDeps } from './ops.js';
+import { createBulkGate, writeSliced, HTTP_BULK_RETRY_AFTER_S } from './bulk.js';
 
 export interface HttpApiDeps extends OpsDeps {
   /** Live config, including the current SOASerial. */
@@ -48,6 +49,7 @@ export interface HttpApiDeps extends OpsDeps {
 const JSON_TYPE = 'application/json';
 const TEXT_TYPE = 'text/plain; charset=utf-8';
 export const NO_STATE_ERROR = 'no state loaded yet';
+export const BULK_BUSY_ERROR = 'too many zone transfers in progress; retry later';
 
 interface Match { route: HttpRoute; param: string }
 
@@ -150,6 +152,7 @@ export function servicesBody(snap: ZoneSnapshot, service: string): { service: st
 
 export function createHttpApi(deps: HttpApiDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const metrics = deps.metrics ?? httpMetrics;
+  const bulk = createBulkGate();
 
   const send = (res: ServerResponse, route: HttpRoute, status: number, type: string, body: Body): void => {
     metrics.inc(route, status);
@@ -204,11 +207,15 @@ export function createHttpApi(deps: HttpApiDeps): (req: IncomingMessage, res: Se
 
     const snap = deps.snapshot();
     if (!snap) return sendJson(res, m.route, 503, { error: NO_STATE_ERROR });
+    if (m.route === 'hosts') return sendJson(res, m.route, 200, hostsBody(snap, m.param));
+    if (m.route === 'services') return sendJson(res, m.route, 200, servicesBody(snap, m.param));
+    const release = bulk.acquire();
+    if (!release) {
+      res.setHeader('Retry-After', String(HTTP_BULK_RETRY_AFTER_S));
+      return sendJson(res, m.route, 503, { error: BULK_BUSY_ERROR });
+    }
+    res.once('close', release); // however the response ends (sent, client gone, deadline)
     switch (m.route) {
-      case 'hosts':
-        return sendJson(res, m.route, 200, hostsBody(snap, m.param));
-      case 'services':
-        return sendJson(res, m.route, 200, servicesBody(snap, m.param));
       case 'enumerate':
         return sendLater(res, m.route, snap.enumerationBody());
       case 'axfr':
@@ -223,10 +230,20 @@ export function createHttpApi(deps: HttpApiDeps): (req: IncomingMessage, res: Se
     }
   };
 
-  // Bulk bodies may be rendered off this thread (the build worker): send them when they arrive.
+  // Bulk bodies may be rendered off this thread (the build worker): send them when they arrive,
+  // slice by slice as the client reads (bulk.ts), never as one write the size of the body.
+  const sendBulk = (res: ServerResponse, route: HttpRoute, body: Body): void => {
+    if (res.destroyed) return;
+    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+    metrics.inc(route, 200);
+    res.statusCode = 200;
+    res.setHeader('Content-Type', JSON_TYPE);
+    res.setHeader('Content-Length', bytes.byteLength);
+    void writeSliced(res, bytes);
+  };
   const sendLater = (res: ServerResponse, route: HttpRoute, body: Body | Promise<Body>): void => {
-    if (!(body instanceof Promise)) return send(res, route, 200, JSON_TYPE, body);
-    body.then((b) => send(res, route, 200, JSON_TYPE, b), (err) => {
+    if (!(body instanceof Promise)) return sendBulk(res, route, body);
+    body.then((b) => sendBulk(res, route, b), (err) => {
       deps.log.error({ err }, 'HTTP API body rendering failed');
       if (!res.headersSent) send(res, route, 500, TEXT_TYPE, '500: Internal Server Error');
     });

@@ -1,6 +1,8 @@
 // The snapshot the answering thread reads: the zone image, plus the compact records (kept as
 // plain buffers, off the JS heap) from which a worker renders the bulk HTTP bodies on request —
-// most refreshes are never looked at through /v1/axfr or /v1/enumerate.
+// most refreshes are never looked at through /v1/axfr or /v1/enumerate. A body is rendered once
+// per snapshot and shared by every request for it (requests arriving during the render wait for
+// that render): at 50k tasks a body is 100+ MB, and twenty renders at once once took 1.5 GiB.
 import { ZoneImage } from './image.js';
 import type { AxfrHead, SrvTarget, ZoneSnapshot } from './types.js';
 import type { BuiltZone } from './build.js';
@@ -13,6 +15,18 @@ export interface BodyRenderer {
   discard(buffers: ArrayBuffer[]): void;
 }
 
+/**
+ * How long a rendered body is kept after the last request for it began. Long enough that a
+ * client polling the zone, or a burst of them, shares one render; short enough that a body
+ * nobody asks for again (100+ MB at 50k tasks) does not stay for the whole zone version.
+ */
+export const BODY_KEEP_MS = 60_000;
+
+interface SharedBody { body: Promise<Uint8Array>; timer: NodeJS.Timeout }
+
+/** What a snapshot and its reissues share: the buffers' pins and the bodies rendered from them. */
+interface Lease { pins: number; released: boolean; bodies: Map<string, SharedBody> }
+
 export class ImageSnapshot implements ZoneSnapshot {
   readonly image: ZoneImage;
 
@@ -24,8 +38,8 @@ export class ImageSnapshot implements ZoneSnapshot {
     private readonly renderer: BodyRenderer,
     /** What changed since the previous version (zone/changes.ts); null for the first, or when not computed. */
     readonly changes: ZoneChangeSet | null = null,
-    /** Pins on the buffers, shared by a snapshot and its reissues (they hold the same buffers). */
-    private readonly lease: { pins: number; released: boolean } = { pins: 0, released: false },
+    /** Pins on the buffers and the body cache, shared by a snapshot and its reissues (same buffers). */
+    private readonly lease: Lease = { pins: 0, released: false, bodies: new Map() },
   ) {
     this.image = new ZoneImage(zone.image);
   }
@@ -86,10 +100,29 @@ export class ImageSnapshot implements ZoneSnapshot {
   }
 
   private free(): void {
+    // The bodies go with the last pin, with the buffers (a transfer may still be reading them).
+    for (const b of this.lease.bodies.values()) clearTimeout(b.timer);
+    this.lease.bodies.clear();
     this.renderer.discard([this.zone.image]);
     this.draft.then((d) => this.renderer.discard(transferList(d)), () => {});
   }
 
-  async axfrBody(head: AxfrHead): Promise<Uint8Array> { return this.renderer.render(await this.draft, 'axfr', head); }
-  async enumerationBody(): Promise<Uint8Array> { return this.renderer.render(await this.draft, 'enumerate'); }
+  axfrBody(head: AxfrHead): Promise<Uint8Array> {
+    return this.shared(`axfr ${JSON.stringify(head)}`, async () => this.renderer.render(await this.draft, 'axfr', head));
+  }
+  enumerationBody(): Promise<Uint8Array> {
+    return this.shared('enumerate', async () => this.renderer.render(await this.draft, 'enumerate'));
+  }
+
+  /** The body under `key`: the one rendered (or being rendered) for this snapshot, else a new render. */
+  private shared(key: string, render: () => Promise<Uint8Array>): Promise<Uint8Array> {
+    const bodies = this.lease.bodies;
+    const hit = bodies.get(key);
+    if (hit) { hit.timer.refresh(); return hit.body; }
+    const body = render();
+    const timer = setTimeout(() => bodies.delete(key), BODY_KEEP_MS).unref();
+    bodies.set(key, { body, timer });
+    body.catch(() => { clearTimeout(timer); if (bodies.get(key)?.body === body) bodies.delete(key); });
+    return body;
+  }
 }
