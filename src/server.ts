@@ -19,6 +19,8 @@ import type { ZoneChangeSet, ZoneDiff } from './zone/changes.js';
 import { createAuthority } from './dns/authority.js';
 import { createQueryHandler } from './dns/handler.js';
 import { startDnsServer, type DnsServer } from './dns/server.js';
+import { TCP_MAX_CONNECTIONS } from './dns/tcp.js';
+import { connectionCaps, watchDescriptors } from './net/fd-budget.js';
 import { startHttpServer } from './http/api.js';
 import { createForwarder } from './forward/index.js';
 import type { ForwarderImpl } from './forward/index.js';
@@ -153,13 +155,17 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
     }
   }
 
+  // Client connections may use only part of the open-file limit (net/fd-budget.ts).
+  const caps = connectionCaps(TCP_MAX_CONNECTIONS);
+  log.info(caps, 'connection caps');
+  const stopFdWatch = watchDescriptors(log);
   let dns: DnsServer | null = null;
   let http: { port: number; close(): Promise<void> } | null = null;
   // Read on every query, so a reload swaps the forwarder without touching the listeners.
   const xfr: Xfr = createXfr(config, log);
   const handlerDeps = { authority: () => authority, forwarder, transfer: xfr.handle };
   const handler = createQueryHandler(handlerDeps);
-  const listenDns = (c: Config) => startDnsServer({ host: c.Listener, port: c.Port, log, handler });
+  const listenDns = (c: Config) => startDnsServer({ host: c.Listener, port: c.Port, log, handler, tcp: { maxConnections: caps.dnsTcp } });
   const listenHttp = (c: Config) => startHttpServer({
         config: liveConfig,
         snapshot: () => snapshot,
@@ -169,7 +175,7 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
         log,
         exposition: renderMetrics,
         readiness,
-      }, c.HTTPListener, c.HttpPort);
+      }, c.HTTPListener, c.HttpPort, caps.http);
   try {
     if (config.DnsOn) dns = await listenDns(config);
     if (config.HttpOn) http = await listenHttp(config);
@@ -503,6 +509,7 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
       if (reconcileTimer) clearInterval(reconcileTimer);
       clearInterval(staleTimer);
       if (bumpTimer) clearTimeout(bumpTimer);
+      stopFdWatch();
       loopDelay.disable();
       xfr.close();
       // No new queries; forwarded ones in flight get their answer (or time out) before the

@@ -2,13 +2,13 @@
 // that drip bytes, must cost a bounded amount of memory and slots, and never shut out UDP or new
 // TCP clients. Everything runs against the real server process over loopback sockets.
 import t, { type Test } from 'tap';
-import dgram from 'node:dgram';
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { startStandInMaster, rewriteLeader } from '../src/demo/master.js';
 import { startServerProcess, waitFor, type ServerProcess } from './support/procs.js';
 import { buildQuery, decode } from './support/dnsmsg.js';
 import { respond } from './support/forward-msg.js';
+import { queryUdp, queryTcp } from '../bench/dnsclient.js';
 import { startDnsServer } from '../src/dns/server.js';
 import { silentLogger } from '../src/log.js';
 
@@ -33,16 +33,6 @@ function frame(q: Buffer): Buffer {
   return Buffer.concat([len, q]);
 }
 
-/** One UDP query; resolves with the decoded answer or null after `ms`. */
-function udpQuery(port: number, name: string, type: string, ms = 2000): Promise<ReturnType<typeof decode> | null> {
-  return new Promise((resolve) => {
-    const s = dgram.createSocket('udp4');
-    const timer = setTimeout(() => { s.close(); resolve(null); }, ms);
-    s.on('message', (m) => { clearTimeout(timer); s.close(); resolve(decode(m)); });
-    s.send(buildQuery(name, type, { id: 7 }), port, '127.0.0.1');
-  });
-}
-
 async function startWithAgents(t: Test, agents: number): Promise<ServerProcess> {
   const m = await startStandInMaster({ host: '127.0.0.1', port: 0, state: {} });
   m.setState(rewriteLeader(manyAgents(agents), `127.0.0.1:${m.port}`));
@@ -54,7 +44,7 @@ async function startWithAgents(t: Test, agents: number): Promise<ServerProcess> 
 
 t.test('a TCP client that pipelines large answers and never reads: bounded memory, closed after the write deadline, UDP unaffected', async (t) => {
   const s = await startWithAgents(t, 600);
-  const probe = await udpQuery(s.dnsPort, 'slave.mesos.', 'A');
+  const probe = await queryUdp('127.0.0.1', s.dnsPort, 'slave.mesos.', 'A', 2000);
   t.equal(probe?.rcode, 'NOERROR');
   const rss0 = rssKiB(s.proc.pid!);
 
@@ -80,7 +70,7 @@ t.test('a TCP client that pipelines large answers and never reads: bounded memor
   let udpAnswered = 0, udpAsked = 0, peak = rss0;
   while (Date.now() - attackStart < 5000) {
     udpAsked++;
-    const a = await udpQuery(s.dnsPort, 'leader.mesos.', 'A', 1000);
+    const a = await queryUdp('127.0.0.1', s.dnsPort, 'leader.mesos.', 'A', 1000);
     if (a?.rcode === 'NOERROR') udpAnswered++;
     peak = Math.max(peak, rssKiB(s.proc.pid!));
     await new Promise((r) => setTimeout(r, 100));
@@ -98,26 +88,9 @@ t.test('a TCP client that pipelines large answers and never reads: bounded memor
   clearTimeout(giveUp);
   t.ok(end > 0, 'the server closed the non-reading connection');
   sock.destroy();
-  const after = await udpQuery(s.dnsPort, 'slave.mesos.', 'A');
+  const after = await queryUdp('127.0.0.1', s.dnsPort, 'slave.mesos.', 'A', 2000);
   t.equal(after?.rcode, 'NOERROR', 'still answering afterwards');
 });
-
-/** A TCP query on a fresh connection; the decoded answer, or null if none came within `ms`. */
-function tcpQuery(port: number, name: string, type: string, ms = 3000, localAddress?: string): Promise<ReturnType<typeof decode> | null> {
-  return new Promise((resolve) => {
-    const sock = net.connect({ port, host: '127.0.0.1', localAddress });
-    let buf = Buffer.alloc(0);
-    const done = (v: ReturnType<typeof decode> | null) => { clearTimeout(timer); sock.destroy(); resolve(v); };
-    const timer = setTimeout(() => done(null), ms);
-    sock.on('error', () => done(null));
-    sock.on('close', () => done(null));
-    sock.on('data', (c) => {
-      buf = Buffer.concat([buf, c]);
-      if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) done(decode(buf.subarray(2, 2 + buf.readUInt16BE(0))));
-    });
-    sock.write(frame(buildQuery(name, type, { id: 9 })));
-  });
-}
 
 t.test('1000 connections dripping a byte a second do not shut out new TCP clients (read deadline, evict oldest idle)', async (t) => {
   const s = await startWithAgents(t, 3);
@@ -141,8 +114,8 @@ t.test('1000 connections dripping a byte a second do not shut out new TCP client
   t.teardown(() => drips.forEach((d) => d.destroy()));
   let answered = 0;
   for (let i = 0; i < 25; i++) {
-    const a = await tcpQuery(s.dnsPort, 'leader.mesos.', 'A', 3000);
-    if (a?.rcode === 'NOERROR' && a.answer.length === 1) answered++;
+    const a = await queryTcp('127.0.0.1', s.dnsPort, 'leader.mesos.', 'A', 3000);
+    if (a?.rcode === 'NOERROR' && a.answers.length === 1) answered++;
   }
   t.comment(`new TCP clients answered: ${answered}/25`);
   t.equal(answered, 25, 'every new client answered');
@@ -167,8 +140,8 @@ t.test('one source address holds at most 16 connections: a 17th replaces its lea
   await waitFor('4 closed', () => closed.size >= 4, 5000).catch(() => undefined);
   await new Promise((r) => setTimeout(r, 200));
   t.same([...closed].sort((a, b) => a - b), [0, 1, 2, 3], 'the four oldest were closed, the newest 16 kept');
-  const a = await tcpQuery(s.dnsPort, 'leader.mesos.', 'A', 3000, '127.0.0.2');
-  t.equal(a?.rcode, 'NOERROR', 'another source is still served');
+  const a = await queryTcp('127.0.0.1', s.dnsPort, 'leader.mesos.', 'A', 3000);
+  t.equal(a?.rcode, 'NOERROR', 'a new connection from that source is still served');
 });
 
 t.test('a client that half-closes after sending still gets its forwarded answers', async (t) => {

@@ -8,6 +8,7 @@ import net from 'node:net';
 import type { QueryHandler } from './handler.js';
 import { isMessageStream, type MessageStream } from './stream.js';
 import { dnsMetrics } from './metrics.js';
+import { listenerErrorLogger } from '../net/fd-budget.js';
 import { createTcpListener, DEFAULT_TCP_LIMITS, type TcpLimits } from './tcp.js';
 import type { Logger } from '../log.js';
 
@@ -89,7 +90,7 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
   udp.on('error', (err) => { dnsMetrics.sendErrors++; log.error({ err }, 'UDP socket error'); });
 
   const { server: tcp, closeAll } = createTcpListener(handler, log, { ...DEFAULT_TCP_LIMITS, ...o.tcp });
-  tcp.on('error', (err) => log.error({ err }, 'TCP server error'));
+  tcp.on('error', listenerErrorLogger(log, 'TCP server error'));
   const tcpHost = o.host === '0.0.0.0' ? '::' : o.host;
   await new Promise<void>((resolve, reject) => {
     tcp.once('error', reject);

@@ -28,6 +28,7 @@ import { goIndent } from '../zone/go-json.js';
 import { configView } from './config-view.js';
 import { httpMetrics, type HttpMetrics, type HttpRoute } from './metrics.js';
 import { handleOps, type OpsDeps } from './ops.js';
+import { HTTP_MAX_CONNECTIONS, listenerErrorLogger } from '../net/fd-budget.js';
 import { createBulkGate, writeSliced, HTTP_BULK_RETRY_AFTER_S } from './bulk.js';
 
 export interface HttpApiDeps extends OpsDeps {
@@ -262,15 +263,34 @@ export function createHttpApi(deps: HttpApiDeps): (req: IncomingMessage, res: Se
   };
 }
 
+/** Idle time of a kept-alive connection between requests: tools reuse it at once or not at all. */
+export const HTTP_KEEP_ALIVE_MS = 5_000;
+/** A request's headers must arrive within this (slow-loris; also closes connections that say nothing). */
+export const HTTP_HEADERS_TIMEOUT_MS = 5_000;
+/** A whole request must arrive within this (bodies are never read). */
+export const HTTP_REQUEST_TIMEOUT_MS = 10_000;
+/** How often Node checks connections against those two timeouts (its default, 30 s, let idle ones pile up). */
+const HTTP_TIMEOUT_CHECK_MS = 1_000;
+
 export async function startHttpServer(
   deps: HttpApiDeps,
   host: string,
   port: number,
+  /** Connections at once; past it new ones are closed at accept (see net/fd-budget.ts). */
+  maxConnections = HTTP_MAX_CONNECTIONS,
 ): Promise<{ server: Server; port: number; close(): Promise<void> }> {
-  const server = createServer(createHttpApi(deps));
-  // Bounded request time so idle or slow-loris connections cannot pile up.
-  server.requestTimeout = 30_000;
-  server.headersTimeout = 10_000;
+  const server = createServer({ connectionsCheckingInterval: HTTP_TIMEOUT_CHECK_MS }, createHttpApi(deps));
+  // Bounded connections and request time so idle or slow-loris connections cannot pile up and
+  // take the descriptors DNS and forwarding need.
+  server.maxConnections = maxConnections;
+  server.keepAliveTimeout = HTTP_KEEP_ALIVE_MS;
+  server.requestTimeout = HTTP_REQUEST_TIMEOUT_MS;
+  server.headersTimeout = HTTP_HEADERS_TIMEOUT_MS;
+  // Node's header timeout starts at a request's first byte: a connection that says nothing would
+  // live forever. Give it the same time to start a request; a request, once in, lifts the limit
+  // (a bulk body may take seconds to render), and keep-alive times it out again afterwards.
+  server.on('connection', (sock) => sock.setTimeout(HTTP_HEADERS_TIMEOUT_MS, () => sock.destroy()));
+  server.on('request', (req: IncomingMessage) => req.socket.setTimeout(0));
   await new Promise<void>((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
     server.once('error', onError);
@@ -279,7 +299,7 @@ export async function startHttpServer(
       resolve();
     });
   });
-  server.on('error', (err) => deps.log.error({ err }, 'HTTP server error'));
+  server.on('error', listenerErrorLogger(deps.log, 'HTTP server error'));
   const bound = (server.address() as AddressInfo).port;
   deps.log.info({ host, port: bound }, 'HTTP API listening');
   return {

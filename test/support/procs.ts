@@ -68,7 +68,8 @@ export interface ServerProcess {
 }
 
 /** Start mesos-dns with `config` (ports filled in when absent) and wait until it listens. */
-export async function startServerProcess(config: Record<string, unknown>, args: string[] = []): Promise<ServerProcess> {
+export async function startServerProcess(config: Record<string, unknown>, args: string[] = [],
+  o: { /** Run under this open-file limit (soft and hard), via util-linux prlimit. */ fdLimit?: number } = {}): Promise<ServerProcess> {
   const { dir, cleanup } = tempDir();
   const dnsPort = (config.port as number | undefined) ?? await freePort();
   const httpPort = (config.httpport as number | undefined) ?? await freePort();
@@ -78,7 +79,9 @@ export async function startServerProcess(config: Record<string, unknown>, args: 
   const full = { listener: '127.0.0.1', httplistener: '127.0.0.1', shutdowngraceseconds: 0, statesource: 'poll', ...config, port: dnsPort, httpport: httpPort };
   const configPath = join(dir, 'config.json');
   writeFileSync(configPath, JSON.stringify(full, null, 2));
-  const proc = spawn(process.execPath, [BIN, `-config=${configPath}`, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
+  const argv = [process.execPath, BIN, `-config=${configPath}`, ...args];
+  if (o.fdLimit !== undefined) argv.unshift('prlimit', `--nofile=${o.fdLimit}:${o.fdLimit}`, '--'); // prlimit execs: same pid
+  const proc = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
   const logs: LogLine[] = [];
   let err = '';
   let partial = '';
