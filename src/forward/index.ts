@@ -33,6 +33,8 @@ import {
 import { clientQuery, parseQuery, ParseStatus, type ClientQuery } from '../wire/query.js';
 import { clientErrorReply, errorReply, writeOpt } from '../wire/reply.js';
 import { ReplyScan, lowerQname, nameToText, tryDecode, type WireName } from './wire.js';
+import { scrub } from './bailiwick.js';
+import { nameToWire } from '../wire/name.js';
 
 export type { ForwardRequest, Forwarder } from './types.js';
 export { createForwardMetrics, forwardMetrics, type ForwardMetrics } from './metrics.js';
@@ -108,6 +110,8 @@ class ForwarderCore implements ForwarderImpl {
   private readonly cache: LRUCache<string, Answer> | null;
   private readonly inflight = new Map<string, Lookup>();
   private readonly scanner = new ReplyScan();
+  /** Our own domain (lower-case wire name): upstream replies never speak for it. */
+  private readonly own: WireName;
   private readonly timeoutMs: number;
   private readonly maxOutstanding: number;
   private readonly setTruncateBit: boolean;
@@ -140,6 +144,7 @@ class ForwarderCore implements ForwarderImpl {
     } catch (e) {
       throw new ConfigError('Resolvers', (e as Error).message);
     }
+    this.own = Buffer.from(nameToWire(config.Domain || 'mesos', true) ?? [0]);
     this.timeoutMs = (config.Timeout > 0 ? config.Timeout : 5) * 1000;
     // Deadlines are met to within this: 1/50 of Timeout, at most 20 ms.
     this.sweepMs = Math.max(1, Math.min(20, Math.floor(this.timeoutMs / 50)));
@@ -204,11 +209,12 @@ class ForwarderCore implements ForwarderImpl {
       m.cacheMisses++;
     }
     let qlower: WireName | null = null;
-    let ups: Upstream[] = this.resolvers.defaults;
+    let route = this.resolvers.defaultRoute;
     if (this.resolvers.zoned) {
       qlower = lowerQname(query, q);
-      ups = this.resolvers.select(nameToText(qlower));
+      route = this.resolvers.select(nameToText(qlower));
     }
+    const ups = route.list;
     if (ups.length === 0) return this.error(req, q, RCODE_REFUSED);
 
     const pending = this.inflight.get(key);
@@ -224,7 +230,7 @@ class ForwarderCore implements ForwarderImpl {
       m.overload++;
       return this.error(req, q, RCODE_SERVFAIL);
     }
-    const lk = new Lookup(this, key, qlower ?? lowerQname(query, q), q, this.resolvers.order(ups, this.now()), Date.now() + this.timeoutMs);
+    const lk = new Lookup(this, key, qlower ?? lowerQname(query, q), route.zone, q, this.resolvers.order(ups, this.now()), Date.now() + this.timeoutMs);
     this.inflight.set(key, lk);
     this.outstanding++;
     this.sweepTimer ??= setInterval(() => this.sweep(), this.sweepMs);
@@ -241,12 +247,19 @@ class ForwarderCore implements ForwarderImpl {
     return b;
   }
 
-  /** The Answer for an upstream reply, relayed as it is when it can be, else decoded; null if unreadable. */
+  /**
+   * The Answer for an upstream reply, relayed as it is when it can be, else decoded (and scrubbed of
+   * records out of the question's bailiwick, see bailiwick.ts); null if unreadable.
+   */
   toAnswer(reply: Buffer, lk: Lookup): Answer | null {
     const now = this.now();
-    if (this.scanner.scan(reply, lk.qname)) return relayAnswer(reply, this.scanner, lk.dnssecOk, now);
+    const s = this.scanner;
+    if (s.scan(reply, lk.qname, lk.zone, this.own) && !s.outside) return relayAnswer(reply, s, lk.dnssecOk, now);
     const msg = tryDecode(reply);
-    return msg ? buildAnswer(msg, lk.qname, lk.qtype, lk.qclass, lk.dnssecOk, now) : null;
+    if (!msg) return null;
+    const clean = scrub(msg, lk.qname, { zone: lk.zone, own: this.own });
+    if (clean !== msg) this.metrics.bailiwickStripped++;
+    return buildAnswer(clean, lk.qname, lk.qtype, lk.qclass, lk.dnssecOk, now);
   }
 
   /** A lookup has ended with `answer` (null: SERVFAIL for its clients). */
@@ -334,6 +347,8 @@ class Lookup implements Expect {
     readonly key: string,
     /** Lower-case question name: what we ask and what replies must echo. */
     readonly qname: WireName,
+    /** The zone the resolvers were chosen for: the replies' bailiwick. */
+    readonly zone: WireName,
     q: ClientQuery,
     private readonly order: Upstream[],
     readonly deadline: number,

@@ -35,6 +35,8 @@ export interface ForwardMetrics {
   failovers: number;
   /** Cache entries pushed out by the entry or byte bound. */
   cacheEvictions: number;
+  /** Upstream replies that had records out of the question's bailiwick removed (bailiwick.ts). */
+  bailiwickStripped: number;
 }
 
 /** Per-resolver counters, kept on the resolver itself (forward/resolvers.ts Upstream.stats). */
@@ -88,6 +90,7 @@ export function createForwardMetrics(): ForwardMetrics {
     truncated: 0,
     failovers: 0,
     cacheEvictions: 0,
+    bailiwickStripped: 0,
   };
 }
 

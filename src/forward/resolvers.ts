@@ -7,6 +7,14 @@
 import type { Logger } from '../log.js';
 import { parseTarget, type Target } from './upstream.js';
 import { createUpstreamStats, type UpstreamStats } from './metrics.js';
+import { nameToWire } from '../wire/name.js';
+
+/** The resolvers for a name, and the zone they were chosen for: their replies' bailiwick (bailiwick.ts). */
+export interface Route {
+  /** Lower-case wire name; the root for the default resolvers. */
+  zone: Buffer;
+  list: Upstream[];
+}
 
 export interface HealthPolicy {
   /** Consecutive failures (timeouts, errors) that mark a resolver down. */
@@ -65,8 +73,9 @@ export class ResolverSet {
   private readonly byKey = new Map<string, Upstream>();
   /** Resolvers for names no zone list matches. */
   readonly defaults: Upstream[];
+  readonly defaultRoute: Route;
   /** Zone (lower-case, no dots at the ends) → resolvers. */
-  private readonly zones = new Map<string, Upstream[]>();
+  private readonly zones = new Map<string, Route>();
 
   /** Throws Error naming the bad entry; `resolvers`/`zoneResolvers` as in the config. */
   constructor(resolvers: readonly string[], zoneResolvers: Record<string, readonly string[]>, policy: HealthPolicy, log: Logger) {
@@ -80,9 +89,12 @@ export class ResolverSet {
       return u;
     };
     this.defaults = unique(resolvers.map(get));
+    this.defaultRoute = { zone: Buffer.from([0]), list: this.defaults };
     for (const [zone, list] of Object.entries(zoneResolvers ?? {})) {
       const z = zone.toLowerCase().replace(/^\.+|\.+$/g, '');
-      this.zones.set(z, unique((list ?? []).map(get)));
+      const wire = nameToWire(z);
+      if (!wire) throw new Error(`zone ${JSON.stringify(zone)} is not a domain name`);
+      this.zones.set(z, { zone: Buffer.from(wire), list: unique((list ?? []).map(get)) });
     }
   }
 
@@ -97,7 +109,7 @@ export class ResolverSet {
   }
 
   /** Resolvers for a name (lower-case, no trailing dot): the longest matching zone, else the defaults. */
-  select(name: string): Upstream[] {
+  select(name: string): Route {
     if (this.zones.size > 0) {
       let n = name;
       for (;;) {
@@ -110,7 +122,7 @@ export class ResolverSet {
       const root = this.zones.get('');
       if (root) return root;
     }
-    return this.defaults;
+    return this.defaultRoute;
   }
 
   /** Available resolvers in configured order, then the ones that are down (last resort). */

@@ -12,8 +12,12 @@ export class WireError extends Error {
 
 
 // The numbers and name rules are the shared wire module's; forwarding re-exports what its users import from here.
-import { FLAG_TC, TYPE_OPT, TYPE_SOA } from '../wire/constants.js';
-import { lowerCopy, lowerName } from '../wire/name.js';
+import { FLAG_TC, TYPE_NS, TYPE_OPT, TYPE_SOA } from '../wire/constants.js';
+
+/** Types whose names the bailiwick rules follow (bailiwick.ts). */
+export const TYPE_CNAME = 5;
+export const TYPE_DNAME = 39;
+import { lowerByte, lowerCopy, lowerName } from '../wire/name.js';
 import type { ClientQuery } from '../wire/query.js';
 export {
   FLAG_QR, FLAG_AA, FLAG_TC, FLAG_RD, FLAG_RA, FLAG_AD, FLAG_CD, OPCODE_MASK,
@@ -207,6 +211,41 @@ function equalsLowerAt(buf: Buffer, p: number, lower: WireName, loff: number): b
   }
 }
 
+/** Are the two (already checked) names at buf[a] and buf[b] equal, ignoring case? */
+function sameName(buf: Buffer, a: number, b: number): boolean {
+  for (;;) {
+    let la = buf[a];
+    while ((la & 0xc0) === 0xc0) {
+      a = ((la & 0x3f) << 8) | buf[a + 1];
+      la = buf[a];
+    }
+    let lb = buf[b];
+    while ((lb & 0xc0) === 0xc0) {
+      b = ((lb & 0x3f) << 8) | buf[b + 1];
+      lb = buf[b];
+    }
+    if (la !== lb) return false;
+    if (la === 0) return true;
+    for (let i = 1; i <= la; i++) if (lowerByte(buf[a + i]) !== lowerByte(buf[b + i])) return false;
+    a += 1 + la;
+    b += 1 + lb;
+  }
+}
+
+/** Does the (already checked) name at buf[p], `len` bytes uncompressed, end with `lower` (label-aligned)? */
+function hasSuffix(buf: Buffer, p: number, len: number, lower: WireName): boolean {
+  while (len > lower.length) {
+    let l = buf[p];
+    while ((l & 0xc0) === 0xc0) {
+      p = ((l & 0x3f) << 8) | buf[p + 1];
+      l = buf[p];
+    }
+    len -= 1 + l;
+    p += 1 + l;
+  }
+  return len === lower.length && equalsLowerAt(buf, p, lower, 0);
+}
+
 /** The offset after the name at `start` if it equals `lower` (a lower-case wire name) ignoring case, else -1. */
 export function matchName(buf: Buffer, start: number, lower: WireName): number {
   const next = walkName(buf, start, buf.length);
@@ -245,11 +284,21 @@ export class ReplyScan {
    * with compression against the question would do. Null when there are none (the usual case).
    */
   spell: number[] | null = null;
+  /**
+   * With a bailiwick given to scan: some record may lie outside it (bailiwick.ts), so the reply
+   * must be decoded and scrubbed rather than relayed whole. False for the usual reply: answers
+   * owned by the question or its CNAME chain, at most an SOA/NS of an ancestor, no additional.
+   */
+  outside = false;
   private q: WireName = Buffer.alloc(1);
   /** TTL offsets while scanning (reused; cached answers keep an exact-size copy). */
   private readonly ttlScratch: number[] = [];
+  /** Offsets of the CNAME targets met in the answer section, and how many. */
+  private readonly chain: number[] = [];
+  private nchain = 0;
 
-  scan(buf: Buffer, qname: WireName): boolean {
+  /** `zone`/`own`: the bailiwick to check (lower-case wire names); without them `outside` stays false. */
+  scan(buf: Buffer, qname: WireName, zone: WireName | null = null, own: WireName | null = null): boolean {
     const len = buf.length;
     if (len < 12 || buf.readUInt16BE(4) !== 1) return false;
     this.flags = buf.readUInt16BE(2);
@@ -270,6 +319,8 @@ export class ReplyScan {
     this.negTtl = Infinity;
     this.soa = null;
     this.spell = null;
+    this.outside = false;
+    this.nchain = 0;
     const ttls = this.ttlScratch;
     let nttl = 0;
     let optStart = 0;
@@ -278,6 +329,7 @@ export class ReplyScan {
       const owner = off;
       off = walkName(buf, owner, len);
       if (off < 0) return false;
+      const ownerLen = walkLen;
       if (walkLitEnd > owner) this.spellCheck(buf, owner, walkLitEnd, walkLen);
       if (off + 10 > len) return false;
       const type = buf.readUInt16BE(off);
@@ -297,6 +349,7 @@ export class ReplyScan {
         if (ttl > 0x7fffffff) ttl = 0; // RFC 2181 §8
         if (i < an && ttl < this.minAnswerTtl) this.minAnswerTtl = ttl;
         if (!this.rdata(buf, type, rdStart, rdEnd)) return false;
+        if (zone !== null && !this.outside && !this.plain(buf, i, an, ns, type, owner, ownerLen, rdStart, zone, own!)) this.outside = true;
         if (type === TYPE_SOA && i >= an && i < an + ns) {
           const n = Math.min(ttl, buf.readUInt32BE(rdEnd - 4));
           if (n < this.negTtl) this.negTtl = n;
@@ -308,6 +361,33 @@ export class ReplyScan {
     this.end = this.hasOpt ? optStart : off;
     this.ttls = ttls.slice(0, nttl);
     return true;
+  }
+
+  /**
+   * Whether record `i` (checked, RDATA walked last) is plainly in bailiwick: an answer owned by the
+   * question or a CNAME target met before it (a CNAME's own target inside `zone`, outside `own`),
+   * or an SOA/NS owned by the question name or an ancestor inside `zone`, with no CNAME before.
+   * Anything else (DNAME, signatures in AUTHORITY, additional records) is left to bailiwick.ts.
+   */
+  private plain(buf: Buffer, i: number, an: number, ns: number, type: number, owner: number, ownerLen: number, rd: number, zone: WireName, own: WireName): boolean {
+    const q = this.q;
+    if (i < an) {
+      let on = ownerLen === q.length && equalsLowerAt(buf, owner, q, 0);
+      for (let k = 0; !on && k < this.nchain; k++) on = sameName(buf, owner, this.chain[k]);
+      if (!on || type === TYPE_DNAME) return false;
+      if (type === TYPE_CNAME) {
+        // rdata() walked the target last: walkLen is its length.
+        if (!hasSuffix(buf, rd, walkLen, zone) || hasSuffix(buf, rd, walkLen, own)) return false;
+        this.chain[this.nchain++] = rd;
+      }
+      return true;
+    }
+    if (i >= an + ns || (type !== TYPE_SOA && type !== TYPE_NS) || this.nchain > 0) return false;
+    if (ownerLen > q.length || ownerLen < zone.length) return false;
+    const qoff = q.length - ownerLen;
+    let b = 0;
+    while (b < qoff) b += 1 + q[b];
+    return b === qoff && equalsLowerAt(buf, owner, q, qoff);
   }
 
   /** RDATA checked as readRdata does; names that compress (LAYOUT 'n') are checked for spelling. */

@@ -21,6 +21,7 @@ export function registerForwardMetrics(): void {
   counterFrom('mesos_dns_forward_failovers_total', 'Lookups that moved on to the next resolver.', [], () => [[{}, m.failovers]]);
   counterFrom('mesos_dns_forward_overload_total', 'SERVFAIL sent at once because ForwardMaxOutstanding lookups were in flight.', [], () => [[{}, m.overload]]);
   counterFrom('mesos_dns_forward_mismatched_total', 'Upstream replies ignored (ID, question or source did not match).', [], () => [[{}, m.upstreamMismatched]]);
+  counterFrom('mesos_dns_forward_bailiwick_stripped_total', 'Upstream replies that had records out of the question\'s bailiwick removed.', [], () => [[{}, m.bailiwickStripped]]);
   counterFrom('mesos_dns_forward_tcp_retries_total', 'Upstream queries repeated over TCP after a truncated reply.', [], () => [[{}, m.tcpRetries]]);
   gaugeFrom('mesos_dns_forward_outstanding', 'Upstream lookups in flight.', [], () => [[{}, forwarder?.inFlight ?? 0]]);
   gaugeFrom('mesos_dns_forward_cache_entries', 'Answers in the forwarding cache.', [], () => [[{}, forwarder?.cacheStats().entries ?? 0]]);

@@ -234,7 +234,10 @@ export function sorted(s: Summary): Summary {
 /** A reply to `query` built with dns-packet: same ID and question, given records and rcode. */
 export function respond(
   query: Buffer,
-  o: { answers?: dnsPacket.Answer[]; authorities?: dnsPacket.Answer[]; rcode?: number; flags?: number; opt?: boolean; id?: number; question?: dnsPacket.Question } = {},
+  o: {
+    answers?: dnsPacket.Answer[]; authorities?: dnsPacket.Answer[]; additionals?: dnsPacket.Answer[];
+    rcode?: number; flags?: number; opt?: boolean; id?: number; question?: dnsPacket.Question;
+  } = {},
 ): Buffer {
   const q = dnsPacket.decode(query);
   const rcode = o.rcode ?? 0;
@@ -245,7 +248,7 @@ export function respond(
     questions: o.question ? [o.question] : q.questions,
     answers: o.answers ?? [],
     authorities: o.authorities ?? [],
-    additionals: o.opt ? ([{ type: 'OPT', name: '.', udpPayloadSize: 1232, flags: 0 }] as unknown as dnsPacket.Answer[]) : [],
+    additionals: [...(o.additionals ?? []), ...(o.opt ? ([{ type: 'OPT', name: '.', udpPayloadSize: 1232, flags: 0 }] as unknown as dnsPacket.Answer[]) : [])],
   });
   return b;
 }
