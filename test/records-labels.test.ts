@@ -2,7 +2,7 @@
 // expectations (SPEC §12.6, §12.3 hash, §6.5), plus property checks over random strings.
 import t from 'tap';
 import { createHash } from 'node:crypto';
-import { domainFrag, rfc1123, rfc952 } from '../src/records/labels.js';
+import { domainFrag, fitFirst, fitLast, rfc1123, rfc952 } from '../src/records/labels.js';
 import { slaveIDTail, taskHash } from '../src/records/hash.js';
 
 const shared: [string, string][] = [
@@ -164,4 +164,16 @@ t.test('slave-id tail', async (t) => {
   t.equal(slaveIDTail('NoDash'), 'nodash');
   t.equal(slaveIDTail('a-B_c'), 'b_c');
   t.equal(slaveIDTail('trailing-'), '');
+});
+
+t.test('labels cut to fit 63 octets (long task names, README "Names")', async (t) => {
+  const a = (n: number) => 'a'.repeat(n);
+  t.equal(fitLast(a(55), 8), a(55), '55 + "-hash-0" fits as is');
+  t.equal(fitLast(a(56), 8), a(55));
+  t.equal(fitLast(a(63), 8), a(55));
+  t.equal(fitLast(`raw.${a(60)}`, 8), `raw.${a(55)}`, 'only the last label of a raw name');
+  t.equal(fitLast(a(60), 70), a(60), 'left alone when not even one character would fit');
+  t.equal(fitFirst(a(62), 1), a(62));
+  t.equal(fitFirst(a(63), 1), a(62));
+  t.equal(fitFirst(`${a(63)}.store`, 1), `${a(62)}.store`, 'only the first label');
 });

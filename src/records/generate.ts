@@ -12,7 +12,7 @@ import { leaderAddress as leaderAddressOf } from '../net/upid.js';
 import { RecordDraft } from './draft.js';
 import { slaveIDTail, taskHash } from './hash.js';
 import { ipv4Value, parseIP, type ParsedIP } from '../net/ip.js';
-import { domainFrag, labelSpec, type LabelSpec } from './labels.js';
+import { domainFrag, fitFirst, fitLast, labelSpec, type LabelSpec } from './labels.js';
 import { Generated, type GenerateOptions, type RRType } from './types.js';
 
 const DOCKER_IP_LABEL = 'Docker.NetworkSettings.IPAddress';
@@ -264,7 +264,7 @@ export function generate(state: StateView, hostIPs: HostIPs, opts: GenerateOptio
   addMasterRecords(b, opts.domain, opts.masters, state.leader, warnings);
 
   // tasks (§7.6, §7.7)
-  const em = new TaskEmitter(b, tail, spec, opts.ipSources);
+  const em = new TaskEmitter(b, tail, spec, opts.ipSources, warnings);
   for (let i = 0; i < state.frameworks.length; i++) {
     const f = state.frameworks[i];
     b.framework(f.name);
@@ -290,6 +290,8 @@ type Ends = { [K in keyof typeof NO_PARENTS]: string };
 interface Shared {
   /** Parent ids apply only when the task name is one label (legacy raw names may hold dots). */
   oneLabel: boolean;
+  /** The task name in `_<task>` labels: cut to 62 so the label fits 63 octets (labels.ts fitFirst). */
+  svc: string;
   /** DiscoveryInfo ports (protocol, name) the service ids below were interned for, and those ids. */
   diPorts: DiscoveryPort[] | null;
   diSvc: number[][];
@@ -329,7 +331,19 @@ class TaskEmitter {
     private readonly tail: string,
     private readonly spec: LabelSpec,
     private readonly sources: readonly string[],
+    private readonly warnings: string[],
   ) {}
+
+  /** Task names already warned about in this generation (one warning per name and kind of cut). */
+  private readonly cutWarned = new Set<string>();
+
+  /** One warning per task name whose labels had to be cut (README "Names": long task names). */
+  private warnCut(n: string, cut: string, where: string): void {
+    const key = where + '\0' + n;
+    if (this.cutWarned.has(key)) return;
+    this.cutWarned.add(key);
+    this.warnings.push(`task name ${JSON.stringify(n)} is too long for a 63-octet label: cut to ${JSON.stringify(cut)} in ${where}`);
+  }
 
   /** Ids of the parents of the per-task names of this framework (see RecordDraft.id). */
   private fw = NO_PARENTS;
@@ -373,7 +387,9 @@ class TaskEmitter {
   private shared(n: string): Shared {
     let sh = this.sharedCache.get(n);
     if (sh === undefined) {
-      sh = { oneLabel: n.indexOf('.') < 0, diPorts: null, diSvc: [], short: -1, shortSlave: -1, tcpSlave: -1, udpSlave: -1, tcp: -1, udp: -1 };
+      const svc = fitFirst(n, 1);
+      if (svc !== n) this.warnCut(n, svc, '_<task> service names');
+      sh = { oneLabel: n.indexOf('.') < 0, svc, diPorts: null, diSvc: [], short: -1, shortSlave: -1, tcpSlave: -1, udpSlave: -1, tcp: -1, udp: -1 };
       this.sharedCache.set(n, sh);
     }
     return sh;
@@ -393,7 +409,8 @@ class TaskEmitter {
    * Instances of an app declare the same ports, so the ids are reused while (protocol, name)
    * stay the same rather than built and hashed again for every instance.
    */
-  private serviceNames(sh: Shared, n: string, ports: DiscoveryPort[]): number[][] {
+  private serviceNames(sh: Shared, ports: DiscoveryPort[]): number[][] {
+    const n = sh.svc;
     const prev = sh.diPorts;
     if (prev !== null && prev.length === ports.length) {
       let same = true;
@@ -406,8 +423,9 @@ class TaskEmitter {
     const fw = sh.oneLabel ? this.fw : NO_PARENTS;
     const out: number[][] = [];
     for (const p of ports) {
-      const proto = this.spec(p.protocol);
-      const portName = this.spec(p.name);
+      // `_<proto>` and `_<port name>` labels fit 63 octets too.
+      const proto = fitFirst(this.spec(p.protocol), 1);
+      const portName = fitFirst(this.spec(p.name), 1);
       // an empty protocol means both tcp and udp; the named-port names follow the plain ones
       const end1 = proto === '' || proto === 'tcp' ? ends.tcp : proto === 'udp' ? ends.udp : '._' + proto + this.ends.plain;
       const svc1 = this.named(proto === '' || proto === 'tcp' ? fw.tcp : proto === 'udp' ? fw.udp : -1, '_', n, end1);
@@ -445,8 +463,11 @@ class TaskEmitter {
     // canonical names, <n>-<hash>-<slave tail>.<fname>[.slave]<tail>: new by construction; one
     // label above the framework only when the slave id's tail holds no dot either
     const cfw = this.taskPartOneLabel ? fw : NO_PARENTS;
-    const canonicalT = this.named(cfw.plain, n, this.taskPart, this.fwTail);
-    const canonicalSlaveT = this.named(cfw.slave, n, this.taskPart, this.fwSlaveTail);
+    // The task part is cut so that "<task>-<hash>-<agent>" fits one 63-octet label.
+    const cn = fitLast(n, this.taskPart.indexOf('.'));
+    if (cn !== n) this.warnCut(n, cn, '<task>-<hash>-<agent> names');
+    const canonicalT = this.named(cfw.plain, cn, this.taskPart, this.fwTail);
+    const canonicalSlaveT = this.named(cfw.slave, cn, this.taskPart, this.fwSlaveTail);
     if (this.ipN > 0) {
       if (sh.short < 0) sh.short = this.named(fw.plain, n, ends.plain, '');
       this.addresses(sh.short, canonicalT, this.ips, this.ipN);
@@ -460,12 +481,12 @@ class TaskEmitter {
     const ports = task.ports;
     if (ports.length > 0) {
       if (sh.tcpSlave < 0) {
-        sh.tcpSlave = this.named(fw.tcpSlave, '_', n, ends.tcpSlave);
-        sh.udpSlave = this.named(fw.udpSlave, '_', n, ends.udpSlave);
+        sh.tcpSlave = this.named(fw.tcpSlave, '_', sh.svc, ends.tcpSlave);
+        sh.udpSlave = this.named(fw.udpSlave, '_', sh.svc, ends.udpSlave);
       }
       if (di === null && sh.tcp < 0) {
-        sh.tcp = this.named(fw.tcp, '_', n, ends.tcp);
-        sh.udp = this.named(fw.udp, '_', n, ends.udp);
+        sh.tcp = this.named(fw.tcp, '_', sh.svc, ends.tcp);
+        sh.udp = this.named(fw.udp, '_', sh.svc, ends.udp);
       }
       for (const p of ports) {
         b.addSRV(sh.tcpSlave, canonicalSlaveT, p);
@@ -477,7 +498,7 @@ class TaskEmitter {
       }
     }
     if (di === null) return;
-    const svc = this.serviceNames(sh, n, di.ports);
+    const svc = this.serviceNames(sh, di.ports);
     for (let i = 0; i < di.ports.length; i++) {
       const port = di.ports[i].number;
       for (const id of svc[i]) b.addSRV(id, canonicalT, port);

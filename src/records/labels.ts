@@ -82,3 +82,27 @@ export function domainFrag(name: string, spec: LabelSpec): string {
 export function labelSpec(enforceRFC952: boolean): LabelSpec {
   return enforceRFC952 ? rfc952 : rfc1123;
 }
+
+/** The longest a DNS label may be, in octets (RFC 1035 §2.3.4). */
+export const MAX_LABEL = 63;
+
+/**
+ * `name` with its last label cut so that, followed by `suffix` more octets in the same label, it
+ * fits MAX_LABEL: the `<task>-<hash>-<agent>` label (README "Names", decision on long task names).
+ * The name as is when it fits, or when even an empty task part would not (`room` below 1).
+ */
+export function fitLast(name: string, suffix: number): string {
+  const dot = name.lastIndexOf('.');
+  const room = MAX_LABEL - suffix;
+  if (name.length - dot - 1 <= room || room < 1) return name;
+  return name.slice(0, dot + 1 + room);
+}
+
+/** `name` with its first label cut so that, after `prefix` octets in the same label, it fits MAX_LABEL (`_<task>`). */
+export function fitFirst(name: string, prefix: number): string {
+  const dot = name.indexOf('.');
+  const first = dot < 0 ? name.length : dot;
+  const room = MAX_LABEL - prefix;
+  if (first <= room) return name;
+  return name.slice(0, room) + name.slice(first);
+}
