@@ -27,6 +27,20 @@ txt      IN TXT  "hello from upstream"
 @        IN MX   10 www.example.test.
 `;
 
+/** BIGAPP instances of `bigapp` in marathon, each with its own address: an RRset over BIND's default limit of 100. */
+const BIGAPP = 150;
+function withBigApp(state: Record<string, any>): object {
+  const marathon = state.frameworks.find((f: { name: string }) => f.name === 'marathon');
+  const template = marathon.tasks.find((x: { name: string }) => x.name === 'chronos');
+  for (let i = 0; i < BIGAPP; i++) {
+    marathon.tasks.push({
+      ...structuredClone(template), name: 'bigapp', id: `bigapp.${i}`,
+      statuses: [{ state: 'TASK_RUNNING', timestamp: 1410896855.5742, labels: [{ key: 'MesosContainerizer.NetworkSettings.IPAddress', value: `10.9.${i >> 8}.${i & 255}` }] }],
+    });
+  }
+  return state;
+}
+
 let master: StandInMaster;
 let upstream: NamedInstance;
 let server: ServerProcess;
@@ -35,13 +49,17 @@ let front: NamedInstance;
 t.before(async () => {
   upstream = await startNamed({ zones: [{ name: 'example.test', content: EXAMPLE_ZONE }], recursion: false });
   master = await startStandInMaster({ host: '127.0.0.1', port: 0, state: {} });
-  master.setState(rewriteLeader(structuredClone(fixture), `127.0.0.1:${master.port}`));
+  master.setState(withBigApp(rewriteLeader(structuredClone(fixture), `127.0.0.1:${master.port}`)));
   server = await startServerProcess({
     ...refConfig, masters: [`127.0.0.1:${master.port}`], resolvers: [`127.0.0.1:${upstream.port}`],
     port: undefined, httpport: undefined, CacheOn: false,
   });
   await server.waitLog('refresh');
-  front = await startNamed({ zones: [{ name: 'mesos', forwarders: [{ host: '127.0.0.1', port: server.dnsPort }] }] });
+  // README "Behind BIND": BIND >= 9.18.28 refuses RRsets over 100 records unless this is lifted
+  // (in options: 9.18 does not accept it inside a forward zone).
+  front = await startNamed({
+    zones: [{ name: 'mesos', forwarders: [{ host: '127.0.0.1', port: server.dnsPort }] }], extraOptions: 'max-records-per-type 0;',
+  });
 });
 t.teardown(async () => {
   await front?.stop();
@@ -107,4 +125,13 @@ t.test('BIND forward zone in front of mesos-dns', async (t) => {
     { status: 'NXDOMAIN', answer: [], soa: ['mesos. SOA'] });
   const aaaa = await dig(front.port, 'toy-store.ipv6-framework.mesos.', 'AAAA', { extra: ['+rec'] });
   t.same(aaaa.answer.map(recKey), ['toy-store.ipv6-framework.mesos. IN AAAA fd01:b::1:8000:2']);
+});
+
+t.test('an RRset over 100 records through the BIND forward zone (max-records-per-type 0)', async (t) => {
+  const want = Array.from({ length: BIGAPP }, (_, i) => `bigapp.marathon.mesos. IN A 10.9.${i >> 8}.${i & 255}`).sort();
+  const direct = await dig(server.dnsPort, 'bigapp.marathon.mesos.', 'A', { tcp: true });
+  t.same({ status: direct.status, answer: direct.answer.map(recKey).sort() }, { status: 'NOERROR', answer: want }, 'mesos-dns itself');
+  const r = await dig(front.port, 'bigapp.marathon.mesos.', 'A', { tcp: true, extra: ['+rec'] });
+  t.same({ status: r.status, answer: r.answer.map(recKey).sort(), authority: r.authority, additional: r.additional },
+    { status: 'NOERROR', answer: want, authority: [], additional: [] }, 'through BIND');
 });
