@@ -13,10 +13,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { stopDaemon } from './procs.js';
 
 export interface NamedZone {
   /** Zone name without trailing dot, e.g. "example.test". */
@@ -221,15 +222,7 @@ ${zoneStanzas.join('\n')}
     }
   });
 
-  const stop = async () => {
-    if (!exited) {
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exitP;
-      clearTimeout(t);
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
+  const stop = () => stopDaemon(child, () => exited, exitP, dir);
 
   const syncZone = zones.find((z) => !z.forwarders)?.name ?? '';
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 15000);

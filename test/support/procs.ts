@@ -136,3 +136,14 @@ export function runCli(args: string[], timeoutMs = 20_000): Promise<{ code: numb
 }
 
 export function writeJSON(path: string, v: unknown): void { writeFileSync(path, JSON.stringify(v)); }
+
+/** Stops a helper daemon (named, unbound): SIGTERM, SIGKILL after 5 s, then removes its directory. */
+export async function stopDaemon(child: ChildProcess, exited: () => boolean, exitP: Promise<void>, dir: string): Promise<void> {
+  if (!exited()) {
+    child.kill('SIGTERM');
+    const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exitP;
+    clearTimeout(t);
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
