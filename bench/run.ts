@@ -30,7 +30,7 @@ import { runDnsperf, type DnsperfResult } from './dnsperf.js';
 import { freePort, spawnPinned, stop, killAll, cpuSeconds, memMiB, pinSelf, sleep, waitStdoutJson, CLK_TCK, type Spawned } from './proc.js';
 import { startNamed } from './named.js';
 import { startStandInMaster, type StandInMaster } from '../src/demo/master.js';
-import { collectGarbage } from '../src/zone/memory.js';
+import { collectGarbage } from '../src/memory.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 

@@ -7,7 +7,7 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/load.js';
-import { ConfigError } from '../src/config/types.js';
+import { ConfigError } from '../src/config/error.js';
 import { MAX_CONFIG_FILE_BYTES, MAX_PEM_FILE_BYTES, readBoundedFile } from '../src/config/file.js';
 import { runCli, tempDir, ROOT } from './support/procs.js';
 

@@ -11,12 +11,12 @@ import { createServer as createTcpServer, type AddressInfo, type Socket } from '
 import { startStandInMaster, type StandInMaster, type StandInMasterOptions } from '../src/demo/master.js';
 import {
   createStateClient,
-  leaderHost,
   scanLeader,
   scanLeaderAsync,
   StateFetchError,
   type StateClient,
 } from '../src/state/fetch.js';
+import { leaderHost } from '../src/net/upid.js';
 import type { Config } from '../src/config/types.js';
 import { pino } from 'pino';
 import { loadConfigText } from '../src/config/load.js';

@@ -6,7 +6,7 @@
 // what happened (no such file, permission denied, a directory, too large), for the caller to name
 // the key.
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
-import { ConfigError } from './types.js';
+import { ConfigError } from './error.js';
 
 /** A config file: a few kB even with long Masters and ZoneResolvers lists. */
 export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;

@@ -88,6 +88,3 @@ export type StateSource = 'auto' | 'stream' | 'poll';
 export const STATE_SOURCES: readonly StateSource[] = ['auto', 'stream', 'poll'];
 
 export type IPSource = 'host' | 'docker' | 'mesos' | 'netinfo';
-
-// ConfigError lives in config/error.ts; re-exported for code written against this module.
-export { ConfigError } from './error.js';

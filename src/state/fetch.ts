@@ -10,12 +10,11 @@ import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { joinHostPort, parsePort, splitHostPortLoose, type HostPort } from '../net/hostport.js';
 import { leaderHost } from '../net/upid.js';
-export { leaderHost } from '../net/upid.js';
 import type { Config } from '../config/types.js';
 import { MAX_PEM_FILE_BYTES, readFileFor } from '../config/file.js';
 import { iamCredentials, type IAMCredentials } from '../config/iam.js';
 import type { Logger } from '../log.js';
-import { freeNow } from '../zone/memory.js';
+import { freeNow } from '../memory.js';
 
 /** Default cap on a state body (decoded): a runaway master must not exhaust our memory. */
 export const DEFAULT_MAX_BODY_BYTES = 512 * 1024 * 1024;

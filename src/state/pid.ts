@@ -26,6 +26,3 @@ export function describe(v: unknown): string {
   return s.length > 80 ? s.slice(0, 77) + '..."' : s;
 }
 
-// The host:port helpers moved to net/hostport.ts (issue 12); re-exported for branches written
-// before the move. Removed once nothing imports them from here.
-export { parsePort, splitHostPort, splitHostPortLoose, type HostPort } from '../net/hostport.js';

@@ -12,7 +12,7 @@
 // model, marked stale, and served until the agent re-registers (then its tasks get a short
 // while to be re-added) or the grace period ends (sweep()).
 import { parseFrameworkEntry, parseSlaveEntry, parseTaskEntry, type ParseResult } from '../state/parse.js';
-import type { Framework, Slave, State, Task } from '../state/types.js';
+import type { Framework, Slave, State, StateView, Task } from '../state/types.js';
 import { MAX_AGENTS, MAX_FRAMEWORKS, MAX_TASKS, overLimit } from '../state/limits.js';
 
 type Obj = Record<string, unknown>;
@@ -26,6 +26,13 @@ export interface ChangeHint {
   agents: ReadonlySet<string>;
   mastersChanged: boolean;
 }
+/**
+ * How the subscriber hands a state to the zone (zone/publish.ts createPublisher makes one). Declared
+ * here, on the stream's side, so that stream/ does not depend on zone/ (zone/publish.ts still
+ * declares the same two types; it is to import them from here once the incremental work on it has
+ * landed).
+ */
+export type PublishState = (doc: { value: ParseResult<StateView> | undefined }, hint: ChangeHint) => Promise<void>;
 
 /** Mesos' terminal task states: the task leaves the model (v0 moved it to completed_tasks). */
 export const TERMINAL = new Set([

@@ -15,11 +15,10 @@ import { Agent, Client, request, type Dispatcher } from 'undici';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
 import { DEFAULT_MAX_BODY_BYTES, masterAccess, type MasterAccess } from '../state/fetch.js';
-import { joinHostPort, splitHostPort } from '../config/addr.js';
+import { joinHostPort, splitHostPort } from '../net/hostport.js';
 import { RecordIOParser } from './recordio.js';
 import { readSubscribed, recordType } from './snapshot.js';
-import { ClusterModel } from './model.js';
-import type { PublishState } from '../zone/publish.js';
+import { ClusterModel, type PublishState } from './model.js';
 
 /** Events are coalesced this long before a zone version is published. */
 export const COALESCE_MS = 20;

@@ -2,11 +2,10 @@
 // 65535 bytes; the margin keeps one more full-size name and RR from ever overflowing), each with
 // its own compression table (RFC 5936 §3.4: per message, and case-preserving: names are compared
 // byte for byte). Messages come out already framed with the 2-byte TCP length, ready to write.
-import { TYPE_OPT } from '../dns/wire.js';
+import { FLAG_AA, FLAG_QR, FLAG_RD, TYPE_OPT } from '../wire/constants.js';
 
 /** Bytes of RR data per message before it is closed (CoreDNS uses 63000; a safety margin here). */
 export const MESSAGE_LIMIT = 60_000;
-const FLAG_QR = 0x8000, FLAG_AA = 0x0400, FLAG_RD = 0x0100;
 
 /** What every message of one reply shares with the query that asked for it. */
 export interface ReplyHead {

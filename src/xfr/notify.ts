@@ -7,8 +7,10 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { randomInt } from 'node:crypto';
-import { CLASS_IN, TYPE_SOA, nameToWire } from '../dns/wire.js';
-import { normalizeIP, parseHostPort } from '../config/addr.js';
+import { CLASS_IN, TYPE_SOA } from '../wire/constants.js';
+import { nameToWire } from '../wire/name.js';
+import { parseHostPort } from '../net/hostport.js';
+import { normalizeIP } from '../net/ip.js';
 import type { Logger } from '../log.js';
 
 export interface NotifierOptions {

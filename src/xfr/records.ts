@@ -2,9 +2,10 @@
 // the zone image itself (AXFR: its RRs are stored encoded, so each is copied, only its owner
 // rewritten from "pointer to the question" to the entry's name) and change sets in presentation
 // form (IXFR: small, encoded on the fly).
-import { CLASS_IN, TYPE_A, TYPE_AAAA, TYPE_NS, TYPE_SOA, TYPE_SRV, nameToWire } from '../dns/wire.js';
+import { CLASS_IN, TYPE_A, TYPE_AAAA, TYPE_NS, TYPE_SOA, TYPE_SRV } from '../wire/constants.js';
+import { nameToWire } from '../wire/name.js';
 import { A_RR_LEN, AAAA_RR_LEN, type ZoneImage } from '../zone/image.js';
-import { bytesToIPv4, bytesToIPv6, ipv4ToBytes, ipv6ToBytes } from '../zone/ip.js';
+import { bytesToIPv4, bytesToIPv6, ipv4ToBytes, ipv6ToBytes } from '../net/ip.js';
 import type { RR, RRType } from '../zone/changes.js';
 
 /** What a transfer reads of one zone version: pinned for the whole transfer. */

@@ -3,14 +3,13 @@
 // nothing else), then the transport (AXFR over UDP is undefined: REFUSED; IXFR over UDP gets the
 // single SOA that means "use TCP"), then the zone (not ours: NOTAUTH). A transfer is a
 // MessageStream over one pinned zone version, so refreshes during it change nothing it reads.
-import type { Query } from '../dns/wire.js';
-import {
-  CLASS_IN, RCODE_FORMERR, RCODE_NOTAUTH, RCODE_REFUSED, RCODE_SERVFAIL, TYPE_AXFR, TYPE_SOA, nameToWire, skipName,
-} from '../dns/wire.js';
+import { CLASS_IN, RCODE_FORMERR, RCODE_NOTAUTH, RCODE_REFUSED, RCODE_SERVFAIL, TYPE_AXFR, TYPE_SOA } from '../wire/constants.js';
+import { nameToWire } from '../wire/name.js';
+import { skipName, type Query } from '../wire/query.js';
 import { errorReply } from '../wire/reply.js';
 import type { MessageStream } from '../dns/stream.js';
 import type { Transport } from '../dns/handler.js';
-import { AllowList } from '../forward/ip.js';
+import { AllowList } from '../net/cidr.js';
 import { soaRdata } from '../dns/authority.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';

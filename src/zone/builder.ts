@@ -10,7 +10,7 @@
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { lowerHelperThreads } from './priority.js';
-import { freeNow } from './memory.js';
+import { freeNow } from '../memory.js';
 import type { BuildParams, BuiltZone } from './build.js';
 import type { StreamMessage, WorkerRequest } from './worker.js';
 import type { Config } from '../config/types.js';

@@ -11,7 +11,7 @@
 // and a later version (within a second, possibly with no change of its own) carries the bump.
 // Consumers apply change sets in order, never condensed across versions.
 import { A_RR_LEN, AAAA_RR_LEN, ZoneImage } from './image.js';
-import { bytesToIPv4, bytesToIPv6 } from './ip.js';
+import { bytesToIPv4, bytesToIPv6 } from '../net/ip.js';
 import { hashWire } from '../wire/name.js';
 import type { RRType } from '../records/types.js';
 

@@ -4,12 +4,12 @@
 // scanning for the leader) is tens of milliseconds of work that must not sit in front of DNS
 // answers. The worker runs at the lowest CPU priority so that when it shares a core with the
 // answering thread, answers win. It keeps no records between jobs (they travel to the answering
-// thread), and gives the memory of each job back when it is done (zone/memory.ts).
+// thread), and gives the memory of each job back when it is done (src/memory.ts).
 // In stream mode the event-stream subscriber (stream/subscriber.ts) lives here too: it keeps the
 // cluster model and publishes zone versions (zone/publish.ts) on its own, as `stream` messages.
 import { parentPort } from 'node:worker_threads';
 import { lowerHelperThreads } from './priority.js';
-import { collectGarbage, freeNow } from './memory.js';
+import { collectGarbage, freeNow } from '../memory.js';
 import { buildZone, parseStateBody, StateRejected, type BuildParams } from './build.js';
 import { renderAxfr, renderEnumeration } from './render.js';
 import { WarningFilter } from './warnings.js';

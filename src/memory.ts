@@ -1,6 +1,8 @@
 // Giving a refresh's memory back, in one place: a 50k-task refresh leaves ~130 MB of buffers and
 // ~100 MB of heap behind, and neither an idle thread's garbage collector nor glibc returns it on
-// its own soon (see zone/builder.ts and bin/mesos-dns for the measurements).
+// its own soon (see zone/builder.ts and bin/mesos-dns for the measurements). It sits at the top of
+// src/, like log.ts, because stages on both sides of the build use it (the state client's body
+// blocks, the build worker, the zone builder).
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
