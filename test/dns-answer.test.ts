@@ -2,7 +2,7 @@
 // decoded and compared whole (rcode, flags, question, answer, authority, additional, OPT).
 import t from 'tap';
 import { buildImage, ZoneImage } from '../src/zone/image.js';
-import { RecordDraft } from '../src/records/draft.js';
+import { draftFromRecordSet } from './support/records.js';
 import { createAuthority } from '../src/dns/authority.js';
 import { createQueryHandler } from '../src/dns/handler.js';
 import { defaultConfig } from '../src/config/load.js';
@@ -32,7 +32,7 @@ function recordSet(): RecordSet {
 
 function setup(over: Partial<Config> = {}, loaded = true) {
   const config: Config = { ...defaultConfig(), Masters: ['127.0.0.1:5050'], ...over };
-  const image = loaded ? new ZoneImage(buildImage(RecordDraft.fromRecordSet(recordSet()), { domain: config.Domain, ttl: config.TTL, srvWeight: config.SRVRecordDefaultWeight })) : null;
+  const image = loaded ? new ZoneImage(buildImage(draftFromRecordSet(recordSet()), { domain: config.Domain, ttl: config.TTL, srvWeight: config.SRVRecordDefaultWeight })) : null;
   const authority = createAuthority(config, image, SERIAL);
   const handler = createQueryHandler({ authority: () => authority, forwarder: null });
   const ask = (q: Buffer, transport: 'udp' | 'tcp' = 'udp'): Decoded => {

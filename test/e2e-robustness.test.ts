@@ -9,6 +9,7 @@ import net from 'node:net';
 import { startStandInMaster, rewriteLeader } from '../src/demo/master.js';
 import { spawn } from 'node:child_process';
 import { startServerProcess, runCli, tempDir, freePort, ROOT, BIN, childEnv } from './support/procs.js';
+import { startOnFixture } from './support/serve.js';
 import { dig, recKey } from './support/dig.js';
 
 const fixture = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'fake.json'), 'utf8')) as Record<string, unknown>;
@@ -74,11 +75,7 @@ t.test('a state with broken entities: each is skipped with a warning, the rest i
 });
 
 t.test('the master goes away: the last good records stay in service', async (t) => {
-  const m = await startStandInMaster({ host: '127.0.0.1', port: 0, state: {} });
-  m.setState(rewriteLeader(structuredClone(fixture), `127.0.0.1:${m.port}`));
-  const s = await startServerProcess({ masters: [`127.0.0.1:${m.port}`], externalon: false, refreshSeconds: 1, stateTimeoutSeconds: 2 });
-  t.teardown(async () => { await s.stop(); await m.close(); });
-  await s.waitLog('refresh');
+  const { m, s } = await startOnFixture(t, { refreshSeconds: 1, stateTimeoutSeconds: 2 });
   await m.close();
   await s.waitLog('refresh failed; keeping the previous records');
   const r = await dig(s.dnsPort, 'leader.mesos.', 'A');
@@ -87,11 +84,7 @@ t.test('the master goes away: the last good records stay in service', async (t) 
 });
 
 t.test('a master answering 503 or non-JSON keeps the previous records (A.15, A.16)', async (t) => {
-  const m = await startStandInMaster({ host: '127.0.0.1', port: 0, state: {} });
-  m.setState(rewriteLeader(structuredClone(fixture), `127.0.0.1:${m.port}`));
-  const s = await startServerProcess({ masters: [`127.0.0.1:${m.port}`], externalon: false, refreshSeconds: 1 });
-  t.teardown(async () => { await s.stop(); await m.close(); });
-  await s.waitLog('refresh');
+  const { m, s } = await startOnFixture(t, { refreshSeconds: 1 });
   m.setStatus(503);
   await s.waitLog('refresh failed; keeping the previous records');
   m.setStatus(200);
@@ -102,11 +95,7 @@ t.test('a master answering 503 or non-JSON keeps the previous records (A.15, A.1
 });
 
 t.test('malformed packets over UDP and TCP never stop the server', async (t) => {
-  const m = await startStandInMaster({ host: '127.0.0.1', port: 0, state: {} });
-  m.setState(rewriteLeader(structuredClone(fixture), `127.0.0.1:${m.port}`));
-  const s = await startServerProcess({ masters: [`127.0.0.1:${m.port}`], externalon: false });
-  t.teardown(async () => { await s.stop(); await m.close(); });
-  await s.waitLog('refresh');
+  const { s } = await startOnFixture(t);
   const sock = dgram.createSocket('udp4');
   const packets = [
     Buffer.alloc(0), Buffer.from([0]), Buffer.alloc(11), Buffer.alloc(12, 0xff), Buffer.alloc(512, 0x3f),

@@ -4,12 +4,9 @@
 // (test/ops-reload.test.ts covers what a reload changes).
 import t from 'tap';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
-import { join } from 'node:path';
 import net from 'node:net';
-import { startStandInMaster, rewriteLeader } from '../src/demo/master.js';
-import { startServerProcess, waitFor, ROOT } from './support/procs.js';
-
-const fixture = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'fake.json'), 'utf8')) as object;
+import { waitFor } from './support/procs.js';
+import { startOnFixture } from './support/serve.js';
 
 /** Ports of the TCP sockets `pid` listens on (from /proc: its socket inodes in LISTEN state). */
 function listeningPorts(pid: number): number[] {
@@ -39,11 +36,7 @@ function connects(port: number): Promise<boolean> {
 }
 
 t.test('SIGUSR1 refreshes and opens no inspector port; SIGHUP reloads and keeps running', async (t) => {
-  const m = await startStandInMaster({ host: '127.0.0.1', port: 0, state: {} });
-  m.setState(rewriteLeader(structuredClone(fixture), `127.0.0.1:${m.port}`));
-  const s = await startServerProcess({ masters: [`127.0.0.1:${m.port}`], externalon: false, refreshSeconds: 3600 });
-  t.teardown(async () => { await s.stop(); await m.close(); });
-  await s.waitLog('refresh');
+  const { s } = await startOnFixture(t, { refreshSeconds: 3600 });
   const pid = s.proc.pid!;
   const before = listeningPorts(pid);
   t.same(before, [s.dnsPort, s.httpPort].sort((a, b) => a - b), 'listens on DNS and HTTP only');

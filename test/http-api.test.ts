@@ -24,7 +24,7 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { readFileSync, readdirSync } from 'node:fs';
 import { startHttpServer, type HttpApiDeps } from '../src/http/api.js';
 import { HttpMetrics } from '../src/http/metrics.js';
-import { MapSnapshot } from '../src/zone/map-snapshot.js';
+import { MapSnapshot } from './support/map-snapshot.js';
 import type { ZoneSnapshot } from '../src/zone/types.js';
 import type { Config } from '../src/config/types.js';
 import { parseState } from '../src/state/parse.js';

@@ -4,36 +4,17 @@
 // Real server process, real sockets.
 import t, { type Test } from 'tap';
 import net from 'node:net';
-import http from 'node:http';
 import { readFileSync } from 'node:fs';
-import { startStandInMaster, rewriteLeader } from '../src/demo/master.js';
-import { StateGen } from '../bench/gen-state.js';
-import { startServerProcess, waitFor, type ServerProcess } from './support/procs.js';
+import { waitFor, type ServerProcess } from './support/procs.js';
+import { httpGet as get, startOnGeneratedState } from './support/serve.js';
 
 function rssKiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) : 0;
 }
 
-function get(port: number, path: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (c: Buffer) => parts.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts) }));
-      res.on('error', reject);
-    }).on('error', reject);
-  });
-}
-
-async function startLarge(t: Test, tasks: number, extra: Record<string, unknown> = {}): Promise<ServerProcess> {
-  const m = await startStandInMaster({ host: '127.0.0.1', port: 0, state: {} });
-  m.setState(rewriteLeader(new StateGen({ tasks, seed: 11, leader: 'master@127.0.0.1:5050' }).serialize(), `127.0.0.1:${m.port}`));
-  const s = await startServerProcess({ masters: [`127.0.0.1:${m.port}`], externalon: false, refreshSeconds: 600, ...extra });
-  t.teardown(async () => { await s.stop(); await m.close(); });
-  await s.waitLog('refresh', 1, 60_000);
-  return s;
-}
+const startLarge = (t: Test, tasks: number, extra: Record<string, unknown> = {}): Promise<ServerProcess> =>
+  startOnGeneratedState(t, { tasks, seed: 11, config: { externalon: false, ...extra }, firstRefreshMs: 60_000 });
 
 const renders = (s: ServerProcess, kind: string) => s.logs.filter((l) => l.msg === 'bulk body rendered' && l.kind === kind).length;
 

@@ -3,32 +3,13 @@
 // descriptors running low anyway are logged once, plainly. Real server process under prlimit.
 import t, { type Test } from 'tap';
 import net from 'node:net';
-import http from 'node:http';
-import { startStandInMaster, rewriteLeader } from '../src/demo/master.js';
-import { StateGen } from '../bench/gen-state.js';
-import { startServerProcess, waitFor, type ServerProcess } from './support/procs.js';
+import { waitFor, type ServerProcess } from './support/procs.js';
+import { httpGet as get, startOnGeneratedState } from './support/serve.js';
 import { respond, scriptedUpstream } from './support/forward-msg.js';
 import { queryUdp, queryTcp } from '../bench/dnsclient.js';
 
-function get(port: number, path: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (c: Buffer) => parts.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts) }));
-      res.on('error', reject);
-    }).on('error', reject);
-  });
-}
-
-async function startSmall(t: Test, fdLimit: number, extra: Record<string, unknown> = {}): Promise<ServerProcess> {
-  const m = await startStandInMaster({ host: '127.0.0.1', port: 0, state: {} });
-  m.setState(rewriteLeader(new StateGen({ tasks: 10, seed: 3, leader: 'master@127.0.0.1:5050' }).serialize(), `127.0.0.1:${m.port}`));
-  const s = await startServerProcess({ masters: [`127.0.0.1:${m.port}`], refreshSeconds: 600, ...extra }, [], { fdLimit });
-  t.teardown(async () => { await s.stop(); await m.close(); });
-  await s.waitLog('refresh');
-  return s;
-}
+const startSmall = (t: Test, fdLimit: number, extra: Record<string, unknown> = {}): Promise<ServerProcess> =>
+  startOnGeneratedState(t, { tasks: 10, seed: 3, config: extra, fdLimit });
 
 /** Open `n` TCP connections that send nothing; `open()` counts those the server has not closed. */
 async function idleConnections(port: number, n: number): Promise<{ socks: net.Socket[]; open(): number }> {

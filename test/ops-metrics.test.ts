@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { spawn, execFile } from 'node:child_process';
 import { startStandInMaster, rewriteLeader } from '../src/demo/master.js';
 import { startServerProcess, tempDir, freePort, waitFor, ROOT } from './support/procs.js';
+import { startOnFixture } from './support/serve.js';
 import { dig } from './support/dig.js';
 import { scrape, samples, metricValues, delta } from './support/metrics.js';
 
@@ -19,11 +20,7 @@ async function getJson(port: number, path: string): Promise<{ status: number; bo
 }
 
 t.test('counters move by exactly the queries sent, per rcode, zone and proto', async (t) => {
-  const m = await startStandInMaster({ host: '127.0.0.1', port: 0, state: {} });
-  m.setState(rewriteLeader(structuredClone(fixture), `127.0.0.1:${m.port}`));
-  const s = await startServerProcess({ masters: [`127.0.0.1:${m.port}`], externalon: false });
-  t.teardown(async () => { await s.stop(); await m.close(); });
-  await s.waitLog('refresh');
+  const { s } = await startOnFixture(t);
   const before = await metricValues(s.httpPort);
   for (let i = 0; i < 7; i++) await dig(s.dnsPort, 'chronos.marathon.mesos.', 'A');
   for (let i = 0; i < 3; i++) await dig(s.dnsPort, 'nothing-here.mesos.', 'A');
@@ -49,11 +46,7 @@ t.test('counters move by exactly the queries sent, per rcode, zone and proto', a
 });
 
 t.test('promtool lints the scrape; OpenMetrics on request; a real Prometheus scrapes us', async (t) => {
-  const m = await startStandInMaster({ host: '127.0.0.1', port: 0, state: {} });
-  m.setState(rewriteLeader(structuredClone(fixture), `127.0.0.1:${m.port}`));
-  const s = await startServerProcess({ masters: [`127.0.0.1:${m.port}`], externalon: true, resolvers: ['127.0.0.1:9'], timeout: 1 });
-  t.teardown(async () => { await s.stop(); await m.close(); });
-  await s.waitLog('refresh');
+  const { s } = await startOnFixture(t, { externalon: true, resolvers: ['127.0.0.1:9'], timeout: 1 });
   await dig(s.dnsPort, 'chronos.marathon.mesos.', 'A');
   await dig(s.dnsPort, 'example.com.', 'A').catch(() => null); // a resolver that never answers: per-upstream series
   const prom = await scrape(s.httpPort);

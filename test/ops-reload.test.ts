@@ -5,11 +5,9 @@ import t from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { startStandInMaster, rewriteLeader } from '../src/demo/master.js';
-import { startServerProcess, tempDir, freePort, waitFor, ROOT } from './support/procs.js';
+import { tempDir, freePort, waitFor } from './support/procs.js';
+import { startOnFixture } from './support/serve.js';
 import { dig } from './support/dig.js';
-
-const fixture = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'fake.json'), 'utf8')) as object;
 
 async function ttlOf(port: number): Promise<number | undefined> {
   return (await dig(port, 'chronos.marathon.mesos.', 'A')).answer[0]?.ttl;
@@ -31,11 +29,7 @@ function dnsperf(port: number, file: string, seconds: number): Promise<{ sent: n
 }
 
 t.test('SIGHUP: a new ttl in the answers, dnsperf running through the reload loses nothing', async (t) => {
-  const m = await startStandInMaster({ host: '127.0.0.1', port: 0, state: {} });
-  m.setState(rewriteLeader(structuredClone(fixture), `127.0.0.1:${m.port}`));
-  const s = await startServerProcess({ masters: [`127.0.0.1:${m.port}`], externalon: false, ttl: 60, refreshSeconds: 3600 });
-  t.teardown(async () => { await s.stop(); await m.close(); });
-  await s.waitLog('refresh');
+  const { s } = await startOnFixture(t, { ttl: 60, refreshSeconds: 3600 });
   t.equal(await ttlOf(s.dnsPort), 60);
   const { dir, cleanup } = tempDir();
   t.teardown(cleanup);
@@ -57,11 +51,7 @@ t.test('SIGHUP: a new ttl in the answers, dnsperf running through the reload los
 });
 
 t.test('SIGHUP with a broken file: the error is logged, the old config keeps serving', async (t) => {
-  const m = await startStandInMaster({ host: '127.0.0.1', port: 0, state: {} });
-  m.setState(rewriteLeader(structuredClone(fixture), `127.0.0.1:${m.port}`));
-  const s = await startServerProcess({ masters: [`127.0.0.1:${m.port}`], externalon: false, ttl: 60, refreshSeconds: 3600 });
-  t.teardown(async () => { await s.stop(); await m.close(); });
-  await s.waitLog('refresh');
+  const { s } = await startOnFixture(t, { ttl: 60, refreshSeconds: 3600 });
   const cfg = JSON.parse(readFileSync(s.configPath, 'utf8')) as Record<string, unknown>;
   writeFileSync(s.configPath, JSON.stringify({ ...cfg, ttl: 'seven' }));
   s.proc.kill('SIGHUP');
@@ -77,11 +67,7 @@ t.test('SIGHUP with a broken file: the error is logged, the old config keeps ser
 });
 
 t.test('SIGHUP with a new DNS port: the new port answers, the old one is released; SIGUSR1 refreshes', async (t) => {
-  const m = await startStandInMaster({ host: '127.0.0.1', port: 0, state: {} });
-  m.setState(rewriteLeader(structuredClone(fixture), `127.0.0.1:${m.port}`));
-  const s = await startServerProcess({ masters: [`127.0.0.1:${m.port}`], externalon: false, refreshSeconds: 3600 });
-  t.teardown(async () => { await s.stop(); await m.close(); });
-  await s.waitLog('refresh');
+  const { s } = await startOnFixture(t, { refreshSeconds: 3600 });
   const newPort = await freePort();
   const cfg = JSON.parse(readFileSync(s.configPath, 'utf8')) as Record<string, unknown>;
   writeFileSync(s.configPath, JSON.stringify({ ...cfg, port: newPort }));

@@ -11,12 +11,11 @@ import { createServer as createTcpServer, type AddressInfo, type Socket } from '
 import { startStandInMaster, type StandInMaster, type StandInMasterOptions } from '../src/demo/master.js';
 import {
   createStateClient,
-  scanLeader,
-  scanLeaderAsync,
   StateFetchError,
   type StateClient,
 } from '../src/state/fetch.js';
 import { leaderHost } from '../src/net/upid.js';
+import { scanDecode, scanLeader, scanLeaderAsync } from './support/leader-scan.js';
 import type { Config } from '../src/config/types.js';
 import { pino } from 'pino';
 import { loadConfigText } from '../src/config/load.js';
@@ -50,7 +49,7 @@ async function master(t: Test, opts: Partial<StandInMasterOptions> = {}): Promis
 }
 
 function client(t: Test, over: Partial<Config> = {}, maxBodyBytes?: number): StateClient {
-  const c = createStateClient(config(over), silentLogger, maxBodyBytes ? { maxBodyBytes } : {});
+  const c = createStateClient(config(over), silentLogger, { decode: scanDecode, ...(maxBodyBytes ? { maxBodyBytes } : {}) });
   t.teardown(() => c.close());
   return c;
 }
@@ -304,7 +303,7 @@ t.test('HTTPS without CACertFile: a warning at start says the masters are not ve
   const log = pino({ level: 'info' }, { write: (l: string) => { lines.push(l); } });
   const warned = (over: Partial<Config>) => {
     lines.length = 0;
-    createStateClient(config(over), log).close();
+    createStateClient(config(over), log, { decode: scanDecode }).close();
     return lines.map((l) => (JSON.parse(l) as { msg: string }).msg).filter((m) => /not verified/.test(m));
   };
   t.same(warned({ MesosHTTPSOn: true }), ['MesosHTTPSOn without CACertFile: the masters\' certificates are not verified (set CACertFile to verify them)']);
@@ -392,7 +391,7 @@ t.test('IAM: a file the config loader accepts is the file the client logs in wit
   const m = await master(t);
   const loaded = loadConfigText(JSON.stringify({ masters: [m.hostPort], mesosauthentication: 'iam', iamconfigfile: iamFile }),
     join(dir, 'config.json'), { warn: () => {} });
-  const c = createStateClient(loaded, silentLogger);
+  const c = createStateClient(loaded, silentLogger, { decode: scanDecode });
   t.teardown(() => c.close());
   t.equal((await c.fetchState([m.hostPort])).master, m.hostPort);
   t.equal(m.lastHeaders?.authorization, 'token=tok');
@@ -438,7 +437,7 @@ t.test('IPv6 masters are bracketed', async (t) => {
 t.test('close() aborts a request in flight', async (t) => {
   const m = await master(t);
   m.setDelay(20_000);
-  const c = createStateClient(config(), silentLogger);
+  const c = createStateClient(config(), silentLogger, { decode: scanDecode });
   const pending = c.fetchState([m.hostPort]).catch((e: Error) => e);
   await new Promise((r) => setTimeout(r, 100));
   await c.close();

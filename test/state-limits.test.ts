@@ -6,7 +6,8 @@
 import t, { type Test } from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { materialize, scanState } from '../src/state/scan.js';
+import { scanState } from '../src/state/scan.js';
+import { materialize } from './support/state-scan.js';
 import { parseFrameworkEntry, parseState } from '../src/state/parse.js';
 import { parsePorts } from '../src/state/ports.js';
 import { parseBody } from '../src/zone/build.js';

@@ -5,7 +5,8 @@
 // whose tasks and warnings, once read, must be exactly the eager ones.
 import t, { type Test } from 'tap';
 import { readFileSync } from 'node:fs';
-import { materialize, scanState } from '../src/state/scan.js';
+import { scanState } from '../src/state/scan.js';
+import { materialize } from './support/state-scan.js';
 import { leaderOf, parseState } from '../src/state/parse.js';
 import { parseBody } from '../src/zone/build.js';
 import { StateGen } from '../bench/gen-state.js';

@@ -8,28 +8,16 @@ import { StateGen } from '../bench/gen-state.js';
 import { startServerProcess, freePort, waitFor, type ServerProcess } from './support/procs.js';
 import { startNamed, type NamedInstance } from './support/named.js';
 import { dig, recKey, type DigResult } from './support/dig.js';
+import { addRunningTask } from './support/serve.js';
 
-type Json = Record<string, unknown>;
 let master: StandInMaster;
 let server: ServerProcess;
 let bind: NamedInstance;
 let gen: StateGen;
+type Json = Record<string, unknown>;
 const leader = () => `master@127.0.0.1:${master.port}`;
 
-/** Adds a running task named `name` with the container address `ip` to the first framework (a copy of one of its tasks). */
-function addTask(name: string, ip: string): void {
-  const fw = (gen.state.frameworks as Json[])[0];
-  const tasks = fw.tasks as Json[];
-  const base = tasks.find((x) => x.state === 'TASK_RUNNING')!;
-  const task = structuredClone(base);
-  task.name = name;
-  task.id = `${name}.${gen.rng.uuid()}`;
-  delete task.discovery;
-  for (const st of task.statuses as Json[]) {
-    st.container_status = { network_infos: [{ ip_addresses: [{ protocol: 'IPv4', ip_address: ip }], name: 'dcos' }] };
-  }
-  tasks.push(task);
-}
+const addTask = (name: string, ip: string) => addRunningTask(gen, name, ip);
 
 t.before(async () => {
   master = await startStandInMaster({ host: '127.0.0.1', port: 0, state: {} });

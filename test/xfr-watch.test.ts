@@ -8,24 +8,14 @@ import { startStandInMaster, type StandInMaster } from '../src/demo/master.js';
 import { StateGen } from '../bench/gen-state.js';
 import { startServerProcess, waitFor, type ServerProcess } from './support/procs.js';
 import { tcpTransfer, ixfrQuery } from './support/xfr-client.js';
+import { addRunningTask } from './support/serve.js';
 
 type Json = Record<string, unknown>;
 let master: StandInMaster;
 let server: ServerProcess;
 let gen: StateGen;
 
-function addTask(name: string, ip: string): void {
-  const fw = (gen.state.frameworks as Json[])[0];
-  const tasks = fw.tasks as Json[];
-  const task = structuredClone(tasks.find((x) => x.state === 'TASK_RUNNING')!);
-  task.name = name;
-  task.id = `${name}.${gen.rng.uuid()}`;
-  delete task.discovery;
-  for (const st of task.statuses as Json[]) {
-    st.container_status = { network_infos: [{ ip_addresses: [{ protocol: 'IPv4', ip_address: ip }], name: 'dcos' }] };
-  }
-  tasks.push(task);
-}
+const addTask = (name: string, ip: string) => addRunningTask(gen, name, ip);
 
 t.before(async () => {
   master = await startStandInMaster({ host: '127.0.0.1', port: 0, state: {} });

@@ -1,5 +1,5 @@
 // The zone image built from the generator's draft against the image built from the same records
-// given as plain maps (RecordDraft.fromRecordSet: no parent hints, names interned one by one).
+// given as plain maps (draftFromRecordSet: no parent hints, names interned one by one).
 // The generator's draft takes shortcuts (names built in pieces, parents it already knows, long
 // value lists de-duplicated through a table); the zone served must not depend on them, including
 // for legacy names with upper case, dots or non-ASCII characters, case-merged names, repeated task
@@ -8,6 +8,7 @@ import t from 'tap';
 import { generate } from '../src/records/generate.js';
 import { parseState } from '../src/state/parse.js';
 import { RecordDraft } from '../src/records/draft.js';
+import { draftFromRecordSet } from './support/records.js';
 import { buildImage, ZoneImage, NO_ENTRY } from '../src/zone/image.js';
 
 const port = (number: number, protocol: string, name: string) => ({ number, protocol, name });
@@ -65,7 +66,7 @@ for (const enforceRFC952 of [false, true]) {
     });
     const params = { domain: 'mesos', ttl: 60, srvWeight: 1 };
     const fromDraft = new ZoneImage(buildImage(g.draft, params));
-    const fromMaps = new ZoneImage(buildImage(RecordDraft.fromRecordSet(g.records), params));
+    const fromMaps = new ZoneImage(buildImage(draftFromRecordSet(g.records), params));
     t.ok(fromDraft.entryCount > 100);
     t.same(content(fromDraft), content(fromMaps));
     // and the records themselves survive the trip to another thread's form unchanged

@@ -1,4 +1,4 @@
-// ZooKeeper master detection (SPEC A 17, B §4.3). Mesos masters register as EPHEMERAL_SEQUENTIAL
+// ZooKeeper master detection [A.17] [B§4.3]. Mesos masters register as EPHEMERAL_SEQUENTIAL
 // `json.info_<seq>` children of the configured path; the lowest sequence is the leader. We watch
 // those children and publish [leader, others by sequence].
 //
@@ -11,14 +11,16 @@
 //   connection that has not come back within a session timeout, gets a brand-new client;
 // - it has no read timeout, so a server that hangs with the TCP connection open would never be
 //   noticed; a probe request every third of the session timeout detects that;
-// - it cannot parse `[v6]:port`, so we give it the server list ourselves (see openClient);
+// - it cannot parse `[v6]:port`, so we give it the server list ourselves;
 // - close() does not stop a pending reconnect or connect timer, so disposal does that too.
+// The last two reach into the client's internals and live in detect/zk-client.ts.
 // Each client generation ("session") is tagged; callbacks from an old one are ignored.
 import zookeeper from 'node-zookeeper-client';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { MasterDetector, MastersUpdate } from './types.js';
-import { parseZkUrl, type ZkServer, type ZkUrl } from '../config/zkurl.js';
+import { parseZkUrl, type ZkUrl } from '../config/zkurl.js';
+import { closeZkClient, connectedServer, createZkClient, errText, isCode } from './zk-client.js';
 import { decodeMasterInfo, isProtobufInfo, jsonInfoSeq, mastersList, type RegisteredMaster } from './masterinfo.js';
 import { detectMetrics } from './metrics.js';
 
@@ -40,12 +42,6 @@ const DEFAULTS: Required<ZkDetectorOptions> = {
   spinDelayMs: 1000,
 };
 
-interface ZkError {
-  code: number;
-  name?: string;
-  message?: string;
-}
-
 interface Session {
   id: number;
   client: zookeeper.Client;
@@ -58,44 +54,6 @@ interface Session {
   probe: NodeJS.Timeout | null;
   probeSentAt: number | null;
   server: string;
-}
-
-/** The parts of node-zookeeper-client's ConnectionManager we have to reach (see the header). */
-interface ConnectionManagerInternals {
-  servers: { host: string; port: number }[];
-  socket?: { destroy(): void; remoteAddress?: string; remotePort?: number };
-  connectTimeoutHandler?: NodeJS.Timeout | null;
-  connect: () => void;
-  state: number;
-}
-
-function internals(client: zookeeper.Client): ConnectionManagerInternals {
-  const cm = (client as unknown as { connectionManager?: ConnectionManagerInternals }).connectionManager;
-  if (!cm || !Array.isArray(cm.servers) || typeof cm.connect !== 'function') {
-    throw new Error('node-zookeeper-client internals changed (connectionManager.servers); pin version 1.1.x');
-  }
-  return cm;
-}
-
-function shuffle<T>(a: readonly T[]): T[] {
-  const out = [...a];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
-}
-
-function errText(err: unknown): string {
-  if (err && typeof err === 'object') {
-    const e = err as ZkError;
-    return e.name ?? e.message ?? String(err);
-  }
-  return String(err);
-}
-
-function isCode(err: unknown, code: number): boolean {
-  return !!err && typeof err === 'object' && (err as ZkError).code === code;
 }
 
 export class ZkMasterDetector implements MasterDetector {
@@ -179,16 +137,7 @@ export class ZkMasterDetector implements MasterDetector {
     if (old) void this.disposeSession(old);
 
     const id = ++this.nextId;
-    const servers: ZkServer[] = shuffle(this.url.servers);
-    // The client parses its connection string by splitting on ':', so IPv6 literals would break:
-    // give it placeholders of the right count, then the real list.
-    const placeholder = servers.map((_, i) => `server${i}:1`).join(',');
-    const client = zookeeper.createClient(placeholder, {
-      sessionTimeout: this.opts.sessionTimeoutMs,
-      spinDelay: this.opts.spinDelayMs,
-      retries: 0,
-    });
-    internals(client).servers = servers.map((s) => ({ host: s.host, port: s.port }));
+    const client = createZkClient(this.url.servers, this.opts.sessionTimeoutMs, this.opts.spinDelayMs);
 
     const session: Session = {
       id,
@@ -216,39 +165,7 @@ export class ZkMasterDetector implements MasterDetector {
     if (s.deadline) clearTimeout(s.deadline);
     if (s.probe) clearInterval(s.probe);
     s.deadline = s.probe = null;
-    let cm: ConnectionManagerInternals;
-    try {
-      cm = internals(s.client);
-    } catch {
-      s.client.close();
-      return;
-    }
-    cm.connect = () => {}; // no reconnect after close (the client would otherwise keep trying)
-    if (cm.connectTimeoutHandler) clearTimeout(cm.connectTimeoutHandler);
-    const closedState = -2; // ConnectionManager.STATES.CLOSED
-    const gone = new Promise<void>((resolve) => {
-      if (cm.state === closedState || cm.socket === undefined) return resolve();
-      const check = setInterval(() => {
-        if (cm.state === closedState) done();
-      }, 20);
-      // A server that hangs never answers the close request: cut the socket after a bound.
-      const force = setTimeout(() => {
-        cm.socket?.destroy();
-        done();
-      }, 1000);
-      function done() {
-        clearInterval(check);
-        clearTimeout(force);
-        if (cm.connectTimeoutHandler) clearTimeout(cm.connectTimeoutHandler);
-        resolve();
-      }
-    });
-    try {
-      s.client.close();
-    } catch (err) {
-      this.log.debug({ err: errText(err), session: s.id }, 'closing ZooKeeper client');
-    }
-    await gone;
+    await closeZkClient(s.client, (err) => this.log.debug({ err: errText(err), session: s.id }, 'closing ZooKeeper client'));
   }
 
   /** A client that has not connected within a session timeout starts over with a new one. */
@@ -273,8 +190,7 @@ export class ZkMasterDetector implements MasterDetector {
       detectMetrics.zkConnected = 1;
       if (s.deadline) clearTimeout(s.deadline);
       s.deadline = null;
-      const sock = internals(s.client).socket;
-      s.server = sock?.remoteAddress ? `${sock.remoteAddress}:${sock.remotePort}` : '';
+      s.server = connectedServer(s.client);
       this.log.info({ session: s.id, server: s.server }, 'connected to ZooKeeper');
       this.startProbe(s);
       this.refresh(s);

@@ -102,13 +102,6 @@ export class RecordDraft {
     this.taskNodes = new Int32Array(nodes);
   }
 
-  /** A draft holding the records of the original's maps (tools and tests that start from maps). */
-  static fromRecordSet(rs: RecordSet): RecordDraft {
-    const d = new RecordDraft();
-    for (const type of TYPES) for (const [name, values] of rs[type]) for (const v of values) d.add(type, name, v);
-    return d;
-  }
-
   /**
    * The draft as a few transferable buffers: the names' bytes, every other string joined into
    * one UTF-8 text with UTF-16 offsets, and the typed arrays trimmed to size. Why: the answering

@@ -19,10 +19,11 @@
 // the garbage collector marked and copied again and again (its threads took ~0.45 s of a 50k
 // refresh on the one core the server has).
 import {
-  MAX_DISCOVERY_PORTS, MAX_IP_ADDRESSES, MAX_LABEL_CHARS, MAX_NAME_CHARS, MAX_NETWORK_INFOS, MAX_STATUS_LABELS,
+  MAX_DISCOVERY_PORTS, MAX_IP_ADDRESSES, MAX_LABEL_CHARS, MAX_NETWORK_INFOS, MAX_STATUS_LABELS,
   MAX_PORT_RANGES, MAX_TASK_PORTS, MAX_TASK_STATUSES, MAX_AGENTS, MAX_FRAMEWORKS, MAX_TASKS, overLimit, type TaskBudget,
 } from './limits.js';
 import { parsePID } from './pid.js';
+import { enc, IRREGULAR, JsonBytes, OTHER, Syntax, type Bytes } from './json-bytes.js';
 import { parsePorts } from './ports.js';
 import {
   leaderOf, parseFrameworkEntry, parseSlaveEntry, parseState, parseTaskEntry, tasksOverLimit, type ParseResult,
@@ -32,16 +33,6 @@ import type {
   TaskStatus,
 } from './types.js';
 
-/** Buffer's native slicers (untyped in @types/node): no argument checks, no encoding lookup. */
-type Bytes = Buffer & { latin1Slice(start: number, end: number): string; utf8Slice(start: number, end: number): string };
-
-/** Valid JSON, but not the common shape: decode this entity the slow, exact way. */
-class Irregular extends Error {}
-/** Not JSON: the whole body goes to JSON.parse, for its verdict and message. */
-class Syntax extends Error {}
-// Thrown often enough on odd states that building a stack each time would show; never escape.
-const IRREGULAR = new Irregular('irregular entity');
-const SYNTAX = new Syntax('not JSON');
 
 export interface ScannedState<S extends StateView = State> {
   result: ParseResult<S>;
@@ -49,7 +40,6 @@ export interface ScannedState<S extends StateView = State> {
   leader: string;
 }
 
-const enc = (s: string) => new Uint8Array(Buffer.from(s, 'latin1'));
 /** Keys of each object kind we read, in bit order (bit i = keys[i]). */
 const TOP_KEYS = ['leader', 'slaves', 'frameworks'].map(enc);
 const SLAVE_KEYS = ['id', 'pid'].map(enc);
@@ -64,8 +54,6 @@ const ADDR_KEYS = ['ip_address'].map(enc);
 const DI_KEYS = ['name', 'ports'].map(enc);
 const DIPORTS_KEYS = ['ports'].map(enc);
 const DIPORT_KEYS = ['number', 'protocol', 'name'].map(enc);
-/** An unknown key: step over its value. */
-const OTHER = -1;
 
 /** Strings that repeat across tasks, returned without allocating a new one each time. */
 const COMMON = ['TASK_RUNNING', 'TASK_STAGING', 'TASK_STARTING', 'TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_LOST', 'tcp', 'udp', ''];
@@ -93,18 +81,18 @@ export function scanState(body: Uint8Array, parseBody: (body: Uint8Array) => unk
   return { result: parseState(raw), leader: leaderOf(raw) };
 }
 
-class Scanner {
-  private p = 0;
-  private readonly n: number;
-  /** Container stack of skipValue (1 = object, 2 = array), grown on demand. */
-  private stack = new Uint8Array(64);
+/**
+ * The state's grammar (which keys of which entity are read, and what is irregular) on top of the
+ * byte-level JSON reader it extends (state/json-bytes.ts: cursor, typed values, keys, syntax).
+ */
+class Scanner extends JsonBytes {
   /** Where the value fast() last stepped over starts. */
   private skippedFrom = 0;
   /** Tasks the frameworks may still take (limits.ts MAX_TASKS), shared with parse.ts's fallback. */
   private readonly budget: TaskBudget = { left: MAX_TASKS, warned: false };
 
-  constructor(private readonly b: Bytes, private readonly lazy = false) {
-    this.n = b.length;
+  constructor(b: Bytes, private readonly lazy = false) {
+    super(b);
   }
 
   // ---------- the document ----------
@@ -474,63 +462,7 @@ class Scanner {
     return { number, protocol, name };
   }
 
-  // ---------- typed values of the fast path (a null or another type is IRREGULAR) ----------
-
-  /** At an object: step into it. */
-  private open(): void {
-    this.ws();
-    if (this.b[this.p] !== 0x7b) throw IRREGULAR;
-    this.p++;
-  }
-
-  /** At an object or null: true (and stepped over) for null, else step into the object. */
-  private nullable(): boolean {
-    this.ws();
-    const c = this.b[this.p];
-    if (c === 0x6e) { this.lit(NULL); return true; }
-    if (c !== 0x7b) throw IRREGULAR;
-    this.p++;
-    return false;
-  }
-
-  /**
-   * At an array (or null, read as empty): true when an element follows; read it, then more().
-   * Explicit loops rather than a callback per array: no closure allocated per task.
-   */
-  private elements(): boolean {
-    this.ws();
-    const c = this.b[this.p];
-    if (c === 0x6e) { this.lit(NULL); return false; }
-    if (c !== 0x5b) throw IRREGULAR;
-    this.p++;
-    this.ws();
-    if (this.b[this.p] === 0x5d) { this.p++; return false; }
-    return true;
-  }
-
-  /** After an element: true when another follows (',' consumed), false at ']'. */
-  private more(): boolean {
-    return this.nextMember(0x5d);
-  }
-
-  /** A string (null: ""); one over `max` characters (limits.ts) is IRREGULAR: parse.ts words it. */
-  private str(max = MAX_NAME_CHARS): string {
-    this.ws();
-    const c = this.b[this.p];
-    if (c === 0x22) {
-      const s = this.string();
-      if (s.length > max) throw IRREGULAR;
-      return s;
-    }
-    if (c === 0x6e) { this.lit(NULL); return ''; }
-    throw IRREGULAR;
-  }
-
-  /** In a list's loop, after an element was added: true while `list` may take another (limits.ts). */
-  private under(list: unknown[], max: number): boolean {
-    if (list.length >= max) throw IRREGULAR;
-    return true;
-  }
+  // ---------- values only a Mesos state has ----------
 
   /** A string that is often one of COMMON: that instance, else a new string. */
   private common(): string {
@@ -551,34 +483,6 @@ class Scanner {
       }
     }
     return this.str();
-  }
-
-  /** A number (null: 0). */
-  private num(): number {
-    this.ws();
-    const c = this.b[this.p];
-    if (c === 0x6e) { this.lit(NULL); return 0; }
-    if (c !== 0x2d && (c < 0x30 || c > 0x39)) throw IRREGULAR;
-    const s = this.p;
-    this.number();
-    // [-]digits[.digits] below 2^53 as an integer: that integer over an exact power of ten is
-    // one correctly rounded division, the same double Number() gives, without a string.
-    const b = this.b;
-    let i = s;
-    const neg = b[i] === 0x2d;
-    if (neg) i++;
-    let m = 0;
-    let frac = -1;
-    for (; i < this.p; i++) {
-      const d = b[i];
-      if (d === 0x2e) { frac = 0; continue; }
-      if (d > 0x39) return Number(b.latin1Slice(s, this.p)); // an exponent
-      m = m * 10 + (d - 0x30);
-      if (frac >= 0) frac++;
-    }
-    if (m > Number.MAX_SAFE_INTEGER || frac > 22) return Number(b.latin1Slice(s, this.p));
-    const v = frac > 0 ? m / POW10[frac] : m;
-    return neg ? -v : v;
   }
 
   /**
@@ -613,224 +517,6 @@ class Scanner {
     this.p = i + 2;
     return out;
   }
-
-  // ---------- keys ----------
-
-  /** After '{': true when a member follows, false when the object is empty (and closed). */
-  private firstKey(close: number): boolean {
-    this.ws();
-    if (this.b[this.p] === close) { this.p++; return false; }
-    return true;
-  }
-
-  /** After a member: true when another follows (',' consumed), false at the close. */
-  private nextMember(close: number): boolean {
-    this.ws();
-    const c = this.b[this.p++];
-    if (c === 0x2c) return true;
-    if (c === close) return false;
-    throw SYNTAX;
-  }
-
-  /** key() for an entity of the fast path: a case variant or a repeated key is IRREGULAR. */
-  private known(keys: Uint8Array[], seen: number): number {
-    const k = this.key(keys);
-    if (k === OTHER) return OTHER;
-    if (k < 0 || (seen & (1 << k)) !== 0) throw IRREGULAR;
-    return k;
-  }
-
-  /**
-   * Reads `"key":` and says which of `keys` it is (its index), OTHER for a key we do not read,
-   * or -2 for a key that may match one of them loosely (a case variant, an escape, non-ASCII:
-   * parse.ts's field() matching decides those).
-   */
-  private key(keys: Uint8Array[]): number {
-    this.ws();
-    const b = this.b;
-    if (b[this.p] !== 0x22) throw SYNTAX;
-    const s = this.p + 1;
-    let e = s;
-    let odd = 0;
-    for (;;) {
-      if (e >= this.n) throw SYNTAX;
-      const c = b[e];
-      if (c === 0x22) break;
-      if (c === 0x5c || c >= 0x80 || c < 0x20) odd = 1;
-      if (c === 0x5c) e++;
-      e++;
-    }
-    const len = e - s;
-    let r = OTHER;
-    if (odd !== 0) {
-      this.p = s - 1;
-      this.skipString();
-      r = -2;
-    } else {
-      this.p = e + 1;
-      for (let i = 0; i < keys.length; i++) {
-        const w = keys[i];
-        if (w.length !== len) continue;
-        let j = 0;
-        while (j < len && b[s + j] === w[j]) j++;
-        if (j === len) { r = i; break; }
-        j = 0;
-        while (j < len && lowerASCII(b[s + j]) === w[j]) j++; // w is lower case: a case variant?
-        if (j === len) r = -2;
-      }
-    }
-    this.ws();
-    if (b[this.p] !== 0x3a) throw SYNTAX;
-    this.p++;
-    this.ws();
-    return r;
-  }
-
-  // ---------- JSON syntax ----------
-
-  private ws(): void {
-    const b = this.b;
-    let p = this.p;
-    for (;;) {
-      const c = b[p];
-      if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
-      p++;
-    }
-    this.p = p;
-  }
-
-  private peek(): number {
-    this.ws();
-    return this.b[this.p];
-  }
-
-  /** After the top-level value: only whitespace may follow. */
-  private end(): void {
-    this.ws();
-    if (this.p !== this.n) throw SYNTAX;
-  }
-
-  /** The string at the cursor, decoded as JSON.parse would. */
-  private string(): string {
-    const b = this.b;
-    const s = this.p + 1;
-    let e = s;
-    let hi = 0;
-    for (;;) {
-      if (e >= this.n) throw SYNTAX;
-      const c = b[e];
-      if (c === 0x22) break;
-      if (c === 0x5c || c < 0x20) {
-        // escapes (rare in a state): let JSON.parse decode this one string
-        const start = this.p;
-        this.skipString();
-        return JSON.parse(b.utf8Slice(start, this.p)) as string;
-      }
-      hi |= c;
-      e++;
-    }
-    this.p = e + 1;
-    return hi < 0x80 ? b.latin1Slice(s, e) : b.utf8Slice(s, e);
-  }
-
-  private skipString(): void {
-    const b = this.b;
-    let p = this.p + 1;
-    for (;;) {
-      if (p >= this.n) throw SYNTAX;
-      const c = b[p];
-      if (c === 0x22) break;
-      if (c < 0x20) throw SYNTAX;
-      if (c === 0x5c) {
-        const x = b[p + 1];
-        if (x === 0x75) {
-          for (let i = 2; i < 6; i++) if (!isHex(b[p + i])) throw SYNTAX;
-          p += 6;
-          continue;
-        }
-        if (x !== 0x22 && x !== 0x5c && x !== 0x2f && x !== 0x62 && x !== 0x66 && x !== 0x6e && x !== 0x72 && x !== 0x74) throw SYNTAX;
-        p += 2;
-        continue;
-      }
-      p++;
-    }
-    this.p = p + 1;
-  }
-
-  /** A JSON number at the cursor (RFC 8259 grammar), stepped over. */
-  private number(): void {
-    const b = this.b;
-    let p = this.p;
-    if (b[p] === 0x2d) p++;
-    if (b[p] === 0x30) p++;
-    else if (b[p] >= 0x31 && b[p] <= 0x39) { p++; while (b[p] >= 0x30 && b[p] <= 0x39) p++; }
-    else throw SYNTAX;
-    if (b[p] === 0x2e) {
-      p++;
-      if (!(b[p] >= 0x30 && b[p] <= 0x39)) throw SYNTAX;
-      while (b[p] >= 0x30 && b[p] <= 0x39) p++;
-    }
-    if (b[p] === 0x65 || b[p] === 0x45) {
-      p++;
-      if (b[p] === 0x2b || b[p] === 0x2d) p++;
-      if (!(b[p] >= 0x30 && b[p] <= 0x39)) throw SYNTAX;
-      while (b[p] >= 0x30 && b[p] <= 0x39) p++;
-    }
-    this.p = p;
-  }
-
-  private lit(w: Uint8Array): void {
-    const b = this.b;
-    for (let i = 0; i < w.length; i++) if (b[this.p + i] !== w[i]) throw SYNTAX;
-    this.p += w.length;
-  }
-
-  /** Step over any value, checking its syntax. Iterative: nesting depth cannot overflow the stack. */
-  private skipValue(): void {
-    const b = this.b;
-    let depth = 0;
-    for (;;) {
-      // a value
-      this.ws();
-      const c = b[this.p];
-      if (c === 0x22) this.skipString();
-      else if (c === 0x7b || c === 0x5b) {
-        this.p++;
-        this.ws();
-        if (b[this.p] === c + 2) { this.p++; } // {} or []
-        else {
-          if (depth === this.stack.length) { const s = new Uint8Array(depth * 2); s.set(this.stack); this.stack = s; }
-          this.stack[depth++] = c === 0x7b ? 1 : 2;
-          if (c === 0x7b) this.memberKey();
-          continue;
-        }
-      } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) this.number();
-      else if (c === 0x74) this.lit(TRUE);
-      else if (c === 0x66) this.lit(FALSE);
-      else if (c === 0x6e) this.lit(NULL);
-      else throw SYNTAX;
-      // after a value: close containers or go on to the next element
-      for (;;) {
-        if (depth === 0) return;
-        this.ws();
-        const d = b[this.p++];
-        const inObject = this.stack[depth - 1] === 1;
-        if (d === 0x2c) { if (inObject) this.memberKey(); break; }
-        if (d === (inObject ? 0x7d : 0x5d)) { depth--; continue; }
-        throw SYNTAX;
-      }
-    }
-  }
-
-  /** `"key":` inside a skipped object. */
-  private memberKey(): void {
-    this.ws();
-    if (this.b[this.p] !== 0x22) throw SYNTAX;
-    this.skipString();
-    this.ws();
-    if (this.b[this.p] !== 0x3a) throw SYNTAX;
-    this.p++;
-  }
 }
 
 /**
@@ -850,25 +536,4 @@ class LazyTasks implements TaskList {
     this.warned = true;
     return new Scanner(this.b).taskElements(this.at, this.length, this.over, this.fwLabel, warnings);
   }
-}
-
-/** A scanned result with every lazy task list read into an array (tests, and tools that keep it). */
-export function materialize(r: ParseResult<StateView>): ParseResult {
-  const state: State | null = r.state === null ? null : {
-    ...r.state, frameworks: r.state.frameworks.map((f) => ({ ...f, tasks: [...f.tasks] })),
-  };
-  return { state, warnings: r.warnings, ...(r.error !== undefined ? { error: r.error } : {}) };
-}
-
-const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
-const TRUE = enc('true');
-const FALSE = enc('false');
-const NULL = enc('null');
-
-function lowerASCII(c: number): number {
-  return c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
-}
-
-function isHex(c: number): boolean {
-  return (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66);
 }

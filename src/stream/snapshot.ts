@@ -4,7 +4,7 @@
 // entity lists) is walked here over the bytes, strings jumped with native indexOf, and only each
 // entity (a task, an agent, a framework: 0.7-13 KB) is decoded on its own and handed to the
 // model at once, so its objects die young. Keys the model does not need are stepped over.
-import { stringEnd } from '../state/fetch.js';
+import { stringEnd } from '../state/json-bytes.js';
 
 const QUOTE = 0x22, LBRACE = 0x7b, RBRACE = 0x7d, LBRACKET = 0x5b, RBRACKET = 0x5d, COMMA = 0x2c, COLON = 0x3a;
 

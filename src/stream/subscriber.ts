@@ -14,7 +14,8 @@
 import { Agent, Client, request, type Dispatcher } from 'undici';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
-import { DEFAULT_MAX_BODY_BYTES, masterAccess, type MasterAccess } from '../state/fetch.js';
+import { DEFAULT_MAX_BODY_BYTES } from '../state/fetch.js';
+import { masterAccess, type MasterAccess } from '../state/auth.js';
 import { joinHostPort, splitHostPort } from '../net/hostport.js';
 import { RecordIOParser } from './recordio.js';
 import { readSubscribed, recordType } from './snapshot.js';

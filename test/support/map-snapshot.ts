@@ -1,9 +1,9 @@
-// A ZoneSnapshot read straight from generated RecordSet maps, for code that has the records on
-// its own thread (tests, tools). Lookups are by lower-case name, because the legacy raw
-// DiscoveryInfo names may carry upper case.
-import type { Enumeration, RecordSet } from '../records/types.js';
-import type { AxfrHead, SrvTarget, ZoneSnapshot } from './types.js';
-import { renderAxfr, renderEnumeration } from './render.js';
+// A ZoneSnapshot read straight from generated RecordSet maps, for tests of the HTTP API that start
+// from the records rather than from a built zone (moved out of src/zone: nothing in the server uses
+// it). Lookups are by lower-case name, because the legacy raw DiscoveryInfo names may carry upper case.
+import type { Enumeration, RecordSet } from '../../src/records/types.js';
+import type { AxfrHead, SrvTarget, ZoneSnapshot } from '../../src/zone/types.js';
+import { renderAxfr, renderEnumeration } from '../../src/zone/render.js';
 
 function lowerIndex(m: Map<string, Set<string>>): Map<string, string[]> {
   const out = new Map<string, string[]>();
