@@ -1,6 +1,6 @@
 // Command-line parsing with Go's `flag` package rules, because existing unit files and scripts
 // call the original with them: one or two dashes, `-name=value` or `-name value`, booleans only
-// as `-name` / `-name=bool`. Deliberate differences (A.20): `-v` alone means 1 (and does not
+// as `-name` / `-name=bool`. Deliberate differences [A.20]: `-v` alone means 1 (and does not
 // swallow the next flag), `-vv` means 2. The glog flags are accepted and ignored, since our
 // logging is not glog. Stray positional arguments are an error rather than silently ignored.
 

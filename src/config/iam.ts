@@ -1,7 +1,7 @@
 // The IAM file (`IAMConfigFile`: {"uid","private_key","login_endpoint"}), read by one reader for
 // both its users: start-up validation and the state client in the build worker. They used to
 // have a reader each (keys case-insensitive here, exact there; the key parsed only there), so a
-// file could pass start-up and then fail every refresh, against A.19's promise that a config
+// file could pass start-up and then fail every refresh, against [A.19]'s promise that a config
 // that loads is one the server can run with.
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { ConfigError } from './error.js';

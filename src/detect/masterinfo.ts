@@ -1,7 +1,7 @@
 // Mesos MasterInfo (the JSON a master writes into its `json.info_<seq>` znode) → "ip:port".
-// Pure functions, separate from the ZooKeeper plumbing so the address rules (SPEC B §4.3) are easy
+// Pure functions, separate from the ZooKeeper plumbing so the address rules [B§4.3] are easy
 // to test on their own. Unlike the original, which produced ":5050" or "0.0.0.0:5050" from
-// incomplete data and later crashed on it (SPEC B §13 item 17), anything that does not yield a
+// incomplete data and later crashed on it [B§13] item 17, anything that does not yield a
 // usable IP and port is reported as malformed, so the caller can skip that node and use the rest.
 import net from 'node:net';
 

@@ -91,7 +91,7 @@ export class ZkMasterDetector implements MasterDetector {
     this.timeoutMs = Math.max(0, config.ZkDetectionTimeout) * 1000;
     this.fallbackMasters = [...new Set((config.Masters ?? []).filter((m) => m !== ''))];
     // Until ZooKeeper answers, the leader is unknown and the configured masters are the only
-    // candidates, as in the original (SPEC B §3 step 2).
+    // candidates, as in the original ([B§3] step 2).
     this.state = { masters: ['', ...this.fallbackMasters], source: 'zookeeper' };
   }
 

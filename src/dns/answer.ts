@@ -1,8 +1,8 @@
-// Authoritative answers for the Mesos domain (SPEC Part A 1–11). Built for the hot path: the zone
+// Authoritative answers for the Mesos domain [A.1]–[A.11]. Built for the hot path: the zone
 // image already holds every record encoded with its owner as a pointer to the question, so an
 // answer is: header + the client's question copied verbatim (which keeps the client's spelling,
-// A.5) + ready RR bytes in shuffled order + target addresses whose owners point at the SRV targets
-// just written. Sizes are exact, so truncation (A.8) is arithmetic, not trial encoding.
+// [A.5]) + ready RR bytes in shuffled order + target addresses whose owners point at the SRV targets
+// just written. Sizes are exact, so truncation [A.8] is arithmetic, not trial encoding.
 import {
   CLASS_ANY, CLASS_IN, EDNS_MAX_UDP, FLAG_TC, OPT_LEN, RCODE_BADVERS, RCODE_NXDOMAIN, RCODE_REFUSED,
   RCODE_SERVFAIL, TYPE_A, TYPE_AAAA, TYPE_ANY, TYPE_NS, TYPE_SOA, TYPE_SRV,
@@ -13,7 +13,7 @@ import { A_RR_LEN, AAAA_RR_LEN, NO_ENTRY, type ZoneImage } from '../zone/image.j
 
 /** Everything an answer needs besides the query: swapped whole on every refresh. */
 export interface Authority {
-  /** null until the first successful state load (A.1: SERVFAIL meanwhile). */
+  /** null until the first successful state load ([A.1]: SERVFAIL meanwhile). */
   image: ZoneImage | null;
   /** Lower-case wire form of the apex. */
   apex: Uint8Array;
@@ -24,13 +24,13 @@ export interface Authority {
   nsLower: Uint8Array;
   nsHash: number;
   ttl: number;
-  /** TTL of the SOA in negative answers: min(TTL, SOAMinttl) (A.3). */
+  /** TTL of the SOA in negative answers: min(TTL, SOAMinttl) [A.3]. */
   negTtl: number;
   recurse: boolean;
   setTruncateBit: boolean;
 }
 
-/** UDP size limit for a query (A.7): 512 without EDNS, min(advertised, 1232) (never below 512) with it. */
+/** UDP size limit for a query [A.7]: 512 without EDNS, min(advertised, 1232) (never below 512) with it. */
 export function udpLimit(q: Query): number {
   if (q.ednsSize < 0) return 512;
   return Math.min(Math.max(q.ednsSize, 512), EDNS_MAX_UDP);
@@ -131,7 +131,7 @@ function generalAnswer(msg: Uint8Array, q: Query, auth: Authority, image: ZoneIm
   let size = qEnd + optLen;
   for (let i = 0; i < n; i++) size += ansLen[i];
 
-  // Additional: every A and AAAA of each distinct SRV target (A.9); owners point at the target in the SRV rdata.
+  // Additional: every A and AAAA of each distinct SRV target [A.9]; owners point at the target in the SRV rdata.
   let addSize = 0, addCount = 0;
   let pos = qEnd;
   let nTargets = 0;
@@ -177,7 +177,7 @@ function generalAnswer(msg: Uint8Array, q: Query, auth: Authority, image: ZoneIm
 
 /**
  * An A or AAAA answer: `count` RRs of `len` bytes from `off`, in random order (clients spread load
- * over tasks), cut to whole RRs that fit `limit` (A.8). NODATA when there are none.
+ * over tasks), cut to whole RRs that fit `limit` [A.8]. NODATA when there are none.
  */
 function addressAnswer(msg: Uint8Array, q: Query, auth: Authority, off: number, count: number, len: number, limit: number): Buffer {
   if (count === 0) return negative(msg, q, auth, 0);
@@ -225,7 +225,7 @@ function writeAddrs(out: Buffer, w: number, u8: Uint8Array, off: number, count: 
   return w;
 }
 
-/** NXDOMAIN or NODATA with the apex SOA in AUTHORITY (A.3), owner spelled as the question's suffix. */
+/** NXDOMAIN or NODATA with the apex SOA in AUTHORITY [A.3], owner spelled as the question's suffix. */
 function negative(msg: Uint8Array, q: Query, auth: Authority, rcode: number): Buffer {
   const qEnd = q.qnameEnd + 4;
   const optLen = q.ednsSize >= 0 ? OPT_LEN : 0;
@@ -248,7 +248,7 @@ function writeSoa(out: Buffer, w: number, ownerPos: number, ttl: number, rd: Uin
   return w + 12 + rd.length;
 }
 
-/** `<domain>. SOA` and `<domain>. NS` answered in the ANSWER section (A.2). */
+/** `<domain>. SOA` and `<domain>. NS` answered in the ANSWER section [A.2]. */
 function apexAnswer(msg: Uint8Array, q: Query, auth: Authority, image: ZoneImage, limit: number): Buffer {
   const qEnd = q.qnameEnd + 4;
   const optLen = q.ednsSize >= 0 ? OPT_LEN : 0;

@@ -3,7 +3,7 @@
 // the per-task "newly added" lists of /v1/enumerate as node indices. Why: at 50k tasks the
 // original's shape (maps of sets of strings, one object per enumerated record) meant ~1.5M small
 // allocations per refresh, and garbage collection was 40% of the refresh; this keeps the same set
-// semantics (SPEC §7.1: a repeated (name, value) pair is a no-op, names compared as spelled) with
+// semantics ([B§7.1]: a repeated (name, value) pair is a no-op, names compared as spelled) with
 // a few growing arrays; the names themselves are bytes in a NameTable (names.ts). The maps and
 // the enumeration objects are still available (toRecordSet, toEnumeration) for the bulk HTTP
 // bodies and for tests.

@@ -1,4 +1,4 @@
-// The task hash and slave-id tail that make canonical task names unique (SPEC §6.4, §6.5). They
+// The task hash and slave-id tail that make canonical task names unique ([B§6.4], [B§6.5]). They
 // must equal the original's bit for bit, since clients address tasks by these names. Only the
 // first 25 bits of the SHA-1 are ever used, so they are read straight from the first four digest
 // bytes instead of z-base-32 encoding the whole digest. crypto.hash (one-shot, Node ≥ 20.12) avoids

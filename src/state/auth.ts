@@ -34,7 +34,7 @@ export function mayCarryCredentials(initial: URL, dest: URL): boolean {
 /**
  * How to reach the masters: scheme, TLS material and credentials, read once. Shared by the state
  * client and the event-stream subscriber (stream/subscriber.ts), so both speak to a master the
- * same way (SPEC B §5.1: MesosHTTPSOn, CACertFile, CertFile/KeyFile, basic or IAM).
+ * same way ([B§5.1]: MesosHTTPSOn, CACertFile, CertFile/KeyFile, basic or IAM).
  */
 export interface MasterAccess {
   scheme: 'http' | 'https';

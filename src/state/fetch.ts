@@ -1,5 +1,5 @@
-// The state client: fetches the raw `/master/state` bytes from the masters in order (SPEC B §5.1,
-// §5.2, A.16). It returns bytes, not objects, because parsing a 50 MB state is expensive and may run
+// The state client: fetches the raw `/master/state` bytes from the masters in order [B§5.1]
+// [B§5.2] [A.16]. It returns bytes, not objects, because parsing a 50 MB state is expensive and may run
 // off the main thread; the caller's `decode` finds the top-level `leader` key, which the
 // leader-redirect rule needs (the build worker passes its one-pass parser, state/scan.ts). One
 // undici Agent is kept for the client's lifetime so connections (and TLS sessions) are reused; the
@@ -171,7 +171,7 @@ export function createStateClient(config: Config, log: Logger, options: StateCli
     });
   }
 
-  /** One master with the leader-redirect rule of SPEC B §5.2: at most one hop, same port. */
+  /** One master with the leader-redirect rule of [B§5.2]: at most one hop, same port. */
   async function fetchFromMaster(master: string): Promise<FetchedState> {
     const { host, port } = splitMaster(master);
     const body = await getState(host, port);

@@ -2,7 +2,7 @@
 // and every list or string in it is multiplied into objects, records, names and log lines; one
 // broken or hostile entity (a 16 kB `resources.ports` of "[0-65535, 0-65535, ...]" is 10^8 ports)
 // took the build worker and the process down. With these limits such an entity costs one warning
-// and is skipped (SPEC A.15); the rest of the state is served. Each limit is far above anything a
+// and is skipped [A.15]; the rest of the state is served. Each limit is far above anything a
 // real cluster writes (the reason is beside it), so no real task is ever skipped by one. The byte
 // scanner (scan.ts) and the tolerant parser (parse.ts) apply the same limits with the same
 // messages: the scanner leaves an entity over a limit to the parser, which words the warning.

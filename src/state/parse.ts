@@ -1,6 +1,6 @@
 // Turns the master's state JSON (already JSON.parse'd) into the validated State the generator
 // consumes. The original decoded it with Go's encoding/json, so one bad field anywhere failed the
-// whole load, and some values crashed the process later. Per SPEC A.15 we are tolerant instead:
+// whole load, and some values crashed the process later. Per [A.15] we are tolerant instead:
 // an agent, framework or task we cannot understand is dropped with ONE warning naming it, and
 // only an unusable top level (not an object, no usable leader) rejects the state, so that the
 // caller keeps its previous records. Keys are matched like Go's decoder (exact, else
@@ -128,7 +128,7 @@ function parseDiscovery(d: Obj | null, warnings: string[], who: string): Discove
   const name = str(d, 'name', 'discovery.');
   const portsObj = obj(d, 'ports', 'discovery.');
   const list = portsObj === null ? [] : arr(portsObj, 'ports', 'discovery.ports.', MAX_DISCOVERY_PORTS);
-  if (name === '') return null; // a DiscoveryInfo without a name is ignored entirely (§7.6)
+  if (name === '') return null; // a DiscoveryInfo without a name is ignored entirely [B§7.6]
   const ports: DiscoveryPort[] = [];
   for (let i = 0; i < list.length; i++) {
     const w = `discovery.ports.ports[${i}]`;

@@ -1,5 +1,5 @@
 // The Mesos `resources.ports` string ("[31000-31001, 31005-31005]") expanded to port numbers with
-// the original's tolerances (SPEC §5.3): text around the brackets and a missing ']' are accepted,
+// the original's tolerances [B§5.3]: text around the brackets and a missing ']' are accepted,
 // items that are not integers are skipped, lo > hi yields nothing. The two forms that crashed the
 // original (no '[' at all, a bare integer item) make the task unusable instead: the caller skips
 // that one task with a warning. Ports outside 0..65535 cannot be served and are skipped too.

@@ -1,7 +1,7 @@
 // The Mesos master state, in one place: the validated shape the record generator consumes. The
 // `/master/state` JSON itself is read field by field where it is parsed (state/parse.ts, and
 // state/scan.ts straight from the bytes), skipping any single entity it cannot understand rather
-// than failing the whole load; the field subset they read is documented there and in SPEC [B§5.3].
+// than failing the whole load; the field subset they read is documented there and in [B§5.3].
 
 // ---------- validated shape consumed by records/generate.ts ----------
 

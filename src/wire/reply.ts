@@ -1,5 +1,5 @@
 // The pieces every reply is made of (header, flags, the OPT record) and the one error reply
-// (SPEC [A.11]): the authoritative answerer and forwarding used to build FORMERR/REFUSED/SERVFAIL/
+// [A.11]: the authoritative answerer and forwarding used to build FORMERR/REFUSED/SERVFAIL/
 // BADVERS each their own way. Writers take the buffer and an offset and return the end, so the
 // answerer sizes a reply once and writes it without intermediate objects.
 import { FLAG_AA, FLAG_CD, FLAG_QR, FLAG_RA, FLAG_RD, EDNS_MAX_UDP, OPT_LEN, TYPE_OPT } from './constants.js';
@@ -48,7 +48,7 @@ export function optRecord(udpSize: number, extRcode: number, dnssecOk: boolean, 
 }
 
 /**
- * A reply without records (FORMERR, NOTIMP, REFUSED, SERVFAIL, BADVERS; SPEC [A.11]): the question
+ * A reply without records (FORMERR, NOTIMP, REFUSED, SERVFAIL, BADVERS; [A.11]): the question
  * echoed when it was readable (`qEnd` > 12), an OPT record when the query had one.
  */
 function emptyReply(msg: Uint8Array, id: number, flags: number, qEnd: number, hasOpt: boolean, dnssecOk: boolean, rcode: number): Buffer {
