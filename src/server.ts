@@ -210,7 +210,7 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
   }
 
   /** Swap a new zone in (polled or streamed); returns whether its content changed, and its serial. */
-  function install(zone: BuiltZone, changes: ZoneDiff | null, draft: Promise<DraftTransfer>, master: string, t0: number): { changed: boolean; serial: number } {
+  function install(zone: BuiltZone, changes: ZoneDiff | null, draft: PromiseLike<DraftTransfer>, master: string, t0: number): { changed: boolean; serial: number } {
     const changed = snapshot?.contentHash !== zone.contentHash;
     const previous = snapshot;
     const fromSerial = serials.current;

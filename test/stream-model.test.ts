@@ -3,25 +3,15 @@
 // every change, so random change sequences can be checked: the model fed the SUBSCRIBED snapshot
 // and the events, against the generator run on /master/state of the same moment.
 import t from 'tap';
-import { readFileSync } from 'node:fs';
 import { DemoCluster } from '../src/demo/cluster.js';
-import { ClusterModel, TERMINAL, v0Ports } from '../src/stream/model.js';
+import { ClusterModel, v0Ports } from '../src/stream/model.js';
+import { attach, fake, RandomChurn, rng } from './support/model.js';
 import { readSubscribed } from '../src/stream/snapshot.js';
 import { parseState } from '../src/state/parse.js';
 import { generate } from '../src/records/generate.js';
 import type { RecordSet, GenerateOptions } from '../src/records/types.js';
 import type { StateView } from '../src/state/types.js';
 
-// fake.json has one task id twice in a framework, which a master cannot have (task ids are unique
-// per framework, and the stream keys tasks by them): the second copy gets its own id here.
-const fake = (() => {
-  const s = JSON.parse(readFileSync(new URL('./fixtures/fake.json', import.meta.url), 'utf8'));
-  for (const f of s.frameworks) {
-    const seen = new Set<string>();
-    for (const x of f.tasks) { if (seen.has(x.id)) x.id += '-2'; seen.add(x.id); }
-  }
-  return JSON.stringify(s);
-})();
 const OPTS: GenerateOptions = {
   domain: 'mesos', nsName: 'ns1.mesos.', listener: '127.0.0.1', enforceRFC952: false,
   ipSources: ['netinfo', 'mesos', 'host'], masters: ['1.2.3.4:5050'],
@@ -36,30 +26,6 @@ function records(state: StateView | null): string[] {
   return out.sort();
 }
 const polled = (c: DemoCluster) => records(parseState(JSON.parse(c.stateBytes().toString('utf8'))).state);
-
-function attach(c: DemoCluster): ClusterModel {
-  const m = new ClusterModel();
-  const snap = m.beginSnapshot(Date.now());
-  readSubscribed(Buffer.from(JSON.stringify(c.subscribed(15))), snap.visitor);
-  snap.end(600_000);
-  m.setLeader(c.leader);
-  m.setFrameworkPids(c.summary());
-  c.subscribe((e) => {
-    m.apply(JSON.parse(JSON.stringify(e)));
-    if (m.needsPids) { m.needsPids = false; m.setFrameworkPids(c.summary()); } // the debounced state-summary read
-  });
-  return m;
-}
-
-/** A small deterministic PRNG (mulberry32), so a failing sequence can be replayed by its seed. */
-function rng(seed: number): () => number {
-  return () => {
-    seed |= 0; seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 t.test('ports: non-revocable RANGES merged when overlapping or adjacent, as v0 prints them', async (t) => {
   const r = (ranges: [number, number][], extra = {}) => ({ name: 'ports', type: 'RANGES', ranges: { range: ranges.map(([begin, end]) => ({ begin, end })) }, ...extra });
@@ -77,36 +43,14 @@ t.test('the snapshot alone gives the records of /master/state', async (t) => {
 });
 
 t.test('random event sequences: the model\'s records equal polling\'s after every step', async (t) => {
-  const STATES = ['TASK_RUNNING', 'TASK_STARTING', 'TASK_UNREACHABLE', 'TASK_RUNNING', 'TASK_FAILED', 'TASK_FINISHED'];
   let mismatches = 0;
   for (let seed = 1; seed <= 60; seed++) {
     const rand = rng(seed);
-    const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!;
     const c = new DemoCluster(JSON.parse(fake));
     const m = attach(c);
-    // Live tasks only: a terminal task (fake.json has some) never changes state again on a master.
-    const ids = (): string[] => c.state['frameworks'].flatMap((f: any) => f.tasks.filter((x: any) => !TERMINAL.has(x.state)).map((x: any) => x.id));
-    let agents = 0, fws = 0;
+    const churn = new RandomChurn(c, rand, seed);
     for (let step = 0; step < 60; step++) {
-      const op = rand();
-      const fwNames: string[] = c.state['frameworks'].map((f: any) => f.id);
-      const agentIds: string[] = c.state['slaves'].map((a: any) => a.id);
-      if (op < 0.35 && fwNames.length && agentIds.length) {
-        const nPorts = Math.floor(rand() * 3);
-        c.launch({
-          framework: pick(fwNames), agentId: pick(agentIds), name: pick(['web', 'db', 'cache', `t${step}`]),
-          ip: rand() < 0.5 ? `10.1.${seed}.${step}` : rand() < 0.5 ? `fd00::${step + 1}` : undefined,
-          ports: Array.from({ length: nPorts }, (_, i) => 30000 + step * 3 + i),
-        });
-      } else if (op < 0.5 && ids().length) c.kill(pick(ids()));
-      else if (op < 0.7 && ids().length) c.setTaskState(pick(ids()), pick(STATES), rand() < 0.5 ? `10.2.${seed}.${step}` : undefined);
-      else if (op < 0.77) c.addAgent({ id: `agent-${seed}-${agents++}`, hostname: `10.3.${seed}.${agents}` });
-      else if (op < 0.82 && agentIds.length > 1) c.removeAgent(pick(agentIds));
-      else if (op < 0.9) {
-        const existing = rand() < 0.5 && fwNames.length;
-        const id = existing ? pick(fwNames) : `fw-${seed}-${fws++}`;
-        c.putFramework({ id, name: pick(['marathon', 'chronos', `fw${fws}`]), hostname: pick(['localhost', '10.4.0.1', '']), ...(rand() < 0.7 ? { pid: `scheduler(1)@10.4.0.${step + 1}:${20000 + step}` } : {}) });
-      } else if (fwNames.length > 1) c.removeFramework(pick(fwNames));
+      churn.step(step);
       const a = records(m.take().result.state), b = polled(c);
       if (JSON.stringify(a) !== JSON.stringify(b)) {
         mismatches++;

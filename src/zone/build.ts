@@ -32,6 +32,8 @@ export interface BuiltZone {
   skipped?: Record<string, number>;
   /** Raw `leader` of the state (for the log line). */
   leader: string;
+  /** A patched version (zone/incremental.ts): names rewritten, tasks regenerated, compacted, dead bytes. */
+  patch?: { edits: number; tasks: number; compacted: boolean; dead: number };
 }
 
 export type HostResolver = (names: string[]) => Promise<Map<string, string[]>>;

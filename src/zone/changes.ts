@@ -108,13 +108,19 @@ export function diffImages(prev: ZoneImage | null, next: ZoneImage): ZoneDiff {
  * its first version's change set is null.
  */
 export class ChangeTracker {
-  private last: ZoneImage | null = null;
+  private kept: ZoneImage | null = null;
+
+  /** The image last published. */
+  get last(): ZoneImage | null { return this.kept; }
+
+  /** A version published without a diff here (its change set came with it: zone/incremental.ts). */
+  keep(image: ZoneImage): void { this.kept = image; }
 
   /** Diff `image` against the last published image and keep it; returns the copy to hand on. */
   publish(image: ArrayBuffer): { image: ArrayBuffer; changes: ZoneDiff | null } {
     const next = new ZoneImage(image);
-    const changes = this.last ? diffImages(this.last, next) : null;
-    this.last = next;
+    const changes = this.kept ? diffImages(this.kept, next) : null;
+    this.kept = next;
     return { image: image.slice(0), changes };
   }
 }

@@ -24,10 +24,10 @@ import net from 'node:net';
 import { hashWire, nameToWire, wireLength } from '../wire/name.js';
 import { ipv4ToBytes, ipv6ToBytes, bytesToIPv4, bytesToIPv6 } from '../net/ip.js';
 
-const MAGIC = 0x325a444d; // "MDZ2"
-const HDR = 6;
+export const MAGIC = 0x325a444d; // "MDZ2"
+export const HDR = 6;
 /** u32 fields before a block's SRV index: nameLen, aCount, aaaaCount, srvCount. */
-const BLOCK_HEAD = 4;
+export const BLOCK_HEAD = 4;
 export const NO_ENTRY = 0xffffffff;
 export const A_RR_LEN = 16;
 export const AAAA_RR_LEN = 28;

@@ -5,13 +5,18 @@
 // it in whole. Builds never overlap: calls that arrive while one runs are merged (the latest state,
 // the union of the hints) into the one build that follows, so a burst of events costs at most one
 // build after the running one, and the freshness of a name is bounded by about two build times.
-// Today every version is a full build (see zone/README.md for the numbers and the incremental
-// design the hint is for).
-import type { ParseResult } from '../state/parse.js';
-import type { StateView } from '../state/types.js';
+// With `incremental`, a version after the first is a patch of the last one (zone/incremental.ts:
+// only the tasks the events touched are generated again); a snapshot (hint.full), other build
+// parameters or a name shared with tasks outside the batch make it a full build. See
+// zone/README.md for the design and its numbers.
+import { createHash } from 'node:crypto';
+import { hostNamesOf, type ParseResult } from '../state/parse.js';
+import type { HostIPs, State, StateView } from '../state/types.js';
 import { buildZone, type BuildParams, type BuiltZone, type HostResolver } from './build.js';
 import type { ChangeTracker, ZoneDiff } from './changes.js';
 import type { DraftTransfer } from '../records/draft.js';
+import { generate } from '../records/generate.js';
+import type { IncrementalZone } from './incremental.js';
 
 export interface ChangeHint {
   full: boolean;
@@ -27,7 +32,11 @@ export type PublishState = (doc: { value: ParseResult<StateView> | undefined }, 
 export interface PublishSink {
   /** `changes`: against the previous version (null without a `versions` tracker, or for the first). */
   zone(zone: BuiltZone, hint: ChangeHint, changes: ZoneDiff | null): void;
-  records(draft: DraftTransfer): void;
+  /**
+   * The version's records (for /v1/axfr and /v1/enumerate): ready after a full build; after a
+   * patch, a function that generates them (1-2 s at 50k tasks: only when a body is asked for).
+   */
+  records(draft: DraftTransfer | (() => DraftTransfer)): void;
 }
 
 /** The union of two hints. */
@@ -52,22 +61,62 @@ export interface PublisherOptions {
   sink: PublishSink;
   /** After each build (the worker collects its garbage). */
   after?: () => void;
+  /** Patch versions instead of building them whole (needs `versions`; states with task arrays). */
+  incremental?: IncrementalZone;
 }
 
 export function createPublisher(o: PublisherOptions): PublishState {
   let running: Promise<void> | null = null;
   let next: { doc: { value: ParseResult<StateView> | undefined }; hint: ChangeHint; waiters: { resolve(): void; reject(e: Error): void }[] } | null = null;
 
+  const inc = o.versions ? o.incremental : undefined;
+  /** Content hash of the last version published (a patch chains it: see patched()). */
+  let lastHash = '';
+
   async function build(doc: { value: ParseResult<StateView> | undefined }, hint: ChangeHint): Promise<void> {
-    const { zone, generated } = await buildZone(doc, o.params(), o.resolve);
+    const params = o.params();
+    const state = doc.value?.state as State | null | undefined; // the stream's model: task arrays
+    if (inc && state && !hint.full) {
+      const names = hostNamesOf(state);
+      const hostIPs = names.length ? await o.resolve(names) : new Map<string, string[]>();
+      if (patched(doc.value!, state, params, hostIPs, hint)) { doc.value = undefined; return; }
+    }
+    let hostIPs: HostIPs = new Map();
+    const { zone, generated } = await buildZone(doc, params, async (names) => (hostIPs = await o.resolve(names)));
     let changes: ZoneDiff | null = null;
     if (o.versions) {
       const pub = o.versions.publish(zone.image);
       zone.image = pub.image;
       changes = pub.changes;
+      // The same content (a snapshot after a reconnect, most often) keeps its hash, and so its serial.
+      if (changes && !changes.added.length && !changes.removed.length && lastHash) zone.contentHash = lastHash;
+      if (inc && state) inc.adopt(o.versions.last!, state, params, hostIPs, { ...zone.counts, byType: zone.byType });
+      else inc?.reset();
     }
+    lastHash = zone.contentHash;
     o.sink.zone(zone, hint, changes);
     o.sink.records(generated.draft.toTransfer());
+  }
+
+  /** Publish `state` as a patch of the last version; false when it must be built whole. */
+  function patched(parsed: ParseResult<StateView>, state: State, params: BuildParams, hostIPs: HostIPs, hint: ChangeHint): boolean {
+    const r = inc!.update(state, params, hostIPs, hint);
+    if (r === null) return false;
+    o.versions!.keep(inc!.image!);
+    const changed = r.changes.added.length + r.changes.removed.length > 0;
+    // The hash of a patched version: the previous one and what changed (the image's bytes
+    // depend on the patch history; its content does not).
+    const contentHash = changed ? createHash('sha1').update(lastHash).update(JSON.stringify(r.changes)).digest('hex') : lastHash;
+    lastHash = contentHash;
+    const zone: BuiltZone = {
+      image: r.image.slice(0), contentHash,
+      counts: { frameworks: state.frameworks.length, slaves: state.slaves.length, tasks: r.tasks, names: r.names, records: r.records },
+      byType: r.byType, warnings: [...parsed.warnings, ...r.warnings], leader: state.leader,
+      patch: r.stats,
+    };
+    o.sink.zone(zone, hint, r.changes);
+    o.sink.records(() => generate(state, hostIPs, params.generate).draft.toTransfer());
+    return true;
   }
 
   async function drain(): Promise<void> {

@@ -9,6 +9,19 @@ import type { BuiltZone } from './build.js';
 import { transferList, type DraftTransfer } from '../records/draft.js';
 import type { ZoneChangeSet } from './changes.js';
 
+/**
+ * Records fetched only when first awaited: a patched stream version's records are generated on
+ * request (zone/publish.ts), and most versions are never asked for a body.
+ */
+export class LazyDraft implements PromiseLike<DraftTransfer> {
+  private p: Promise<DraftTransfer> | null = null;
+  constructor(private readonly load: () => Promise<DraftTransfer>) {}
+  get started(): boolean { return this.p !== null; }
+  then<A = DraftTransfer, B = never>(ok?: ((d: DraftTransfer) => A | PromiseLike<A>) | null, fail?: ((e: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+    return (this.p ??= this.load()).then(ok, fail);
+  }
+}
+
 export interface BodyRenderer {
   render(draft: DraftTransfer, kind: 'axfr' | 'enumerate', head?: AxfrHead): Promise<Uint8Array>;
   /** Free these buffers now, preferably off the answering thread. */
@@ -33,7 +46,7 @@ export class ImageSnapshot implements ZoneSnapshot {
   constructor(
     private readonly zone: BuiltZone,
     /** Arrives just after the zone (see ZoneBuilder.refresh). */
-    private readonly draft: Promise<DraftTransfer>,
+    private readonly draft: PromiseLike<DraftTransfer>,
     readonly serial: number,
     private readonly renderer: BodyRenderer,
     /** What changed since the previous version (zone/changes.ts); null for the first, or when not computed. */
@@ -104,7 +117,7 @@ export class ImageSnapshot implements ZoneSnapshot {
     for (const b of this.lease.bodies.values()) clearTimeout(b.timer);
     this.lease.bodies.clear();
     this.renderer.discard([this.zone.image]);
-    this.draft.then((d) => this.renderer.discard(transferList(d)), () => {});
+    if (!(this.draft instanceof LazyDraft) || this.draft.started) this.draft.then((d) => this.renderer.discard(transferList(d)), () => {});
   }
 
   axfrBody(head: AxfrHead): Promise<Uint8Array> {

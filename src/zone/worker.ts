@@ -26,6 +26,7 @@ import type { AxfrHead } from './types.js';
 import { ChangeTracker, type ZoneDiff } from './changes.js';
 import { Subscriber } from '../stream/subscriber.js';
 import { createPublisher } from './publish.js';
+import { IncrementalZone } from './incremental.js';
 
 export type WorkerRequest =
   | { type: 'refresh'; id: number; config: Config; verbosity: number; masters: string[]; params: BuildParams; resolveTimeoutMs: number }
@@ -37,11 +38,14 @@ export type WorkerRequest =
   /** Start the event stream, or give it new masters (leader first) and build parameters. */
   | { type: 'stream'; id: number; config: Config; verbosity: number; masters: string[]; params: BuildParams; resolveTimeoutMs: number }
   /** Subscribe again at once; the reply follows the new snapshot's publish (or the attempt's failure). */
-  | { type: 'resubscribe'; id: number };
+  | { type: 'resubscribe'; id: number }
+  /** The records of a patched stream version (generated now, from the state kept for it). */
+  | { type: 'records'; id: number; pub: number };
 
 /** Messages the stream sends on its own: a zone version, its records, or "no v1 API here". */
 export type StreamMessage =
-  | { stream: 'zone'; pub: number; zone: import('./build.js').BuiltZone; changes: ZoneDiff | null; full: boolean; master: string; leader: string; buildMs: number }
+  /** `patched`: no `records` message follows; they are generated when asked for (type 'records'). */
+  | { stream: 'zone'; pub: number; zone: import('./build.js').BuiltZone; changes: ZoneDiff | null; full: boolean; patched: boolean; master: string; leader: string; buildMs: number }
   | { stream: 'records'; pub: number; draft: DraftTransfer }
   | { stream: 'unsupported'; reason: string };
 
@@ -55,6 +59,14 @@ const warningFilter = new WarningFilter();
 let keptImage: ArrayBuffer | null = null;
 /** The last zone published, to diff the next against (zone/changes.ts). */
 const versions = new ChangeTracker();
+/** Stream versions are patches of the last one (zone/incremental.ts). */
+const incremental = new IncrementalZone();
+/**
+ * How to generate the records of the latest patched stream versions, by version: kept for the
+ * last few only (a body is asked for the version being served, or one just replaced).
+ */
+const lazyRecords = new Map<number, () => DraftTransfer>();
+const LAZY_KEPT = 16;
 
 // Stage durations (ms) of the running refresh, for its log line: where a slow refresh spent its
 // time. A stage run twice (a redirect to the leader fetches and scans again) adds up.
@@ -83,6 +95,7 @@ function startStream(req: Extract<WorkerRequest, { type: 'stream' }>): void {
       params: () => { t0 = performance.now(); return streamParams!; },
       resolve: (names) => resolveHosts(names, streamResolveMs),
       versions,
+      incremental,
       sink: {
         zone(zone, hint, changes) {
           full = hint.full;
@@ -90,12 +103,17 @@ function startStream(req: Extract<WorkerRequest, { type: 'stream' }>): void {
           zone.warnings = report.lines;
           zone.warningCounts = { total: report.total, fresh: report.fresh };
           const msg: StreamMessage = {
-            stream: 'zone', pub: ++pub, zone, changes, full, master: subscriber?.master ?? '', leader: zone.leader,
+            stream: 'zone', pub: ++pub, zone, changes, full, patched: zone.patch !== undefined, master: subscriber?.master ?? '', leader: zone.leader,
             buildMs: Math.round(performance.now() - t0),
           };
           port.postMessage(msg, [zone.image]);
         },
         records(draft) {
+          if (typeof draft === 'function') {
+            lazyRecords.set(pub, draft);
+            for (const k of lazyRecords.keys()) if (k <= pub - LAZY_KEPT) lazyRecords.delete(k);
+            return;
+          }
           port.postMessage({ stream: 'records', pub, draft } satisfies StreamMessage, transferList(draft));
         },
       },
@@ -131,6 +149,12 @@ port.on('message', async (req: WorkerRequest) => {
       await subscriber?.resubscribe();
       return port.postMessage({ id: req.id, ok: true });
     }
+    if (req.type === 'records') {
+      const make = lazyRecords.get(req.pub);
+      if (!make) throw new Error(`the records of stream version ${req.pub} are no longer kept`);
+      const records = make();
+      return port.postMessage({ id: req.id, ok: true, records }, transferList(records));
+    }
     if (req.type === 'refresh') {
       lowerHelperThreads();
       stages = {};
@@ -159,6 +183,7 @@ port.on('message', async (req: WorkerRequest) => {
       zone.warningCounts = { total: report.total, fresh: report.fresh };
       const pub = versions.publish(zone.image);
       zone.image = pub.image;
+      incremental.reset(); // the stream's next version is diffed against this one, whole
       mark('diff');
       // The image travels to the answering thread; the snapshot file is written from a copy, here.
       keptImage = req.config.SnapshotFile ? zone.image.slice(0) : null;

@@ -1,0 +1,329 @@
+// Incremental zone versions for the event stream (issue 13 item 5): a batch of events costs work
+// in proportion to the names it touches, not to the cluster. The last published image and state
+// are kept; for a new state, only the tasks the batch changed are looked at, widened to every
+// task that shares a name with them (the instances of an app share its short and SRV names), and
+// the records of exactly those tasks are generated twice — as they were and as they are — with
+// the cluster-wide names (frameworks, agents, masters, name server) generated whole each time,
+// as they are few. Both small record sets go through buildImage, so their blocks are encoded by
+// the one encoder; the names whose records differ are patched into a copy of the last image
+// (zone/patch.ts), and the same comparison gives the version's change set, with no diff of the
+// whole zone. Why tasks sharing names rather than frameworks: half of a cluster's tasks are often
+// in one framework (Marathon), so regenerating a framework costs half a full build.
+//
+// The generator stays the only source of records, so what is patched in equals what a full build
+// would hold, provided the names regenerated have no contributor outside the tasks regenerated.
+// That is checked, not assumed: every name the old partial records hold must hold exactly those
+// records in the last image; a name with records from elsewhere (two apps' names colliding through
+// legacy DiscoveryInfo names, framework names that are suffixes of each other) makes the version
+// a full build. Empty non-terminals follow from a count of each name's existing children.
+import type { HostIPs, State, Task } from '../state/types.js';
+import { generate } from '../records/generate.js';
+import { domainFrag, labelSpec, type LabelSpec } from '../records/labels.js';
+import { buildImage, NO_ENTRY, ZoneImage } from './image.js';
+import { compactImage, patchImage, type Edit } from './patch.js';
+import { entryRRs, wireToText, type RR, type ZoneDiff } from './changes.js';
+import type { BuildParams } from './build.js';
+import { hashWire, nameToWire } from '../wire/name.js';
+
+/** What the stream's model says changed (zone/publish.ts ChangeHint). */
+export interface IncrementalHint {
+  frameworks: ReadonlySet<string>;
+  agents: ReadonlySet<string>;
+}
+
+/** One version's inputs, kept to regenerate the old records of the tasks a batch changes. */
+interface Version { state: State; params: BuildParams; hostIPs: HostIPs }
+
+export interface Patched {
+  image: ArrayBuffer;
+  changes: ZoneDiff;
+  /** Tasks with records (running, on a known agent), (name, type) pairs, and records by kind, after this version. */
+  tasks: number;
+  names: number;
+  records: number;
+  byType: { A: number; AAAA: number; SRV: number };
+  /** Names whose blocks were rewritten, added or removed; tasks regenerated; bytes copied. */
+  stats: { edits: number; tasks: number; compacted: boolean; dead: number };
+  warnings: string[];
+}
+
+/** Dead bytes above this share of the image make the next version a compaction (zone/patch.ts). */
+const COMPACT_SHARE = 0.25;
+
+const key = (u8: Uint8Array, off: number, len: number) => Buffer.from(u8.buffer, u8.byteOffset + off, len).toString('latin1');
+const wireKey = (w: Uint8Array) => key(w, 0, w.length);
+/** Key of a name's parent (one label up). */
+const parentKey = (k: string) => k.slice(k.charCodeAt(0) + 1);
+
+/** Record set of entry e (order-free), for comparing two images' blocks of a name. */
+function recordSet(img: ZoneImage, e: number): Set<string> {
+  const out = new Set<string>();
+  for (const r of entryRRs(img, e, '')) out.add(r.type + ' ' + r.data);
+  return out;
+}
+
+function sameRecords(a: ZoneImage, ae: number, b: ZoneImage, be: number): boolean {
+  const [af, at] = rrBytes(a, ae), [bf, bt] = rrBytes(b, be);
+  if (at - af === bt - bf) {
+    let i = 0;
+    while (i < at - af && a.u8[af + i] === b.u8[bf + i]) i++;
+    if (i === at - af) return true;
+  }
+  const x = recordSet(a, ae), y = recordSet(b, be);
+  if (x.size !== y.size) return false;
+  for (const r of x) if (!y.has(r)) return false;
+  return true;
+}
+
+function rrBytes(img: ZoneImage, e: number): [number, number] {
+  const start = img.aOff(e);
+  const n = img.srvCount(e);
+  return [start, n > 0 ? img.srvOff(e, n - 1) + img.srvLen(e, n - 1) : img.aaaaOff(e) + img.aaaaCount(e) * 28];
+}
+
+export class IncrementalZone {
+  private base: ZoneImage | null = null;
+  private prev: Version | null = null;
+  private paramsKey = '';
+  /** Existing names (data or empty non-terminal) below each name, by wire key. */
+  private children = new Map<string, number>();
+  private apexKey = '';
+  private counts = { tasks: 0, names: 0, records: 0, A: 0, AAAA: 0, SRV: 0 };
+  /** Bytes of the kept image no entry uses (zone/patch.ts). */
+  private dead = 0;
+  /** Names of each task, by task object (a model keeps unchanged tasks' objects). */
+  private keys = new WeakMap<Task, string[]>();
+
+  /** The image last published (the worker's copy). */
+  get image(): ZoneImage | null { return this.base; }
+
+  /** Start from a full build of `state`: its image (kept, not copied) and its counts. */
+  adopt(image: ZoneImage, state: State, params: BuildParams, hostIPs: HostIPs, counts: { tasks: number; names: number; records: number; byType: { A: number; AAAA: number; SRV: number } }): void {
+    this.base = image;
+    this.prev = { state, params, hostIPs };
+    this.paramsKey = JSON.stringify(params);
+    this.apexKey = wireKey(nameToWire(params.image.domain + '.', true)!);
+    this.counts = { tasks: counts.tasks, names: counts.names, records: counts.records, ...counts.byType };
+    this.dead = 0;
+    const children = new Map<string, number>();
+    for (let i = 0; i < image.entryCount; i++) {
+      const e = image.entryAt(i);
+      const at = image.nameAt(e), len = image.nameLen(e);
+      if (len <= 1) continue;
+      const p = key(image.u8, at + 1 + image.u8[at], len - 1 - image.u8[at]);
+      children.set(p, (children.get(p) ?? 0) + 1);
+    }
+    this.children = children;
+  }
+
+  /** Forget everything: the next version must be a full build. */
+  reset(): void {
+    this.base = null;
+    this.prev = null;
+    this.children = new Map();
+  }
+
+  private taskKeys(t: Task, spec: LabelSpec): string[] {
+    let k = this.keys.get(t);
+    if (k === undefined) {
+      const di = t.discovery;
+      if (di === null) k = [spec(t.name)];
+      else {
+        const raw = di.name.toLowerCase(), sane = spec(di.name);
+        k = raw === sane ? [raw] : [raw, sane];
+      }
+      this.keys.set(t, k);
+    }
+    return k;
+  }
+
+  /**
+   * The next version from `state`, or null when it must be a full build (nothing to start from,
+   * other build parameters, a name with records from outside the tasks regenerated, a full table).
+   */
+  update(state: State, params: BuildParams, hostIPs: HostIPs, hint: IncrementalHint): Patched | null {
+    const P = this.prev, base = this.base;
+    if (!P || !base || JSON.stringify(params) !== this.paramsKey) return null;
+    const spec = labelSpec(params.generate.enforceRFC952);
+    const fnameOf = new Map<string, string>();
+    const fname = (raw: string) => { let f = fnameOf.get(raw); if (f === undefined) fnameOf.set(raw, f = domainFrag(raw, spec)); return f; };
+
+    // 1. The tasks the batch changed: of the frameworks named in the hint (by task object and
+    //    framework name: a renamed framework renames its tasks), and every task on a changed agent.
+    const look = (s: State) => {
+      const m = new Map<Task, string>();
+      for (const f of s.frameworks) {
+        const all = hint.frameworks.has(f.name);
+        if (!all && hint.agents.size === 0) continue;
+        const fn = fname(f.name);
+        for (const t of f.tasks) if (all || hint.agents.has(t.slaveId)) m.set(t, fn);
+      }
+      return m;
+    };
+    const before = look(P.state), after = look(state);
+    const wanted = new Set<string>();
+    const seed = (a: Map<Task, string>, b: Map<Task, string>) => {
+      for (const [t, fn] of a) {
+        if (b.get(t) === fn && !hint.agents.has(t.slaveId)) continue;
+        for (const k of this.taskKeys(t, spec)) wanted.add(fn + '\0' + k);
+      }
+    };
+    seed(before, after);
+    seed(after, before);
+
+    // 2. Every task sharing a name with them, until no new name is met.
+    const pick = (s: State): Set<Task> => {
+      const out = new Set<Task>();
+      if (wanted.size === 0) return out;
+      const fns = new Set<string>();
+      for (const w of wanted) fns.add(w.slice(0, w.indexOf('\0')));
+      const cands: [Task, string][] = [];
+      for (const f of s.frameworks) {
+        const fn = fname(f.name);
+        if (fns.has(fn)) for (const t of f.tasks) cands.push([t, fn]);
+      }
+      for (let grew = true; grew;) {
+        grew = false;
+        for (const [t, fn] of cands) {
+          if (out.has(t)) continue;
+          const ks = this.taskKeys(t, spec);
+          if (!ks.some((k) => wanted.has(fn + '\0' + k))) continue;
+          out.add(t);
+          for (const k of ks) if (!wanted.has(fn + '\0' + k)) { wanted.add(fn + '\0' + k); grew = true; }
+        }
+      }
+      return out;
+    };
+    // Both sides until neither adds a name (a name met on one side widens the other).
+    let oldTasks: Set<Task>, newTasks: Set<Task>, size: number;
+    do {
+      size = wanted.size;
+      oldTasks = pick(P.state);
+      newTasks = pick(state);
+    } while (wanted.size !== size);
+
+    // 3. The records of those tasks (and the cluster-wide names), as they were and as they are.
+    const part = (s: State, tasks: Set<Task>): State => ({
+      leader: s.leader, slaves: s.slaves,
+      frameworks: s.frameworks.map((f) => ({ ...f, tasks: tasks.size ? f.tasks.filter((t) => tasks.has(t)) : [] })),
+    });
+    const gOld = generate(part(P.state, oldTasks), P.hostIPs, P.params.generate);
+    const gNew = generate(part(state, newTasks), hostIPs, params.generate);
+    const mOld = new ZoneImage(buildImage(gOld.draft, params.image));
+    const mNew = new ZoneImage(buildImage(gNew.draft, params.image));
+
+    // 4. Names with records on either side; each must hold in the last image exactly the old
+    //    records (else another contributor shares it: full build).
+    interface Name { wire: Uint8Array; hash: number; key: string; old: number; neu: number; base: number }
+    const names = new Map<string, Name>();
+    const collect = (img: ZoneImage, side: 'old' | 'neu') => {
+      for (let i = 0; i < img.entryCount; i++) {
+        const e = img.entryAt(i);
+        if (!img.hasData(e)) continue;
+        const wire = img.nameWire(e), k = wireKey(wire);
+        let n = names.get(k);
+        if (!n) names.set(k, n = { wire, hash: hashWire(wire), key: k, old: -1, neu: -1, base: -1 });
+        n[side] = e;
+      }
+    };
+    collect(mOld, 'old');
+    collect(mNew, 'neu');
+    for (const n of names.values()) {
+      n.base = base.find(n.hash, n.wire);
+      const had = n.base >= 0 && base.hasData(n.base);
+      if (had !== n.old >= 0) return null;
+      if (had && !sameRecords(base, n.base, mOld, n.old)) return null;
+    }
+
+    // 5. What changes: records (the change set), blocks, and names that appear or go.
+    const removed: RR[] = [], added: RR[] = [];
+    const edits = new Map<string, Edit>();
+    const exists = new Map<string, boolean>(); // overrides of "has an entry in base"
+    const data = new Map<string, boolean>(); // overrides of "has records in base"
+    const existsNow = (k: string, wire: Uint8Array) => exists.get(k) ?? base.find(hashWire(wire), wire) >= 0;
+    const dataNow = (k: string, wire: Uint8Array) => {
+      const d = data.get(k);
+      if (d !== undefined) return d;
+      const e = base.find(hashWire(wire), wire);
+      return e >= 0 && base.hasData(e);
+    };
+    const setExists = (k: string, wire: Uint8Array, on: boolean) => {
+      exists.set(k, on);
+      if (k === this.apexKey) return;
+      const pk = parentKey(k), pw = wire.subarray(1 + wire[0]);
+      const c = (this.children.get(pk) ?? 0) + (on ? 1 : -1);
+      if (c > 0) this.children.set(pk, c); else this.children.delete(pk);
+      const should = pk === this.apexKey || dataNow(pk, pw) || c > 0;
+      if (should === existsNow(pk, pw)) return;
+      edits.set(pk, { name: pw, hash: hashWire(pw), from: should ? 'ent' : null, entry: -1 });
+      setExists(pk, pw, should);
+    };
+    const delta = { names: 0, records: 0, A: 0, AAAA: 0, SRV: 0 };
+    const types = (rrs: RR[]) => new Set(rrs.map((r) => r.type)).size;
+    for (const n of names.values()) {
+      const hasNew = n.neu >= 0;
+      if (n.old >= 0 && hasNew && sameRecords(base, n.base, mNew, n.neu)) continue;
+      const text = wireToText(n.wire);
+      const was = n.old >= 0 ? entryRRs(base, n.base, text) : [];
+      const now = hasNew ? entryRRs(mNew, n.neu, text) : [];
+      const had = new Set(was.map((r) => r.type + ' ' + r.data)), has = new Set(now.map((r) => r.type + ' ' + r.data));
+      for (const r of was) if (!has.has(r.type + ' ' + r.data)) { removed.push(r); delta.records--; delta[r.type]--; }
+      for (const r of now) if (!had.has(r.type + ' ' + r.data)) { added.push(r); delta.records++; delta[r.type]++; }
+      delta.names += types(now) - types(was);
+      data.set(n.key, hasNew);
+      const existed = existsNow(n.key, n.wire);
+      if (hasNew) {
+        edits.set(n.key, { name: n.wire, hash: n.hash, from: mNew, entry: n.neu });
+        if (!existed) setExists(n.key, n.wire, true);
+      } else if (n.key === this.apexKey || (this.children.get(n.key) ?? 0) > 0) {
+        edits.set(n.key, { name: n.wire, hash: n.hash, from: 'ent', entry: -1 });
+      } else {
+        edits.set(n.key, { name: n.wire, hash: n.hash, from: null, entry: -1 });
+        setExists(n.key, n.wire, false);
+      }
+    }
+    // A block whose SRV target moves is written again, so that its target pointer follows.
+    for (let more = true; more;) {
+      more = false;
+      for (const n of names.values()) {
+        if (n.neu < 0 || edits.has(n.key)) continue;
+        for (let i = 0, c = mNew.srvCount(n.neu); i < c; i++) {
+          const t = mNew.srvTarget(n.neu, i);
+          if (t === NO_ENTRY || !edits.has(wireKey(mNew.nameWire(t)))) continue;
+          edits.set(n.key, { name: n.wire, hash: n.hash, from: mNew, entry: n.neu });
+          more = true;
+          break;
+        }
+      }
+    }
+
+    // 6. The new image: patched, or compacted when dead bytes pass their share.
+    let image = base.buffer as ArrayBuffer;
+    let next = base;
+    let compacted = false;
+    if (edits.size) {
+      const p = patchImage(base, [...edits.values()]);
+      if (p === null) return null;
+      image = p.buffer;
+      next = new ZoneImage(image);
+      this.dead += p.freed;
+      if (this.dead > image.byteLength * COMPACT_SHARE) {
+        image = compactImage(next);
+        next = new ZoneImage(image);
+        this.dead = 0;
+        compacted = true;
+      }
+    }
+    const dead = this.dead;
+    this.base = next;
+    this.prev = { state, params, hostIPs };
+    const c = this.counts;
+    c.tasks += gNew.draft.taskId.length - gOld.draft.taskId.length;
+    c.names += delta.names; c.records += delta.records; c.A += delta.A; c.AAAA += delta.AAAA; c.SRV += delta.SRV;
+    return {
+      image, changes: { removed, added }, tasks: c.tasks, names: c.names, records: c.records, byType: { A: c.A, AAAA: c.AAAA, SRV: c.SRV },
+      stats: { edits: edits.size, tasks: oldTasks.size + newTasks.size, compacted, dead },
+      warnings: gNew.warnings,
+    };
+  }
+}
