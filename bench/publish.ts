@@ -1,17 +1,26 @@
 // What one published zone version costs in the build worker when the event stream changes a few
-// tasks (zone/publish.ts): the build (generate + image) and the change set (diff against the last
-// version), per batch of churn, on this thread, no sockets. Why: the stream's freshness is bounded
-// by this, and zone/README.md quotes it. Run: node dist/bench/publish.js --tasks=50000 --batches=5 --churn=10
+// tasks (zone/publish.ts), per batch of churn, on this thread, no sockets. Why: the stream's
+// freshness is bounded by this, and zone/README.md quotes it. The cluster is the stand-in
+// master's (demo/cluster.ts) over a generated state; its events feed the stream's real cluster
+// model, as the subscriber does, so unchanged tasks keep their objects as they do in the server.
+// Each batch replaces `churn` tasks (a kill and a launch of the same app on another agent: two
+// events). `--incremental=0` builds every version whole (the path before zone/incremental.ts).
+// Run: node dist/bench/publish.js --tasks=50000 --batches=20 --churn=2 [--incremental=0]
 import { StateGen } from './gen-state.js';
-import { parseStateBody, type BuildParams } from '../src/zone/build.js';
+import type { BuildParams, BuiltZone } from '../src/zone/build.js';
 import { ChangeTracker, type ZoneDiff } from '../src/zone/changes.js';
-import { createPublisher } from '../src/zone/publish.js';
+import { createPublisher, type ChangeHint } from '../src/zone/publish.js';
+import { IncrementalZone } from '../src/zone/incremental.js';
+import { DemoCluster } from '../src/demo/cluster.js';
+import { ClusterModel } from '../src/stream/model.js';
+import { readSubscribed } from '../src/stream/snapshot.js';
 
 const arg = (k: string, d: string) => process.argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3) ?? d;
 const tasks = Number(arg('tasks', '50000'));
-const batches = Number(arg('batches', '5'));
+const batches = Number(arg('batches', '20'));
 /** Tasks replaced per batch (each is a kill and a launch: two events). */
-const churn = Number(arg('churn', '10'));
+const churn = Number(arg('churn', '2'));
+const incremental = arg('incremental', '1') !== '0';
 const params: BuildParams = {
   generate: {
     domain: 'mesos', nsName: 'ns1.mesos.', listener: '127.0.0.1', enforceRFC952: false,
@@ -20,36 +29,50 @@ const params: BuildParams = {
   image: { domain: 'mesos', ttl: 60, srvWeight: 1 },
 };
 const gen = new StateGen({ tasks, seed: 1000 + tasks, leader: 'master@127.0.0.1:5050' });
-const versions = new ChangeTracker();
-let last: { changes: ZoneDiff | null; at: number } | null = null;
+const cluster = new DemoCluster(gen.state);
+const model = new ClusterModel();
+{
+  const snap = model.beginSnapshot(Date.now());
+  readSubscribed(Buffer.from(JSON.stringify(cluster.subscribed(15))), snap.visitor);
+  snap.end(0);
+  model.setLeader(cluster.leader);
+  model.setFrameworkPids(cluster.summary());
+  cluster.subscribe((e) => model.apply(JSON.parse(JSON.stringify(e))));
+}
+let last: { zone: BuiltZone; changes: ZoneDiff | null; at: number } | null = null;
 const publish = createPublisher({
-  params: () => params, resolve: async () => new Map(), versions,
-  sink: { zone: (_z, _h, changes) => { last = { changes, at: performance.now() }; }, records: () => {} },
+  params: () => params, resolve: async () => new Map(), versions: new ChangeTracker(),
+  incremental: incremental ? new IncrementalZone() : undefined,
+  sink: { zone: (zone, _h, changes) => { last = { zone, changes, at: performance.now() }; }, records: () => {} },
 });
-const hint = { full: false, frameworks: new Set(['chronos', 'metronome']), agents: new Set<string>(), mastersChanged: false };
 const mib = (n: number) => Math.round(n / 1048576);
+const live = (): [string, string][] => cluster.state['frameworks'].flatMap((f: any) => f.tasks.map((t: any) => [t.id, t.name])); // eslint-disable-line @typescript-eslint/no-explicit-any
+const cpus: number[] = [];
+let ip = 0;
 for (let b = 0; b <= batches; b++) {
-  if (b > 0) gen.mutate(churn);
-  const doc = { value: parseStateBody(gen.serialize()).result };
+  if (b > 0) {
+    const all = live();
+    for (let k = 0; k < churn; k++) {
+      const [id, name] = all[gen.rng.int(all.length)]!;
+      const fw = cluster.state['frameworks'].find((f: any) => f.tasks.some((t: any) => t.id === id))['id']; // eslint-disable-line @typescript-eslint/no-explicit-any
+      cluster.kill(id);
+      cluster.launch({ framework: fw, name, ip: `10.200.${(++ip >> 8) & 255}.${ip & 255}` });
+    }
+  }
+  const { result, hint } = model.take();
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  await publish(doc, b === 0 ? { ...hint, full: true } : hint);
+  await publish({ value: result }, b === 0 ? { ...hint, full: true } : (hint as ChangeHint));
   const cpu = process.cpuUsage(cpu0);
+  const ms = Math.round((cpu.user + cpu.system) / 1000);
+  if (b > 0) cpus.push(ms);
   const l = last!;
-  console.log(`${b === 0 ? 'first' : `batch ${b}`}: publish ${Math.round(l.at - t0)} ms wall, ${Math.round((cpu.user + cpu.system) / 1000)} ms cpu, `
-    + `changes ${l.changes ? `-${l.changes.removed.length} +${l.changes.added.length}` : 'null'}, rss ${mib(process.memoryUsage().rss)} MiB`);
+  const p = l.zone.patch;
+  console.log(`${b === 0 ? 'first' : `batch ${b}`}: publish ${Math.round(l.at - t0)} ms wall, ${ms} ms cpu, `
+    + `changes ${l.changes ? `-${l.changes.removed.length} +${l.changes.added.length}` : 'null'}, `
+    + (p ? `patched (${p.edits} names, ${p.tasks} tasks regenerated${p.compacted ? ', compacted' : ''}, ${mib(p.dead)} MiB dead), ` : 'full build, ')
+    + `image ${mib(l.zone.image.byteLength)} MiB, rss ${mib(process.memoryUsage().rss)} MiB`);
 }
-// The diff alone, on two versions that differ by one batch.
-{
-  const t = new ChangeTracker();
-  const { buildZone } = await import('../src/zone/build.js');
-  const one = await buildZone({ value: parseStateBody(gen.serialize()).result }, params, async () => new Map());
-  gen.mutate(churn);
-  const two = await buildZone({ value: parseStateBody(gen.serialize()).result }, params, async () => new Map());
-  t.publish(one.zone.image);
-  const t0 = performance.now();
-  const c0 = process.cpuUsage();
-  const r = t.publish(two.zone.image);
-  const c = process.cpuUsage(c0);
-  console.log(`diff + copy of one version: ${Math.round(performance.now() - t0)} ms wall, ${Math.round((c.user + c.system) / 1000)} ms cpu (-${r.changes!.removed.length} +${r.changes!.added.length}), image ${mib(two.zone.image.byteLength)} MiB`);
-}
+cpus.sort((a, b) => a - b);
+const q = (f: number) => cpus[Math.min(cpus.length - 1, Math.floor(f * cpus.length))];
+console.log(`${incremental ? 'incremental' : 'full builds'}, ${tasks} tasks, ${churn * 2} events per version: cpu per version p50 ${q(0.5)} ms, p90 ${q(0.9)} ms, max ${cpus[cpus.length - 1]} ms`);

@@ -294,7 +294,7 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
       const { changed, serial } = install(m.zone, m.changes, draft, m.master, performance.now());
       // Per version: one line at debug (dozens a second during churn); a full snapshot at info.
       const line = {
-        source: 'stream', master: m.master, leader: m.leader, full: m.full, buildMs: m.buildMs,
+        source: 'stream', master: m.master, leader: m.leader, full: m.full, buildMs: m.buildMs, patch: m.zone.patch,
         ...m.zone.counts, skipped: m.zone.warnings.length, serial, changed,
         loopDelayMaxMs: Math.round(loopDelay.max / 1e5) / 10,
       };

@@ -42,8 +42,10 @@ export interface Patched {
   names: number;
   records: number;
   byType: { A: number; AAAA: number; SRV: number };
-  /** Names whose blocks were rewritten, added or removed; tasks regenerated; bytes copied. */
+  /** Names whose blocks were rewritten, added or removed; tasks regenerated; compacted; dead bytes. */
   stats: { edits: number; tasks: number; compacted: boolean; dead: number };
+  /** Buffers no longer used (the previous image, a patch compacted at once): free them (zone/memory.ts). */
+  unused: ArrayBuffer[];
   warnings: string[];
 }
 
@@ -301,13 +303,16 @@ export class IncrementalZone {
     let image = base.buffer as ArrayBuffer;
     let next = base;
     let compacted = false;
+    const unused: ArrayBuffer[] = [];
     if (edits.size) {
       const p = patchImage(base, [...edits.values()]);
       if (p === null) return null;
       image = p.buffer;
       next = new ZoneImage(image);
+      unused.push(base.buffer as ArrayBuffer);
       this.dead += p.freed;
       if (this.dead > image.byteLength * COMPACT_SHARE) {
+        unused.push(image);
         image = compactImage(next);
         next = new ZoneImage(image);
         this.dead = 0;
@@ -322,7 +327,7 @@ export class IncrementalZone {
     c.names += delta.names; c.records += delta.records; c.A += delta.A; c.AAAA += delta.AAAA; c.SRV += delta.SRV;
     return {
       image, changes: { removed, added }, tasks: c.tasks, names: c.names, records: c.records, byType: { A: c.A, AAAA: c.AAAA, SRV: c.SRV },
-      stats: { edits: edits.size, tasks: oldTasks.size + newTasks.size, compacted, dead },
+      stats: { edits: edits.size, tasks: oldTasks.size + newTasks.size, compacted, dead }, unused,
       warnings: gNew.warnings,
     };
   }

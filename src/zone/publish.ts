@@ -17,6 +17,7 @@ import type { ChangeTracker, ZoneDiff } from './changes.js';
 import type { DraftTransfer } from '../records/draft.js';
 import { generate } from '../records/generate.js';
 import type { IncrementalZone } from './incremental.js';
+import { freeNow } from './memory.js';
 
 export interface ChangeHint {
   full: boolean;
@@ -103,6 +104,8 @@ export function createPublisher(o: PublisherOptions): PublishState {
     const r = inc!.update(state, params, hostIPs, hint);
     if (r === null) return false;
     o.versions!.keep(inc!.image!);
+    // 80 MiB each at 50k tasks, many a second under churn: not left to the garbage collector.
+    if (r.unused.length && !(r.unused[0] instanceof SharedArrayBuffer)) freeNow(r.unused);
     const changed = r.changes.added.length + r.changes.removed.length > 0;
     // The hash of a patched version: the previous one and what changed (the image's bytes
     // depend on the patch history; its content does not).
