@@ -18,7 +18,7 @@
 // a full build. Empty non-terminals follow from a count of each name's existing children.
 import type { HostIPs, State, Task } from '../state/types.js';
 import { generate } from '../records/generate.js';
-import { domainFrag, labelSpec, type LabelSpec } from '../records/labels.js';
+import { domainFrag, fitFirst, labelSpec, type LabelSpec } from '../records/labels.js';
 import { buildImage, NO_ENTRY, ZoneImage } from './image.js';
 import { compactImage, patchImage, type Edit } from './patch.js';
 import { entryRRs, wireToText, type RR, type ZoneDiff } from './changes.js';
@@ -134,6 +134,8 @@ export class IncrementalZone {
         const raw = di.name.toLowerCase(), sane = spec(di.name);
         k = raw === sane ? [raw] : [raw, sane];
       }
+      // Long names share their `_<task>` service names once cut to fit a label (generate.ts).
+      for (const n of [...k]) { const svc = fitFirst(n, 1); if (svc !== n) k.push('_' + svc); }
       this.keys.set(t, k);
     }
     return k;
