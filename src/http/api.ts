@@ -210,6 +210,13 @@ export function createHttpApi(deps: HttpApiDeps): (req: IncomingMessage, res: Se
     if (!snap) return sendJson(res, m.route, 503, { error: NO_STATE_ERROR });
     if (m.route === 'hosts') return sendJson(res, m.route, 200, hostsBody(snap, m.param));
     if (m.route === 'services') return sendJson(res, m.route, 200, servicesBody(snap, m.param));
+    // Serving the last-good file (a restart, master not reached yet): the bodies are not there
+    // yet, and will be within a refresh. 503 + Retry-After says "come back", as a busy gate does;
+    // a 500 would say the server is broken.
+    if (snap.bulkUnavailable) {
+      res.setHeader('Retry-After', String(HTTP_BULK_RETRY_AFTER_S));
+      return sendJson(res, m.route, 503, { error: snap.bulkUnavailable });
+    }
     const release = bulk.acquire();
     if (!release) {
       res.setHeader('Retry-After', String(HTTP_BULK_RETRY_AFTER_S));

@@ -35,6 +35,13 @@ export interface BodyRenderer {
  */
 export const BODY_KEEP_MS = 60_000;
 
+/**
+ * The bulk bodies of a snapshot read from the file: the file holds the zone image, which answers
+ * DNS (and AXFR over DNS), but not the records with their original spelling and task ids that
+ * /v1/axfr and /v1/enumerate are rendered from.
+ */
+export const FROM_FILE_NO_BULK = 'serving the snapshot file: /v1/axfr and /v1/enumerate return with the first load from a master';
+
 interface SharedBody { body: Promise<Uint8Array>; timer: NodeJS.Timeout }
 
 /** What a snapshot and its reissues share: the buffers' pins and the bodies rendered from them. */
@@ -77,10 +84,15 @@ export class ImageSnapshot implements ZoneSnapshot {
       image, contentHash, warnings: [], leader: '',
       counts: { frameworks: 0, slaves: 0, tasks: 0, names: 0, records: 0 }, byType: { A: 0, AAAA: 0, SRV: 0 },
     };
-    const draft = Promise.reject(new Error('serving the snapshot file: /v1/axfr and /v1/enumerate return with the first load from a master'));
+    const draft = Promise.reject(new Error(FROM_FILE_NO_BULK));
     draft.catch(() => {});
-    return new ImageSnapshot(zone, draft, serial, renderer);
+    const s = new ImageSnapshot(zone, draft, serial, renderer);
+    s.bulkUnavailable = FROM_FILE_NO_BULK;
+    return s;
   }
+
+  /** Set on a snapshot read from the file (fromFile): the HTTP API answers 503 for the bulk bodies. */
+  bulkUnavailable: string | undefined = undefined;
 
   addresses(name: string): { A: string[]; AAAA: string[] } { return this.image.addresses(name); }
   services(name: string): SrvTarget[] { return this.image.services(name); }

@@ -34,4 +34,9 @@ export interface ZoneSnapshot {
   axfrBody(head: AxfrHead): Body | Promise<Body>;
   /** `/v1/enumerate` body, pretty-printed the original's way. */
   enumerationBody(): Body | Promise<Body>;
+  /**
+   * Why this snapshot cannot give the two bulk bodies (the last-good file holds the image only,
+   * not the records they are rendered from); undefined when it can.
+   */
+  readonly bulkUnavailable?: string;
 }
