@@ -61,7 +61,13 @@ t.test('a TCP client that pipelines large answers and never reads: bounded memor
   // the test process stays small).
   const writer = (async () => {
     while (!closed && Date.now() - attackStart < 5000) {
-      if (!sock.write(batch)) await Promise.race([new Promise((r) => sock.once('drain', r)), new Promise((r) => setTimeout(r, 200))]);
+      if (!sock.write(batch)) {
+        // The server stops reading, so 'drain' may never come: drop the listener when the wait
+        // times out (left behind, they piled up: MaxListenersExceededWarning, 11 on this socket).
+        let onDrain = (): void => {};
+        await new Promise<void>((r) => { onDrain = r; sock.once('drain', onDrain); setTimeout(r, 200); });
+        sock.off('drain', onDrain);
+      }
       else await new Promise((r) => setImmediate(r));
     }
   })();
