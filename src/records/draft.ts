@@ -105,8 +105,8 @@ export class RecordDraft {
   /**
    * The draft as a few transferable buffers: the names' bytes, every other string joined into
    * one UTF-8 text with UTF-16 offsets, and the typed arrays trimmed to size. Why: the answering
-   * thread keeps this (off the JS heap) for /v1/axfr and /v1/enumerate, so the build worker that
-   * made it can exit and give back the memory a 50k-task refresh took.
+   * thread keeps this (off the JS heap) for /v1/axfr and /v1/enumerate, so the long-lived build
+   * worker (zone/builder.ts) keeps nothing of a refresh and gives its memory back after each one.
    */
   toTransfer(): DraftTransfer {
     const lists = [this.strs, this.fwNames, this.taskName, this.taskId];
