@@ -24,26 +24,27 @@ export type Labels = Record<string, string>;
 
 /** A counter whose values are read from plain numbers at scrape time. */
 export function counterFrom(name: string, help: string, labelNames: string[], read: () => Iterable<[Labels, number]>): void {
-  if (registry.getSingleMetric(name)) return;
-  new client.Counter({
-    name, help, labelNames, registers: [registry],
-    collect(this: client.Counter) {
-      this.reset();
-      for (const [l, v] of read()) if (v > 0 || labelNames.length === 0) this.inc(l, v);
-    },
+  readAtScrape(client.Counter, name, help, labelNames, function (this: client.Counter) {
+    this.reset();
+    for (const [l, v] of read()) if (v > 0 || labelNames.length === 0) this.inc(l, v);
   });
 }
 
 /** A gauge whose values are read at scrape time. */
 export function gaugeFrom(name: string, help: string, labelNames: string[], read: () => Iterable<[Labels, number]>): void {
-  if (registry.getSingleMetric(name)) return;
-  new client.Gauge({
-    name, help, labelNames, registers: [registry],
-    collect(this: client.Gauge) {
-      this.reset();
-      for (const [l, v] of read()) this.set(l, v);
-    },
+  readAtScrape(client.Gauge, name, help, labelNames, function (this: client.Gauge) {
+    this.reset();
+    for (const [l, v] of read()) this.set(l, v);
   });
+}
+
+/** Register a prom-client metric filled by `collect` at each scrape; once per name (a second call is a no-op). */
+function readAtScrape<M extends client.Counter | client.Gauge>(
+  Kind: new (c: { name: string; help: string; labelNames: string[]; registers: (typeof registry)[]; collect: (this: M) => void }) => M,
+  name: string, help: string, labelNames: string[], collect: (this: M) => void,
+): void {
+  if (registry.getSingleMetric(name)) return;
+  new Kind({ name, help, labelNames, registers: [registry], collect });
 }
 
 export interface HistogramData {
