@@ -458,7 +458,7 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
       applied.push('http off');
     }
     if (changed(prev, next, ['ExternalOn', 'Resolvers', 'ZoneResolvers', 'Timeout', 'CacheOn', 'CacheMaxEntries', 'CacheMaxBytes',
-      'ForwardMaxOutstanding', 'ForwardAllowFrom', 'SetTruncateBit', 'RecurseOn'])) {
+      'ForwardMaxOutstanding', 'ForwardAllowFrom', 'ForwardMaxTTL', 'SetTruncateBit', 'RecurseOn'])) {
       const old = forwarder;
       forwarder = next.ExternalOn ? createForwarder(next, log) : null;
       handlerDeps.forwarder = forwarder;

@@ -244,6 +244,27 @@ t.test('relayed TTLs are capped at one day (MAX_CACHE_TTL), cached or not', asyn
   }
 });
 
+t.test('ForwardMaxTTL sets the cap on relayed and cached TTLs, negative answers too', async (t) => {
+  const up = await scriptedUpstream((q) => {
+    const name = dnsPacket.decode(q).questions![0].name;
+    if (name.startsWith('nx.')) {
+      return respond(q, { rcode: 3, authorities: [{ type: 'SOA', name: 'ttl.test', ttl: 7200, data: { mname: 'ns.ttl.test', rname: 'h.ttl.test', serial: 1, refresh: 2, retry: 3, expire: 4, minimum: 3600 } }] });
+    }
+    return respond(q, { answers: [{ type: 'A', name, ttl: 2147483647, data: '192.0.2.48' }, { type: 'A', name, ttl: 60, data: '192.0.2.49' }] });
+  });
+  t.teardown(() => up.close());
+  for (const CacheOn of [false, true]) {
+    const f = createForwarder(testConfig({ Resolvers: [`127.0.0.1:${up.port}`], CacheOn, ForwardMaxTTL: 300 }), silentLogger, { metrics: createForwardMetrics() });
+    t.teardown(() => f.close());
+    for (let i = 0; i < 2; i++) {
+      t.same(summarize(await f.forward(makeRequest(makeQuery('ttl.test', 'A')))).answer.sort(),
+        ['ttl.test. 300 IN A 192.0.2.48', 'ttl.test. 60 IN A 192.0.2.49'], `CacheOn ${CacheOn}, ask ${i + 1}`);
+      t.same(summarize(await f.forward(makeRequest(makeQuery('nx.ttl.test', 'A')))).authority,
+        ['ttl.test. 300 IN SOA ns.ttl.test. h.ttl.test. 1 2 3 4 3600'], `negative, CacheOn ${CacheOn}, ask ${i + 1}`);
+    }
+  }
+});
+
 t.test('an IPv6 resolver ("[::1]:port") over UDP and TCP', async (t) => {
   const a = (q: Buffer) => respond(q, { answers: [{ type: 'AAAA', name: dnsPacket.decode(q).questions![0].name, ttl: 60, data: '2001:db8::46' }] });
   let up;

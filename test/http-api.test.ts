@@ -202,6 +202,7 @@ t.test('/v1/config: the original fields in order, secret redacted, then our addi
     CacheMaxBytes: loadedConfig.CacheMaxBytes,
     ForwardMaxOutstanding: loadedConfig.ForwardMaxOutstanding,
     ForwardAllowFrom: loadedConfig.ForwardAllowFrom,
+    ForwardMaxTTL: loadedConfig.ForwardMaxTTL,
     ShutdownGraceSeconds: loadedConfig.ShutdownGraceSeconds,
     SnapshotFile: loadedConfig.SnapshotFile,
     StaleAfterSeconds: loadedConfig.StaleAfterSeconds,

@@ -30,7 +30,7 @@ function config(over: Partial<Config> = {}): Config {
     HTTPListener: '127.0.0.1', RecurseOn: true, DnsOn: true, HttpOn: true, ExternalOn: false, EnforceRFC952: false,
     SetTruncateBit: true, EnumerationOn: true, MesosHTTPSOn: false, CACertFile: '', CertFile: '', KeyFile: '',
     MesosCredentials: { Principal: '', Secret: '' }, IAMConfigFile: '', MesosAuthentication: '',
-    CacheOn: false, CacheMaxEntries: 0, CacheMaxBytes: 0, ForwardMaxOutstanding: 0, ForwardAllowFrom: [],
+    CacheOn: false, CacheMaxEntries: 0, CacheMaxBytes: 0, ForwardMaxOutstanding: 0, ForwardAllowFrom: [], ForwardMaxTTL: 86400,
     ShutdownGraceSeconds: 5, SnapshotFile: '', StaleAfterSeconds: 0,
     TransferAllowFrom: [], NotifyTargets: [], TransferJournalMaxBytes: 0,
     StateSource: 'poll', StreamRecoveryGraceSeconds: 600, ReconcileSeconds: 0,

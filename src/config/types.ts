@@ -64,6 +64,8 @@ export interface Config {
   ForwardMaxOutstanding: number;
   /** CIDRs of clients allowed to use forwarding (names outside Domain). */
   ForwardAllowFrom: string[];
+  /** Longest TTL relayed or cached for a forwarded answer, in seconds (larger ones are lowered to it). */
+  ForwardMaxTTL: number;
   /** Seconds of answering after SIGTERM/SIGINT with /ready at 503 before the listeners close. */
   ShutdownGraceSeconds: number;
   /** Last-good zone file ("" = off): written after each new zone, answered from at start. */

@@ -37,9 +37,9 @@ import { EDNS_MAX_UDP } from '../wire/constants.js';
 /** The UDP payload size we advertise, upstream and to clients: the shared one (wire/constants.ts). */
 export const EDNS_UDP_SIZE = EDNS_MAX_UDP;
 /**
- * Longest time an answer is kept, and the longest TTL relayed, whatever upstream says (1 day, as
- * BIND's max-cache-ttl default is a week and Unbound's a day): a relayed 2^31-1 kept clients and
- * downstream caches on an answer for 68 years.
+ * Longest time an answer is kept, and the longest TTL relayed, whatever upstream says, unless
+ * `ForwardMaxTTL` says otherwise (1 day, as BIND's max-cache-ttl default is a week and Unbound's a
+ * day): a relayed 2^31-1 kept clients and downstream caches on an answer for 68 years.
  */
 export const MAX_CACHE_TTL = 86400;
 
@@ -136,7 +136,7 @@ export function markTruncated(a: Answer): void {
  * The Answer for an upstream reply that `s` has just scanned: the reply's own bytes (see the top
  * of this file). Same TTL rules as buildAnswer.
  */
-export function relayAnswer(reply: Buffer, s: ReplyScan, dnssecOk: boolean, now: number): Answer {
+export function relayAnswer(reply: Buffer, s: ReplyScan, dnssecOk: boolean, now: number, maxTtl = MAX_CACHE_TTL): Answer {
   const base = Buffer.allocUnsafe(s.end);
   reply.copy(base, 0, 0, s.end);
   base[0] = base[1] = 0;
@@ -144,15 +144,15 @@ export function relayAnswer(reply: Buffer, s: ReplyScan, dnssecOk: boolean, now:
   for (const o of s.ttls) {
     const v = base.readUInt32BE(o);
     if (v > 0x7fffffff) base.writeUInt32BE(0, o);
-    else if (v > MAX_CACHE_TTL) base.writeUInt32BE(MAX_CACHE_TTL, o); // relayed TTLs are capped too
+    else if (v > maxTtl) base.writeUInt32BE(maxTtl, o); // relayed TTLs are capped too
   }
   const rcode = s.flags & 0x0f;
   const negative = rcode === RCODE_NXDOMAIN || s.answers === 0;
   // RFC 2308 §3: the SOA of a negative answer carries the negative TTL.
-  if (negative && s.soa) for (let i = 0; i < s.soa.length; i += 2) base.writeUInt32BE(Math.min(s.soa[i + 1], MAX_CACHE_TTL), s.soa[i]);
+  if (negative && s.soa) for (let i = 0; i < s.soa.length; i += 2) base.writeUInt32BE(Math.min(s.soa[i + 1], maxTtl), s.soa[i]);
   let ttl = s.minAnswerTtl;
   if (negative && s.negTtl === Infinity) ttl = 0;
-  ttl = Math.min(ttl, s.negTtl, MAX_CACHE_TTL);
+  ttl = Math.min(ttl, s.negTtl, maxTtl);
   return makeAnswer(base, s.ttls, s.spell, s.flags, s.extRcode, s.hasOpt, optTailFor(dnssecOk, s.optOptions), ttl, now);
 }
 
@@ -168,7 +168,7 @@ function soaMinimum(r: RR): number | null {
  * min(SOA TTL, SOA MINIMUM) per RFC 2308 §5, and not cacheable without a SOA. Only NOERROR/NXDOMAIN
  * replies without extended rcode, untruncated, are cacheable.
  */
-export function buildAnswer(reply: Message, qnameLower: WireName, qtype: number, qclass: number, dnssecOk: boolean, now: number): Answer {
+export function buildAnswer(reply: Message, qnameLower: WireName, qtype: number, qclass: number, dnssecOk: boolean, now: number, maxTtl = MAX_CACHE_TTL): Answer {
   const rcode = reply.flags & 0x0f;
   const opt = reply.additionals.find((r) => r.type === TYPE_OPT);
   const additionals = reply.additionals.filter((r) => r.type !== TYPE_OPT);
@@ -186,8 +186,8 @@ export function buildAnswer(reply: Message, qnameLower: WireName, qtype: number,
     return negative ? { ...r, ttl: n } : r;
   });
   if (negative && neg === Infinity) ttl = 0;
-  ttl = Math.min(ttl, neg, MAX_CACHE_TTL);
-  const cap = (list: RR[]) => list.map((r) => (r.ttl > MAX_CACHE_TTL ? { ...r, ttl: MAX_CACHE_TTL } : r));
+  ttl = Math.min(ttl, neg, maxTtl);
+  const cap = (list: RR[]) => list.map((r) => (r.ttl > maxTtl ? { ...r, ttl: maxTtl } : r));
   const enc = encodeSections(0, reply.flags, [{ name: qnameLower, type: qtype, class: qclass }], cap(reply.answers), cap(authorities), cap(additionals));
   const ext = opt ? (opt.ttl >>> 24) & 0xff : 0;
   return makeAnswer(enc.buf, enc.ttlOffsets, null, reply.flags, ext, opt !== undefined, optTailFor(dnssecOk, opt ? (opt.rdata as Buffer) : null), ttl, now);

@@ -14,7 +14,7 @@ import { AllowList } from '../net/cidr.js';
 import { forwardMetrics, observeUpstream, type ForwardMetrics } from './metrics.js';
 import { ResolverSet, type Upstream } from './resolvers.js';
 import { TcpPool, UdpPool, type Exchange, type Expect, type FailKind, type ReplyListener } from './upstream.js';
-import { EDNS_UDP_SIZE, buildAnswer, markTruncated, relayAnswer, renderAnswer, type Answer } from './answer.js';
+import { EDNS_UDP_SIZE, MAX_CACHE_TTL, buildAnswer, markTruncated, relayAnswer, renderAnswer, type Answer } from './answer.js';
 import { LRUCache } from 'lru-cache';
 import {
   FLAG_AD,
@@ -112,6 +112,8 @@ class ForwarderCore implements ForwarderImpl {
   private readonly scanner = new ReplyScan();
   /** Our own domain (lower-case wire name): upstream replies never speak for it. */
   private readonly own: WireName;
+  /** ForwardMaxTTL: the longest TTL relayed or cached. */
+  private readonly maxTtl: number;
   private readonly timeoutMs: number;
   private readonly maxOutstanding: number;
   private readonly setTruncateBit: boolean;
@@ -145,6 +147,7 @@ class ForwarderCore implements ForwarderImpl {
       throw new ConfigError('Resolvers', (e as Error).message);
     }
     this.own = Buffer.from(nameToWire(config.Domain || 'mesos', true) ?? [0]);
+    this.maxTtl = config.ForwardMaxTTL > 0 ? Math.floor(config.ForwardMaxTTL) : MAX_CACHE_TTL;
     this.timeoutMs = (config.Timeout > 0 ? config.Timeout : 5) * 1000;
     // Deadlines are met to within this: 1/50 of Timeout, at most 20 ms.
     this.sweepMs = Math.max(1, Math.min(20, Math.floor(this.timeoutMs / 50)));
@@ -254,12 +257,12 @@ class ForwarderCore implements ForwarderImpl {
   toAnswer(reply: Buffer, lk: Lookup): Answer | null {
     const now = this.now();
     const s = this.scanner;
-    if (s.scan(reply, lk.qname, lk.zone, this.own) && !s.outside) return relayAnswer(reply, s, lk.dnssecOk, now);
+    if (s.scan(reply, lk.qname, lk.zone, this.own) && !s.outside) return relayAnswer(reply, s, lk.dnssecOk, now, this.maxTtl);
     const msg = tryDecode(reply);
     if (!msg) return null;
     const clean = scrub(msg, lk.qname, { zone: lk.zone, own: this.own });
     if (clean !== msg) this.metrics.bailiwickStripped++;
-    return buildAnswer(clean, lk.qname, lk.qtype, lk.qclass, lk.dnssecOk, now);
+    return buildAnswer(clean, lk.qname, lk.qtype, lk.qclass, lk.dnssecOk, now, this.maxTtl);
   }
 
   /** A lookup has ended with `answer` (null: SERVFAIL for its clients). */

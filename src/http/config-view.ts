@@ -17,7 +17,7 @@ export const ORIGINAL_CONFIG_KEYS = [
 
 /** Keys this project added; shown after the original ones (clients decoding the old struct ignore them). */
 export const ADDED_CONFIG_KEYS = [
-  'CacheOn', 'CacheMaxEntries', 'CacheMaxBytes', 'ForwardMaxOutstanding', 'ForwardAllowFrom',
+  'CacheOn', 'CacheMaxEntries', 'CacheMaxBytes', 'ForwardMaxOutstanding', 'ForwardAllowFrom', 'ForwardMaxTTL',
   'ShutdownGraceSeconds', 'SnapshotFile', 'StaleAfterSeconds',
   'TransferAllowFrom', 'NotifyTargets', 'TransferJournalMaxBytes', 'StateSource', 'StreamRecoveryGraceSeconds', 'ReconcileSeconds',
 ] as const satisfies readonly (keyof Config)[];
