@@ -17,7 +17,7 @@ import type { ChangeTracker, ZoneDiff } from './changes.js';
 import type { DraftTransfer } from '../records/draft.js';
 import { generate } from '../records/generate.js';
 import type { IncrementalZone } from './incremental.js';
-import { freeNow } from './memory.js';
+import { freeNow } from '../memory.js';
 
 export interface ChangeHint {
   full: boolean;
