@@ -13,9 +13,9 @@
 //  - forwarding rates are measured against a local BIND (named.ts) on the load core, beside the
 //    authoritative A rate of the same server in the same run, so they read as "fraction of what
 //    this server does from its own zone".
-// Options: --quick, --only=rates,states,refresh,forward, --seconds=N, --sizes=1000,10000,50000,
+// Options: --quick, --only=rates,states,refresh,forward,stream, --seconds=N, --sizes=1000,10000,50000,
 // --refresh-tasks=N, --refresh-duration=S, --refresh-seconds=S, --rate=Q, --forward-tasks=N,
-// --miss-names=N, --repeat=N, --server=PATH,
+// --miss-names=N, --repeat=N, --server=PATH, --stream-tasks=a,b, --stream-duration=S (stream.ts),
 // --no-pin, --out=FILE. See bench/README.md.
 import { mkdirSync, mkdtempSync, writeFileSync, appendFileSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
@@ -31,6 +31,7 @@ import { freePort, spawnPinned, stop, killAll, cpuSeconds, memMiB, pinSelf, slee
 import { startNamed } from './named.js';
 import { startStandInMaster, type StandInMaster } from '../src/demo/master.js';
 import { collectGarbage } from '../src/memory.js';
+import { streamSection } from './stream.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -42,7 +43,7 @@ const opt = (k: string, d: string) =>
 const quick = flag('quick');
 const O = {
   quick,
-  only: new Set(opt('only', 'rates,states,refresh,forward').split(',').map((s) => s.trim()).filter(Boolean)),
+  only: new Set(opt('only', 'rates,states,refresh,forward,stream').split(',').map((s) => s.trim()).filter(Boolean)),
   seconds: Number(opt('seconds', quick ? '3' : '15')),
   warmup: Number(opt('warmup', quick ? '1' : '2')),
   rateTasks: Number(opt('rate-tasks', '10000')),
@@ -788,9 +789,9 @@ function printTable(): string {
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<void> {
-  for (const s of O.only) if (!['rates', 'states', 'refresh', 'forward'].includes(s)) throw new Error(`--only: unknown section "${s}" (rates, states, refresh, forward)`);
+  for (const s of O.only) if (!['rates', 'states', 'refresh', 'forward', 'stream'].includes(s)) throw new Error(`--only: unknown section "${s}" (rates, states, refresh, forward, stream)`);
   if (O.pin && !pinSelf('1')) log('warning: could not pin the runner to core 1 (taskset missing?)');
-  const needsServer = O.only.has('rates') || O.only.has('states') || O.only.has('refresh') || O.only.has('forward');
+  const needsServer = O.only.has('rates') || O.only.has('states') || O.only.has('refresh') || O.only.has('forward') || O.only.has('stream');
   if (needsServer) {
     if (!existsSync(O.server)) throw new Error(`server not found: ${O.server} (build first: npm run build)`);
     const [cmd, pre] = serverCommand();
@@ -822,6 +823,12 @@ async function main(): Promise<void> {
     if (O.only.has('forward')) await forwarding(master);
     if (O.only.has('states')) for (const n of O.sizes) await stateSize(master, n);
     if (O.only.has('refresh')) await refreshLoad(master);
+    if (O.only.has('stream')) {
+      await streamSection({
+        master, argv: { opt, quick }, rate: O.rate, samples: O.samples, loadCpu: LOAD_CPU, tmp, root: ROOT, log,
+        startServer, waitFirstCorrect, mustBeCorrect, stop, row: (r) => rows.push(r), results, cpuBusy, otherLoad,
+      });
+    }
   } finally {
     await master.close();
   }

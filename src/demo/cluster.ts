@@ -348,9 +348,11 @@ export class DemoCluster {
   /**
    * Churn: `eventsPerSecond` task events, alternating launches and kills of the tasks it
    * launched (so the cluster's size stays put). `onLaunch`/`onKill` see each one with its time.
-   * 0 stops it.
+   * `pool`: tasks launched earlier that the churn kills first, oldest first; with N of them each
+   * task lives N / (eventsPerSecond / 2) s, long enough to be seen before it dies (the bench
+   * measures both). 0 stops it.
    */
-  setChurn(eventsPerSecond: number, hooks: { onLaunch?: (l: Launched) => void; onKill?: (id: string, name: string, time: number) => void; launch?: LaunchOptions } = {}): void {
+  setChurn(eventsPerSecond: number, hooks: { onLaunch?: (l: Launched) => void; onKill?: (id: string, name: string, time: number) => void; launch?: LaunchOptions; pool?: readonly Launched[] } = {}): void {
     if (this.churn) clearInterval(this.churn);
     this.churn = null;
     if (eventsPerSecond <= 0) return;
@@ -360,6 +362,7 @@ export class DemoCluster {
     let done = 0;
     let launchNext = true;
     const names = new Map<string, string>();
+    for (const l of hooks.pool ?? []) { this.churned.push(l.id); names.set(l.id, l.name); }
     this.churn = setInterval(() => {
       due = Math.floor(((performance.now() - start) / 1000) * eventsPerSecond);
       for (; done < due; done++) {
