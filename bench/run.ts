@@ -13,7 +13,7 @@
 //  - forwarding rates are measured against a local BIND (named.ts) on the load core, beside the
 //    authoritative A rate of the same server in the same run, so they read as "fraction of what
 //    this server does from its own zone".
-// Options: --quick, --only=rates,states,refresh,forward,stream, --seconds=N, --sizes=1000,10000,50000,
+// Options: --quick, --only=rates,states,refresh,forward,stream,ops (ops options: bench/ops.ts), --seconds=N, --sizes=1000,10000,50000,
 // --refresh-tasks=N, --refresh-duration=S, --refresh-seconds=S, --rate=Q, --forward-tasks=N,
 // --miss-names=N, --repeat=N, --server=PATH, --stream-tasks=a,b, --stream-duration=S (stream.ts),
 // --no-pin, --out=FILE. See bench/README.md.
@@ -32,6 +32,7 @@ import { startNamed } from './named.js';
 import { startStandInMaster, type StandInMaster } from '../src/demo/master.js';
 import { collectGarbage } from '../src/memory.js';
 import { streamSection } from './stream.js';
+import { opsSection } from './ops.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -43,7 +44,7 @@ const opt = (k: string, d: string) =>
 const quick = flag('quick');
 const O = {
   quick,
-  only: new Set(opt('only', 'rates,states,refresh,forward,stream').split(',').map((s) => s.trim()).filter(Boolean)),
+  only: new Set(opt('only', 'rates,states,refresh,forward,stream,ops').split(',').map((s) => s.trim()).filter(Boolean)),
   seconds: Number(opt('seconds', quick ? '3' : '15')),
   warmup: Number(opt('warmup', quick ? '1' : '2')),
   rateTasks: Number(opt('rate-tasks', '10000')),
@@ -70,7 +71,7 @@ const NOISY = 0.1;
 const log = (...a: unknown[]) => console.error('[bench]', ...a);
 
 // ---------------------------------------------------------------- results model
-interface Row {
+export interface Row {
   section: string;
   metric: string;
   value: number | string;
@@ -100,7 +101,7 @@ interface RefreshEvent {
   msg?: string;
 }
 
-interface Server {
+export interface Server {
   proc: Spawned;
   port: number;
   httpPort: number;
@@ -109,13 +110,13 @@ interface Server {
 }
 
 /** Node scripts (bin/mesos-dns, *.js) run under this node; anything else (e.g. the Go original) directly. */
-function serverCommand(): [string, string[]] {
-  const head = readFileSync(O.server).subarray(0, 64).toString('latin1');
-  const isNode = /\.(c|m)?js$/.test(O.server) || /^#!.*\bnode\b/.test(head);
-  return isNode ? [process.execPath, [O.server]] : [O.server, []];
+function serverCommand(server = O.server): [string, string[]] {
+  const head = readFileSync(server).subarray(0, 64).toString('latin1');
+  const isNode = /\.(c|m)?js$/.test(server) || /^#!.*\bnode\b/.test(head);
+  return isNode ? [process.execPath, [server]] : [server, []];
 }
 
-async function startServer(masterHostPort: string, refreshSeconds: number, tag: string, extra: Record<string, unknown> = {}): Promise<Server> {
+async function startServer(masterHostPort: string, refreshSeconds: number, tag: string, extra: Record<string, unknown> = {}, server = O.server): Promise<Server> {
   const port = await freePort();
   const httpPort = await freePort();
   const cfg = {
@@ -136,7 +137,7 @@ async function startServer(masterHostPort: string, refreshSeconds: number, tag: 
   };
   const file = join(tmp, `config-${tag}.json`);
   writeFileSync(file, JSON.stringify(cfg, null, 2));
-  const [cmd, pre] = serverCommand();
+  const [cmd, pre] = serverCommand(server);
   const startedAt = performance.now();
   const proc = spawnPinned(SERVER_CPU, cmd, [...pre, `-config=${file}`]);
   const refreshes: RefreshEvent[] = [];
@@ -789,9 +790,9 @@ function printTable(): string {
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<void> {
-  for (const s of O.only) if (!['rates', 'states', 'refresh', 'forward', 'stream'].includes(s)) throw new Error(`--only: unknown section "${s}" (rates, states, refresh, forward, stream)`);
+  for (const s of O.only) if (!['rates', 'states', 'refresh', 'forward', 'stream', 'ops'].includes(s)) throw new Error(`--only: unknown section "${s}" (rates, states, refresh, forward, stream, ops)`);
   if (O.pin && !pinSelf('1')) log('warning: could not pin the runner to core 1 (taskset missing?)');
-  const needsServer = O.only.has('rates') || O.only.has('states') || O.only.has('refresh') || O.only.has('forward') || O.only.has('stream');
+  const needsServer = O.only.has('rates') || O.only.has('states') || O.only.has('refresh') || O.only.has('forward') || O.only.has('stream') || O.only.has('ops');
   if (needsServer) {
     if (!existsSync(O.server)) throw new Error(`server not found: ${O.server} (build first: npm run build)`);
     const [cmd, pre] = serverCommand();
@@ -827,6 +828,12 @@ async function main(): Promise<void> {
       await streamSection({
         master, argv: { opt, quick }, rate: O.rate, samples: O.samples, loadCpu: LOAD_CPU, tmp, root: ROOT, log,
         startServer, waitFirstCorrect, mustBeCorrect, stop, row: (r) => rows.push(r), results, cpuBusy, otherLoad,
+      });
+    }
+    if (O.only.has('ops')) {
+      await opsSection({
+        rows, results, tmp, log, opt, quick: O.quick, seconds: O.seconds, warmup: O.warmup, clients: O.clients,
+        outstanding: O.outstanding, repeat: O.repeat, loadCpu: LOAD_CPU, startServer, waitFirstCorrect,
       });
     }
   } finally {

@@ -203,7 +203,7 @@ export async function startStandInMaster(opts: StandInMasterOptions): Promise<St
       res.write(framed);
     };
     const heartbeat = frameRecord('{"type":"HEARTBEAT"}');
-    write(c.subscribed(heartbeatMs / 1000));
+    write(c.subscribedRecord(heartbeatMs / 1000));
     write(heartbeat);
     const unsubscribe = c.subscribe(write);
     const hb = setInterval(() => { if (heartbeats) write(heartbeat); }, heartbeatMs);
