@@ -9,7 +9,8 @@
 import { StateGen } from './gen-state.js';
 import type { BuildParams, BuiltZone } from '../src/zone/build.js';
 import { ChangeTracker, type ZoneDiff } from '../src/zone/changes.js';
-import { createPublisher, type ChangeHint } from '../src/zone/publish.js';
+import { createPublisher } from '../src/zone/publish.js';
+import type { ChangeHint } from '../src/stream/model.js';
 import { IncrementalZone } from '../src/zone/incremental.js';
 import { DemoCluster } from '../src/demo/cluster.js';
 import { ClusterModel } from '../src/stream/model.js';

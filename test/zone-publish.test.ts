@@ -5,7 +5,8 @@ import t from 'tap';
 import { parseState } from '../src/state/parse.js';
 import { ZoneImage } from '../src/zone/image.js';
 import { ChangeTracker, type ZoneDiff, type RR } from '../src/zone/changes.js';
-import { createPublisher, type ChangeHint } from '../src/zone/publish.js';
+import { createPublisher } from '../src/zone/publish.js';
+import type { ChangeHint } from '../src/stream/model.js';
 import type { BuiltZone } from '../src/zone/build.js';
 
 const params = {

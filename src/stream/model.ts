@@ -28,9 +28,7 @@ export interface ChangeHint {
 }
 /**
  * How the subscriber hands a state to the zone (zone/publish.ts createPublisher makes one). Declared
- * here, on the stream's side, so that stream/ does not depend on zone/ (zone/publish.ts still
- * declares the same two types; it is to import them from here once the incremental work on it has
- * landed).
+ * here, on the stream's side, so that zone/ depends on stream/ and not the other way round.
  */
 export type PublishState = (doc: { value: ParseResult<StateView> | undefined }, hint: ChangeHint) => Promise<void>;
 

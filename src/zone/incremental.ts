@@ -25,7 +25,7 @@ import { entryRRs, wireToText, type RR, type ZoneDiff } from './changes.js';
 import type { BuildParams } from './build.js';
 import { hashWire, nameToWire } from '../wire/name.js';
 
-/** What the stream's model says changed (zone/publish.ts ChangeHint). */
+/** What the stream's model says changed (stream/model.ts ChangeHint). */
 export interface IncrementalHint {
   frameworks: ReadonlySet<string>;
   agents: ReadonlySet<string>;

@@ -18,16 +18,7 @@ import type { DraftTransfer } from '../records/draft.js';
 import { generate } from '../records/generate.js';
 import type { IncrementalZone } from './incremental.js';
 import { freeNow } from '../memory.js';
-
-export interface ChangeHint {
-  full: boolean;
-  /** Framework names. */
-  frameworks: ReadonlySet<string>;
-  /** Agent ids. */
-  agents: ReadonlySet<string>;
-  mastersChanged: boolean;
-}
-export type PublishState = (doc: { value: ParseResult<StateView> | undefined }, hint: ChangeHint) => Promise<void>;
+import type { ChangeHint, PublishState } from '../stream/model.js';
 
 /** Where a published version goes: the worker posts the zone, then its records (as a refresh does). */
 export interface PublishSink {
