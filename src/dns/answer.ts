@@ -36,16 +36,6 @@ export function udpLimit(q: Query): number {
   return Math.min(Math.max(q.ednsSize, 512), EDNS_MAX_UDP);
 }
 
-/** Is the (lower-cased) question name the apex or below it, on a label boundary? */
-export function inDomain(lname: Uint8Array, apex: Uint8Array): boolean {
-  const off = lname.length - apex.length;
-  if (off < 0) return false;
-  for (let i = 0; i < apex.length; i++) if (lname[off + i] !== apex[i]) return false;
-  let p = 0;
-  while (p < off) p += 1 + lname[p];
-  return p === off;
-}
-
 // Scratch arrays reused across answers (single-threaded, synchronous use only). Typed arrays with
 // an explicit count: resetting a JS array's length is a runtime call that profiled at 12%.
 let cap = 256;

@@ -4,7 +4,8 @@
 import { CLASS_IN, RCODE_FORMERR, RCODE_NOTIMP, RCODE_REFUSED, TYPE_AXFR, TYPE_IXFR } from '../wire/constants.js';
 import { clientQuery, parseQuery, ParseStatus } from '../wire/query.js';
 import { errorReply } from '../wire/reply.js';
-import { answerAuthoritative, inDomain, udpLimit, type Authority } from './answer.js';
+import { answerAuthoritative, udpLimit, type Authority } from './answer.js';
+import { inDomain } from '../wire/name.js';
 import type { MessageStream } from './stream.js';
 import type { TransferHandler } from '../xfr/transfer.js';
 import type { Forwarder } from '../forward/types.js';

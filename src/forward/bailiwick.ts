@@ -15,8 +15,7 @@
 // ReplyScan (wire.ts) decides cheaply, in its one walk, that a reply needs none of this (the usual
 // case: answers owned by the question or its CNAME chain, an SOA/NS of an ancestor, no additional
 // records); only the others are decoded and scrubbed here, so the relay path stays a copy.
-import { inDomain } from '../dns/answer.js';
-import { lowerName } from '../wire/name.js';
+import { inDomain, lowerName } from '../wire/name.js';
 import { TYPE_NS, TYPE_OPT, TYPE_SOA } from '../wire/constants.js';
 import { TYPE_CNAME, TYPE_DNAME, type Message, type RR, type WireName } from './wire.js';
 

@@ -70,3 +70,16 @@ export function lowerName(name: Buffer): Buffer {
   for (; i < out.length; i++) if (out[i] >= 0x41 && out[i] <= 0x5a) out[i] |= 0x20;
   return out;
 }
+
+/**
+ * Is the lower-cased wire name `lname` the apex (or zone) `apex` or below it, on a label boundary?
+ * The answerer's "is it ours" test on every query, and forwarding's bailiwick rule.
+ */
+export function inDomain(lname: Uint8Array, apex: Uint8Array): boolean {
+  const off = lname.length - apex.length;
+  if (off < 0) return false;
+  for (let i = 0; i < apex.length; i++) if (lname[off + i] !== apex[i]) return false;
+  let p = 0;
+  while (p < off) p += 1 + lname[p];
+  return p === off;
+}
