@@ -13,7 +13,7 @@
 //  - forwarding rates are measured against a local BIND (named.ts) on the load core, beside the
 //    authoritative A rate of the same server in the same run, so they read as "fraction of what
 //    this server does from its own zone".
-// Options: --quick, --only=rates,states,refresh,forward,stream,ops (ops options: bench/ops.ts), --seconds=N, --sizes=1000,10000,50000,
+// Options: --quick, --only=rates,states,refresh,forward,stream,ops,httpload (ops options: bench/ops.ts), --seconds=N, --sizes=1000,10000,50000,
 // --refresh-tasks=N, --refresh-duration=S, --refresh-seconds=S, --rate=Q, --forward-tasks=N,
 // --miss-names=N, --repeat=N, --server=PATH, --stream-tasks=a,b, --stream-duration=S (stream.ts),
 // --no-pin, --out=FILE. See bench/README.md.
@@ -33,6 +33,7 @@ import { startStandInMaster, type StandInMaster } from '../src/demo/master.js';
 import { collectGarbage } from '../src/memory.js';
 import { streamSection } from './stream.js';
 import { opsSection } from './ops.js';
+import { httpLoad } from './httpload.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -790,9 +791,9 @@ function printTable(): string {
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<void> {
-  for (const s of O.only) if (!['rates', 'states', 'refresh', 'forward', 'stream', 'ops'].includes(s)) throw new Error(`--only: unknown section "${s}" (rates, states, refresh, forward, stream, ops)`);
+  for (const s of O.only) if (!['rates', 'states', 'refresh', 'forward', 'stream', 'ops', 'httpload'].includes(s)) throw new Error(`--only: unknown section "${s}" (rates, states, refresh, forward, stream, ops, httpload)`);
   if (O.pin && !pinSelf('1')) log('warning: could not pin the runner to core 1 (taskset missing?)');
-  const needsServer = O.only.has('rates') || O.only.has('states') || O.only.has('refresh') || O.only.has('forward') || O.only.has('stream') || O.only.has('ops');
+  const needsServer = O.only.has('rates') || O.only.has('states') || O.only.has('refresh') || O.only.has('forward') || O.only.has('stream') || O.only.has('ops') || O.only.has('httpload');
   if (needsServer) {
     if (!existsSync(O.server)) throw new Error(`server not found: ${O.server} (build first: npm run build)`);
     const [cmd, pre] = serverCommand();
@@ -834,6 +835,16 @@ async function main(): Promise<void> {
       await opsSection({
         rows, results, tmp, log, opt, quick: O.quick, seconds: O.seconds, warmup: O.warmup, clients: O.clients,
         outstanding: O.outstanding, repeat: O.repeat, loadCpu: LOAD_CPU, startServer, waitFirstCorrect,
+      });
+    }
+    if (O.only.has('httpload')) {
+      results.httpload = await httpLoad({
+        master, root: ROOT, tmp, loadCpu: LOAD_CPU, tasks: O.rateTasks, seconds: O.seconds, rate: O.rate, clients: 2, every: Number(opt('httpload-every', '0')), log, row: (r) => rows.push(r),
+        startServer: (tag, extra) => startServer(master.hostPort, 3600, tag, extra),
+        waitCorrect: async (s, rs) => {
+          await waitFirstCorrect(s as Server, rs, 180_000);
+          await mustBeCorrect(s.port, rs, sampleQueries(rs, O.samples), 'httpload');
+        },
       });
     }
   } finally {
