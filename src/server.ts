@@ -14,17 +14,21 @@ import type { BuildParams, BuiltZone } from './zone/build.js';
 import type { DraftTransfer } from './records/draft.js';
 import { ImageSnapshot, type BodyRenderer } from './zone/snapshot.js';
 import { readLastGood } from './zone/lastgood.js';
+import { shareImage } from './zone/image.js';
 import { SerialPolicy } from './zone/serial.js';
 import type { ZoneChangeSet, ZoneDiff } from './zone/changes.js';
-import { createAuthority } from './dns/authority.js';
+import { createAuthority, transferZone } from './dns/authority.js';
 import { createQueryHandler } from './dns/handler.js';
 import { startDnsServer, type DnsServer } from './dns/server.js';
 import { TCP_MAX_CONNECTIONS } from './dns/tcp.js';
+import { answerThreadCount, forwarderView, startAnswerThreads, type AnswerThreads } from './dns/threads.js';
 import { connectionCaps, watchDescriptors } from './net/fd-budget.js';
 import { startHttpServer } from './http/api.js';
 import { createForwarder } from './forward/index.js';
 import type { ForwarderImpl } from './forward/index.js';
-import { registerAllMetrics, renderMetrics, setForwarder, setZoneInfo } from './metrics/index.js';
+import {
+  registerAllMetrics, renderMetrics, setDnsCounters, setForwardCounters, setForwarder, setZoneInfo,
+} from './metrics/index.js';
 import { stateMetrics, countFailure, setSkipped, countSkipped } from './state/metrics.js';
 import type { Readiness } from './http/ops.js';
 import { RUNTIME } from './runtime.js';
@@ -47,6 +51,8 @@ export interface RunningServer {
   beginShutdown(): void;
   /** Call `listener` with every zone version swapped in (serial, change set); returns the unsubscribe. */
   onVersion(listener: (v: ImageSnapshot) => void): () => void;
+  /** The answering threads when more than one answers (AnswerThreads), else null. */
+  answerThreads(): AnswerThreads | null;
   close(): Promise<void>;
 }
 
@@ -89,10 +95,16 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
   let serials = new SerialPolicy(options.serial);
   let snapshot: ImageSnapshot | null = null;
   let authority = createAuthority(config, null, serials.current);
-  const liveConfig = () => ({ ...config, SOASerial: serials.current });
   const listeners = new Set<(v: ImageSnapshot) => void>();
+  const verbosity = log.level === 'trace' ? 2 : log.level === 'debug' ? 1 : 0;
+  // Several answering threads where the runtime can share the port (dns/threads.ts); otherwise
+  // this thread answers, exactly as it always has. Fixed for the process's life (a reload keeps it).
+  const { threads, why } = config.DnsOn ? await answerThreadCount(config.AnswerThreads) : { threads: 1 };
+  if (why) log.info({ AnswerThreads: config.AnswerThreads, why }, 'answering on one thread');
+  const liveConfig = () => ({ ...config, SOASerial: serials.current, AnswerThreads: threads });
 
-  let forwarder: ForwarderImpl | null = config.ExternalOn ? createForwarder(config, log) : null;
+  // With answering threads each forwards for itself (dns/threads.ts); this thread forwards nothing.
+  let forwarder: ForwarderImpl | null = config.ExternalOn && threads === 1 ? createForwarder(config, log) : null;
   registerAllMetrics();
   setForwarder(forwarder);
   let shuttingDown = false;
@@ -110,13 +122,13 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
     const base = { serving, serial: snapshot ? snapshot.serial : null, ageSeconds: loadedAt ? Math.round(Date.now() / 1000 - loadedAt) : null };
     if (shuttingDown) return { ready: false, reason: 'shutting down', ...base };
     if (!serving) return { ready: false, reason: 'no zone loaded yet', ...base };
+    if (pool && pool.live() === 0) return { ready: false, reason: 'no answering thread running', ...base };
     if (fromFile) return { ready: false, reason: 'stale: serving the snapshot file until the first load from a master', ...base };
     if (tooOld()) return { ready: false, reason: `stale: data older than StaleAfterSeconds (${config.StaleAfterSeconds})`, ...base };
     return { ready: true, ...base };
   };
   let detector: MasterDetector = createMasterDetector(config, log);
-  const newBuilder = (c: Config) => new ZoneBuilder(c, log.level === 'trace' ? 2 : log.level === 'debug' ? 1 : 0,
-    Math.min(c.StateTimeoutSeconds, 10) * 1000);
+  const newBuilder = (c: Config) => new ZoneBuilder(c, verbosity, Math.min(c.StateTimeoutSeconds, 10) * 1000);
   let builder = newBuilder(config);
   // Each bulk body render is logged: seconds of worker time at 50k tasks, and one line per zone
   // version and kind shows that concurrent /v1/axfr requests share one render. It reads
@@ -141,7 +153,7 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
         // Persisted (contract "Serial"): the serial policy starts from it, so it never goes back.
         serials = new SerialPolicy(Math.max(lg.serial, options.serial ?? 0));
         const serial = serials.current;
-        snapshot = ImageSnapshot.fromFile(lg.image, lg.contentHash, serial, renderer);
+        snapshot = ImageSnapshot.fromFile(threads > 1 ? shareImage(lg.image) : lg.image, lg.contentHash, serial, renderer);
         authority = createAuthority(config, snapshot.image, serial);
         loadedAt = lg.time / 1000;
         names = snapshot.image.entryCount;
@@ -160,12 +172,30 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
   log.info(caps, 'connection caps');
   const stopFdWatch = watchDescriptors(log);
   let dns: DnsServer | null = null;
+  /** The answering threads, when more than one answers; then `dns` stays null. */
+  let pool: AnswerThreads | null = null;
   let http: { port: number; close(): Promise<void> } | null = null;
   // Read on every query, so a reload swaps the forwarder without touching the listeners.
   const xfr: Xfr = createXfr(config, log);
   const handlerDeps = { authority: () => authority, forwarder, transfer: xfr.handle };
   const handler = createQueryHandler(handlerDeps);
   const listenDns = (c: Config) => startDnsServer({ host: c.Listener, port: c.Port, log, handler, tcp: { maxConnections: caps.dnsTcp } });
+  /** Answering threads on `c`'s address, answering from the current zone once listening. */
+  const listenThreads = async (c: Config) => {
+    const p = await startAnswerThreads(c, threads, log, verbosity, { maxConnections: caps.dnsTcp });
+    if (snapshot) postZone(p, snapshot);
+    return p;
+  };
+  /** /metrics: with answering threads, their counters are summed first (the series read them when rendered). */
+  const exposition = async (openMetrics: boolean) => {
+    const t = pool && await pool.totals().catch(() => null);
+    if (t) {
+      setDnsCounters(t.dns);
+      setForwardCounters(t.forward);
+      setForwarder(t.forwarder && forwarderView(t.forwarder));
+    }
+    return renderMetrics(openMetrics);
+  };
   const listenHttp = (c: Config) => startHttpServer({
         config: liveConfig,
         snapshot: () => snapshot,
@@ -173,18 +203,24 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
         mastersSource: () => { const c = detector.current(); return { masters: c.masters, source: c.source }; },
         watch: (req, res, since) => xfr.watch.handle(req, res, since),
         log,
-        exposition: renderMetrics,
+        exposition,
         readiness,
       }, c.HTTPListener, c.HttpPort, caps.http);
   try {
-    if (config.DnsOn) dns = await listenDns(config);
+    if (config.DnsOn && threads > 1) pool = await listenThreads(config);
+    else if (config.DnsOn) dns = await listenDns(config);
     if (config.HttpOn) http = await listenHttp(config);
   } catch (err) {
     await dns?.close();
+    await pool?.close();
     await forwarder?.close();
     throw err;
   }
-  log.info({ runtime: RUNTIME, dns: dns && `${config.Listener}:${dns.udpPort}`, http: http && `${config.HTTPListener}:${http.port}`, domain: config.Domain }, 'listening');
+  const dnsPort = dns?.udpPort ?? pool?.port ?? null;
+  log.info({
+    runtime: RUNTIME, answerThreads: config.DnsOn ? threads : 0, dns: dnsPort !== null && `${config.Listener}:${dnsPort}`,
+    http: http && `${config.HTTPListener}:${http.port}`, domain: config.Domain,
+  }, 'listening');
 
   // ---- refresh loop ----
   // The answering thread's worst event-loop delay since the previous refresh line: the one
@@ -205,8 +241,15 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
         enforceRFC952: config.EnforceRFC952, ipSources: config.IPSources,
         masters: update.masters, interfaceAddrs: ifAddrs,
       },
-      image: { domain: config.Domain, ttl: config.TTL, srvWeight: config.SRVRecordDefaultWeight },
+      image: { domain: config.Domain, ttl: config.TTL, srvWeight: config.SRVRecordDefaultWeight, shared: threads > 1 },
     };
+  }
+
+  /** Answering threads answer from `s` from now on: one message per version to each thread. */
+  function postZone(p: AnswerThreads, s: ImageSnapshot): void {
+    const b = s.image.buffer;
+    if (b instanceof SharedArrayBuffer) p.setZone(b, s.serial, s.changes);
+    else log.error({ serial: s.serial }, 'zone image not shared: the answering threads keep the previous version');
   }
 
   /** Swap a new zone in (polled or streamed); returns whether its content changed, and its serial. */
@@ -266,12 +309,9 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
   function swapIn(next: ImageSnapshot): void {
     snapshot = next;
     authority = createAuthority(config, next.image, next.serial);
-    const a = authority;
-    xfr.serve({
-      zone: { serial: next.serial, image: next.image, apex: a.apex, soaRdata: a.soaRdata, nsTarget: a.nsTarget, ttl: a.ttl },
-      pin: () => next.pin(),
-    });
+    xfr.serve(transferZone(authority, next.image, next.serial, () => next.pin()));
     xfr.versioned(next.serial, next.changes);
+    if (pool) postZone(pool, next);
     for (const l of listeners) l(next);
     const due = serials.dueIn();
     if (due >= 0 && bumpTimer === null) {
@@ -426,20 +466,38 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
   async function reload(next: Config): Promise<string[]> {
     const prev = config;
     const applied: string[] = [];
-    if (next.DnsOn && (!dns || changed(prev, next, ['Listener', 'Port']))) {
+    if (next.AnswerThreads !== prev.AnswerThreads) {
+      // The threads own the sockets, the forwarders and the journal: their number is fixed at start.
+      log.warn({ answerThreads: threads, configured: next.AnswerThreads }, 'reload: AnswerThreads takes effect at the next start; the running threads keep answering');
+      next = { ...next, AnswerThreads: prev.AnswerThreads };
+    }
+    let freshPool = false;
+    let forwarderChanged = false;
+    if (next.DnsOn && (!(dns || pool) || changed(prev, next, ['Listener', 'Port']))) {
       try {
-        const fresh = await listenDns(next);
-        const old = dns;
-        dns = fresh;
-        old?.drain();
-        retire(old, () => forwarder?.inFlight ?? 0, prev.Timeout || 5);
+        if (threads > 1) {
+          // New threads bound first, then the old ones take no new queries and end (pool.close waits for their in-flight).
+          const fresh = await listenThreads(next);
+          const old = pool;
+          pool = fresh;
+          freshPool = true;
+          old?.drain();
+          void old?.close();
+        } else {
+          const fresh = await listenDns(next);
+          const old = dns;
+          dns = fresh;
+          old?.drain();
+          retire(old, () => forwarder?.inFlight ?? 0, prev.Timeout || 5);
+        }
         applied.push('dns listener');
       } catch (err) {
         log.error({ err: (err as Error).message, listener: `${next.Listener}:${next.Port}` }, 'reload: cannot listen on the new DNS address; keeping the old one');
         next = { ...next, Listener: prev.Listener, Port: prev.Port, DnsOn: prev.DnsOn };
       }
-    } else if (!next.DnsOn && dns) {
-      const old = dns; dns = null; old.drain(); retire(old, () => forwarder?.inFlight ?? 0, prev.Timeout || 5);
+    } else if (!next.DnsOn && (dns || pool)) {
+      const old = dns; dns = null; old?.drain(); retire(old, () => forwarder?.inFlight ?? 0, prev.Timeout || 5);
+      const oldPool = pool; pool = null; oldPool?.drain(); void oldPool?.close();
       applied.push('dns off');
     }
     if (next.HttpOn && (!http || changed(prev, next, ['HTTPListener', 'HttpPort']))) {
@@ -459,11 +517,14 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
     }
     if (changed(prev, next, ['ExternalOn', 'Resolvers', 'ZoneResolvers', 'Timeout', 'CacheOn', 'CacheMaxEntries', 'CacheMaxBytes',
       'ForwardMaxOutstanding', 'ForwardAllowFrom', 'ForwardMaxTTL', 'SetTruncateBit', 'RecurseOn'])) {
-      const old = forwarder;
-      forwarder = next.ExternalOn ? createForwarder(next, log) : null;
-      handlerDeps.forwarder = forwarder;
-      setForwarder(forwarder);
-      retire(old, () => old?.inFlight ?? 0, prev.Timeout || 5);
+      forwarderChanged = true;
+      if (threads === 1) {
+        const old = forwarder;
+        forwarder = next.ExternalOn ? createForwarder(next, log) : null;
+        handlerDeps.forwarder = forwarder;
+        setForwarder(forwarder);
+        retire(old, () => old?.inFlight ?? 0, prev.Timeout || 5);
+      }
       applied.push('forwarding');
     }
     if (changed(prev, next, ['Zk', 'Masters', 'ZkDetectionTimeout'])) {
@@ -489,12 +550,14 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
     ifAddrs = next.Listener === '0.0.0.0' ? interfaceAddresses() : [];
     config = next;
     authority = createAuthority(config, snapshot?.image ?? null, snapshot?.serial ?? serials.current);
+    // Threads started by this reload already have it; the others take it (and new forwarders) now.
+    if (pool && !freshPool) pool.setConfig(config, forwarderChanged);
     await refresh();
     return applied;
   }
 
   return {
-    dnsPort: dns?.udpPort ?? null,
+    dnsPort,
     httpPort: http?.port ?? null,
     refreshNow: () => (source === 'stream' ? builder.resubscribe().catch(() => {}) : refresh()),
     snapshot: () => snapshot,
@@ -502,6 +565,7 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
     reload,
     beginShutdown: () => { shuttingDown = true; },
     onVersion: (l) => { listeners.add(l); return () => listeners.delete(l); },
+    answerThreads: () => pool,
     close: async () => {
       closed = true;
       shuttingDown = true;
@@ -515,10 +579,11 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
       // No new queries; forwarded ones in flight get their answer (or time out) before the
       // sockets they must be sent on close.
       dns?.drain();
+      pool?.drain();
       const until = Date.now() + (config.Timeout > 0 ? config.Timeout : 5) * 1000 + 100;
       while (forwarder && forwarder.inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
       await Promise.allSettled([
-        detector.close(), dns?.close(), http?.close(), forwarder?.close(), builder.close(),
+        detector.close(), dns?.close(), pool?.close(), http?.close(), forwarder?.close(), builder.close(),
         ...retiredBuilders.map((b) => b.close()),
       ]);
     },

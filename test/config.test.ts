@@ -130,6 +130,7 @@ t.test('defaultConfig is the original defaults plus ours', async (tt) => {
     StateSource: 'auto',
     StreamRecoveryGraceSeconds: 600,
     ReconcileSeconds: 600,
+    AnswerThreads: 'auto',
   });
   // Field order is the /v1/config order.
   tt.strictSame(Object.keys(defaultConfig()).slice(0, 8), [
@@ -537,6 +538,19 @@ t.test('Listener and HTTPListener must be IP literals', async (tt) => {
   expectError(tt, () => loadWith({ httplistener: 'x' }), 'HTTPListener', 'must be an IP address to listen on (e.g. 0.0.0.0 or ::), got "x"');
 });
 
+t.test('AnswerThreads is "auto" or a thread count from 1 to 64', async (tt) => {
+  tt.equal(loadWith({}).AnswerThreads, 'auto');
+  tt.equal(loadWith({ answerthreads: 'AUTO' }).AnswerThreads, 'auto');
+  tt.equal(loadWith({ AnswerThreads: 3 }).AnswerThreads, 3);
+  for (const bad of [0, 65]) {
+    expectError(tt, () => loadWith({ answerthreads: bad }), 'AnswerThreads', `expected an integer from 1 to 64, got ${bad}`);
+  }
+  expectError(tt, () => loadWith({ answerthreads: 2.5 }), 'AnswerThreads', 'expected an integer from 1 to 64, got the number 2.5');
+  for (const [bad, shown] of [['four', 'the string "four"'], [true, 'true']] as const) {
+    expectError(tt, () => loadWith({ answerthreads: bad }), 'AnswerThreads', `expected "auto" or an integer from 1 to 64, got ${shown}`);
+  }
+});
+
 t.test('ForwardAllowFrom entries are CIDRs', async (tt) => {
   tt.strictSame(loadWith({ forwardallowfrom: ['::/0', '0.0.0.0/0', '192.0.2.1'] }).ForwardAllowFrom, ['::/0', '0.0.0.0/0', '192.0.2.1']);
   tt.strictSame(loadWith({ forwardallowfrom: [] }).ForwardAllowFrom, []);
@@ -721,5 +735,6 @@ t.test('the reference capture config loads to what the original showed in /v1/co
     StateSource: d.StateSource,
     StreamRecoveryGraceSeconds: d.StreamRecoveryGraceSeconds,
     ReconcileSeconds: d.ReconcileSeconds,
+    AnswerThreads: d.AnswerThreads,
   });
 });

@@ -27,12 +27,15 @@ const inDomain = (name: string) => /(^|\.)mesos\.$/i.test(name);
 
 let master: StandInMaster;
 let server: ServerProcess;
+// One answering thread here; e2e-dns-threads.test.ts runs this file again with two.
+const answerthreads = Number(process.env.E2E_ANSWER_THREADS ?? 1);
 
 t.before(async () => {
   master = await startStandInMaster({ host: '127.0.0.1', port: 0, state: {} });
   master.setState(rewriteLeader(structuredClone(fixture), `127.0.0.1:${master.port}`));
   // The reference config, with our ports; names outside the domain are covered by e2e-forward.
-  server = await startServerProcess({ ...refConfig, masters: [`127.0.0.1:${master.port}`], externalon: false, port: undefined, httpport: undefined });
+  server = await startServerProcess({ ...refConfig, masters: [`127.0.0.1:${master.port}`], externalon: false, port: undefined, httpport: undefined, answerthreads });
+  t.equal((await server.waitLog('listening')).answerThreads, answerthreads, `answering threads: ${answerthreads}`);
   await server.waitLog('refresh');
 });
 t.teardown(async () => { await server?.stop(); await master?.close(); });
@@ -162,7 +165,7 @@ t.test('truncation over UDP with TC, whole answer over TCP (A.7, A.8)', async (t
   }
   const m2 = await startStandInMaster({ host: '127.0.0.1', port: 0, state: {} });
   m2.setState(rewriteLeader(state, `127.0.0.1:${m2.port}`));
-  const s2 = await startServerProcess({ ...refConfig, masters: [`127.0.0.1:${m2.port}`], externalon: false, port: undefined, httpport: undefined });
+  const s2 = await startServerProcess({ ...refConfig, masters: [`127.0.0.1:${m2.port}`], externalon: false, port: undefined, httpport: undefined, answerthreads });
   t.teardown(async () => { await s2.stop(); await m2.close(); });
   await s2.waitLog('refresh');
   const noedns = await dig(s2.dnsPort, 'web.marathon.mesos.', 'A', { noedns: true, extra: ['+ignore'] });

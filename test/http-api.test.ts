@@ -212,6 +212,7 @@ t.test('/v1/config: the original fields in order, secret redacted, then our addi
     StateSource: loadedConfig.StateSource,
     StreamRecoveryGraceSeconds: loadedConfig.StreamRecoveryGraceSeconds,
     ReconcileSeconds: loadedConfig.ReconcileSeconds,
+    AnswerThreads: loadedConfig.AnswerThreads,
   };
   tt.same(body, expected);
   tt.same(Object.keys(body), Object.keys(expected), 'key order: original struct order, then added keys');

@@ -34,6 +34,7 @@ function config(over: Partial<Config> = {}): Config {
     ShutdownGraceSeconds: 5, SnapshotFile: '', StaleAfterSeconds: 0,
     TransferAllowFrom: [], NotifyTargets: [], TransferJournalMaxBytes: 0,
     StateSource: 'poll', StreamRecoveryGraceSeconds: 600, ReconcileSeconds: 0,
+    AnswerThreads: 1,
     ...over,
   };
 }

@@ -41,7 +41,7 @@ function setup() {
   });
   return { publish, published, records: () => records };
 }
-const a = (img: ArrayBuffer, name: string) => new ZoneImage(img).addresses(name).A.sort();
+const a = (img: ArrayBuffer | SharedArrayBuffer, name: string) => new ZoneImage(img).addresses(name).A.sort();
 const str = (r: RR) => `${r.name} ${r.type} ${r.data}`;
 
 t.test('each version: the new names answer, and the change set is exactly the difference', async (t) => {

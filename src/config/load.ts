@@ -43,6 +43,9 @@ export interface LoadOptions {
 /** Node refuses timers longer than 2^31-1 ms (it fires them after 1 ms instead): cap seconds keys. */
 export const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
+/** Bound on AnswerThreads: each thread is a V8 isolate (~10 MiB) with its own sockets and cache. */
+export const MAX_ANSWER_THREADS = 64;
+
 export const DEFAULT_FORWARD_ALLOW_FROM: readonly string[] = [
   '127.0.0.0/8',
   '::1/128',
@@ -112,6 +115,7 @@ export function defaultConfig(): Config {
     StateSource: 'auto',
     StreamRecoveryGraceSeconds: 600,
     ReconcileSeconds: 600,
+    AnswerThreads: 'auto',
   };
 }
 
@@ -174,7 +178,8 @@ type Field =
   | { kind: 'string' }
   | { kind: 'list' }
   | { kind: 'zones' }
-  | { kind: 'creds' };
+  | { kind: 'creds' }
+  | { kind: 'threads' };
 
 const U32 = 2 ** 32 - 1;
 const int = (min: number, max: number): Field => ({ kind: 'int', min, max });
@@ -236,6 +241,7 @@ const FIELDS: Record<keyof Config, Field> = {
   StateSource: STRING,
   StreamRecoveryGraceSeconds: int(0, MAX_TIMER_SECONDS),
   ReconcileSeconds: int(0, MAX_TIMER_SECONDS),
+  AnswerThreads: { kind: 'threads' },
 };
 
 const BY_LOWER = new Map<string, keyof Config>(
@@ -313,6 +319,11 @@ function decodeInto(c: Config, doc: JVal, file: string, warn: (m: string) => voi
         c.ZoneResolvers = zones;
         break;
       }
+      case 'threads':
+        if (v.t === 'str' && v.v.toLowerCase() === 'auto') c.AnswerThreads = 'auto';
+        else if (v.t === 'num') c.AnswerThreads = decodeInt(key, v, { min: 1, max: MAX_ANSWER_THREADS });
+        else throw new ConfigError(key, `expected "auto" or an integer from 1 to ${MAX_ANSWER_THREADS}, got ${describe(v)}`);
+        break;
       case 'creds': {
         if (v.t !== 'obj') throw new ConfigError(key, `expected an object {"principal": ..., "secret": ...}, got ${describe(v)}`);
         for (const [k, cv] of v.entries) {

@@ -11,6 +11,7 @@ import { dnsMetrics } from './metrics.js';
 import { listenerErrorLogger } from '../net/fd-budget.js';
 import { createTcpListener, DEFAULT_TCP_LIMITS, type TcpLimits } from './tcp.js';
 import type { Logger } from '../log.js';
+import type { WithReusePort } from './reuseport.js';
 
 export interface DnsServerOptions {
   host: string;
@@ -19,6 +20,8 @@ export interface DnsServerOptions {
   log: Logger;
   /** TCP limits other than the defaults (tests; see tcp.ts for what each bounds). */
   tcp?: Partial<TcpLimits>;
+  /** Bind with SO_REUSEPORT, so that every answering thread (dns/threads.ts) owns a socket on the port. */
+  reusePort?: boolean;
 }
 
 export interface DnsServer {
@@ -50,11 +53,11 @@ function literalLookup(address: string, family: dns.LookupOneOptions | number,
   cb(null, address, v);
 }
 
-async function bindUdp(host: string, port: number): Promise<dgram.Socket> {
+async function bindUdp(host: string, port: number, reusePort: boolean): Promise<dgram.Socket> {
   const type = net.isIPv6(host) || host === '0.0.0.0' ? 'udp6' : 'udp4';
   const bindHost = host === '0.0.0.0' ? '::' : host;
   const tryBind = (t: 'udp4' | 'udp6', h: string) => new Promise<dgram.Socket>((resolve, reject) => {
-    const s = dgram.createSocket({ type: t, ipv6Only: false, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20, lookup: literalLookup });
+    const s = dgram.createSocket({ type: t, ipv6Only: false, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20, lookup: literalLookup, reusePort } as WithReusePort<dgram.SocketOptions>);
     s.once('error', reject);
     s.bind(port, h, () => { s.removeListener('error', reject); resolve(s); });
   });
@@ -68,7 +71,8 @@ async function bindUdp(host: string, port: number): Promise<dgram.Socket> {
 
 export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
   const { handler, log } = o;
-  const udp = await bindUdp(o.host, o.port);
+  const reusePort = o.reusePort ?? false;
+  const udp = await bindUdp(o.host, o.port, reusePort);
   const udpPort = udp.address().port;
   // No send callback: without one Node tries a synchronous send (uv_udp_try_send) and skips the
   // completion round trip, measurably cheaper per answer. Send errors surface as 'error' events.
@@ -94,7 +98,7 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
   const tcpHost = o.host === '0.0.0.0' ? '::' : o.host;
   await new Promise<void>((resolve, reject) => {
     tcp.once('error', reject);
-    const listen = (h: string) => tcp.listen({ port: udpPort, host: h, ipv6Only: false }, () => { tcp.removeListener('error', reject); resolve(); });
+    const listen = (h: string) => tcp.listen({ port: udpPort, host: h, ipv6Only: false, reusePort } as WithReusePort<net.ListenOptions>, () => { tcp.removeListener('error', reject); resolve(); });
     if (isWildcard(o.host)) {
       tcp.once('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EAFNOSUPPORT') listen('0.0.0.0'); });
     }

@@ -20,6 +20,7 @@ export const ADDED_CONFIG_KEYS = [
   'CacheOn', 'CacheMaxEntries', 'CacheMaxBytes', 'ForwardMaxOutstanding', 'ForwardAllowFrom', 'ForwardMaxTTL',
   'ShutdownGraceSeconds', 'SnapshotFile', 'StaleAfterSeconds',
   'TransferAllowFrom', 'NotifyTargets', 'TransferJournalMaxBytes', 'StateSource', 'StreamRecoveryGraceSeconds', 'ReconcileSeconds',
+  'AnswerThreads',
 ] as const satisfies readonly (keyof Config)[];
 
 // Fails to compile if Config gains a key that is in neither list.

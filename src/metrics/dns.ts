@@ -1,7 +1,7 @@
 // The DNS stage's series, CoreDNS's names with our prefix and CoreDNS's label names (proto, type,
 // zone, rcode), so dashboards port by renaming. Read from dns/metrics.ts at scrape time.
 import {
-  dnsMetrics as m, SIZE_BUCKETS, TIME_BUCKETS, TYPE_SLOTS, ZONE_LABELS,
+  dnsMetrics, SIZE_BUCKETS, TIME_BUCKETS, TYPE_SLOTS, ZONE_LABELS,
 } from '../dns/metrics.js';
 import { counterFrom, histogramFrom, type Labels } from './registry.js';
 
@@ -15,6 +15,10 @@ const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED
 const PROTOS = ['udp', 'tcp'] as const;
 
 export function rcodeName(r: number): string { return RCODES[r] ?? `RCODE${r}`; }
+
+/** This thread's counters, or (answering threads, dns/threads.ts) every thread's summed before the scrape. */
+let m: typeof dnsMetrics = dnsMetrics;
+export function setDnsCounters(c: typeof dnsMetrics): void { m = c; }
 
 export function registerDnsMetrics(): void {
   counterFrom('mesos_dns_dns_requests_total', 'DNS requests by transport and query type (malformed and dropped ones not included).', ['proto', 'type'], function* () {

@@ -1,14 +1,24 @@
 // The forwarding stage's series: totals from forward/metrics.ts, per-resolver counters (label
 // `to`, as CoreDNS's proxy metrics) from each resolver's stats, cache and in-flight gauges from
 // the running forwarder. Read at scrape time only.
-import { forwardMetrics as m, UPSTREAM_BUCKETS } from '../forward/metrics.js';
-import type { ForwarderImpl } from '../forward/index.js';
+import { forwardMetrics, UPSTREAM_BUCKETS, type ForwardMetrics, type UpstreamStats } from '../forward/metrics.js';
 import { counterFrom, gaugeFrom, histogramFrom, type Labels } from './registry.js';
 import { rcodeName } from './dns.js';
 
-let forwarder: ForwarderImpl | null = null;
+/** What the series read of a forwarder: a running one (forward/index.ts), or answering threads' summed. */
+export interface ForwarderView {
+  readonly inFlight: number;
+  cacheStats(): { entries: number; bytes: number };
+  upstreams(): readonly { target: { key: string }; stats: UpstreamStats; down: boolean }[];
+}
+
+let forwarder: ForwarderView | null = null;
 /** The forwarder whose resolvers and cache are reported (null: forwarding off). */
-export function setForwarder(f: ForwarderImpl | null): void { forwarder = f; }
+export function setForwarder(f: ForwarderView | null): void { forwarder = f; }
+
+/** This thread's totals, or (answering threads, dns/threads.ts) every thread's summed before the scrape. */
+let m: ForwardMetrics = forwardMetrics;
+export function setForwardCounters(c: ForwardMetrics): void { m = c; }
 
 const ups = () => forwarder?.upstreams() ?? [];
 

@@ -7,7 +7,8 @@ import { registerZoneMetrics } from './zone.js';
 import { registerHttpMetrics } from './http.js';
 
 export { renderMetrics, wantsOpenMetrics, registry } from './registry.js';
-export { setForwarder } from './forward.js';
+export { setForwarder, setForwardCounters, type ForwarderView } from './forward.js';
+export { setDnsCounters } from './dns.js';
 export { setZoneInfo, type ZoneInfo } from './zone.js';
 
 let done = false;

@@ -117,10 +117,11 @@ export class ChangeTracker {
   keep(image: ZoneImage): void { this.kept = image; }
 
   /** Diff `image` against the last published image and keep it; returns the copy to hand on. */
-  publish(image: ArrayBuffer): { image: ArrayBuffer; changes: ZoneDiff | null } {
+  publish<B extends ArrayBuffer | SharedArrayBuffer>(image: B): { image: B; changes: ZoneDiff | null } {
     const next = new ZoneImage(image);
     const changes = this.kept ? diffImages(this.kept, next) : null;
     this.kept = next;
-    return { image: image.slice(0), changes };
+    // A shared image (answering threads) is never written after it is built: kept, not copied.
+    return { image: (image instanceof SharedArrayBuffer ? image : image.slice(0)) as B, changes };
   }
 }

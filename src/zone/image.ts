@@ -37,6 +37,30 @@ export interface ImageParams {
   domain: string;
   ttl: number;
   srvWeight: number;
+  /**
+   * Build into a SharedArrayBuffer: with several answering threads (dns/threads.ts) the one image
+   * is posted to each of them without a copy. Off by default: a plain ArrayBuffer can be freed
+   * at once by transferring it away (zone/memory.ts), a shared one only when every thread that
+   * saw it has collected it.
+   */
+  shared?: boolean;
+}
+
+/** An image's buffer: shared (answering threads, dns/threads.ts) or plain, as ImageParams.shared says. */
+export function imageBuffer(bytes: number, shared: boolean): ArrayBuffer | SharedArrayBuffer {
+  return shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+}
+
+/** What to transfer when posting `image`: a plain image moves (no copy); a shared one is shared by posting it. */
+export function imageTransfer(image: ArrayBuffer | SharedArrayBuffer): ArrayBuffer[] {
+  return image instanceof ArrayBuffer ? [image] : [];
+}
+
+/** A shared copy of `image` (an image read from the snapshot file, for answering threads). */
+export function shareImage(image: ArrayBuffer | SharedArrayBuffer): SharedArrayBuffer {
+  const out = new SharedArrayBuffer(image.byteLength);
+  new Uint8Array(out).set(new Uint8Array(image));
+  return out;
 }
 
 /** Is `lname` (lower-case, trailing dot) the apex or below it? */
@@ -79,7 +103,7 @@ const UPPER = /[A-Z]/;
  * non-terminals it finds to the draft's names. Names already in lower case (all but legacy raw
  * DiscoveryInfo names) take a path on bytes; the others go through strings, as rare as they are.
  */
-export function buildImage(d: RecordDraft, p: ImageParams): ArrayBuffer {
+export function buildImage(d: RecordDraft, p: ImageParams): ArrayBuffer | SharedArrayBuffer {
   const apexName = p.domain + '.';
   const N = d.names;
   const firstName = N.count;
@@ -235,7 +259,7 @@ export function buildImage(d: RecordDraft, p: ImageParams): ArrayBuffer {
     at32 += BLOCK_HEAD + srv * 3 + ((bytes + 3) >>> 2);
   }
   const total = at32 * 4;
-  const buf = new ArrayBuffer(total);
+  const buf = imageBuffer(total, p.shared ?? false);
   const u32 = new Uint32Array(buf);
   const u8 = new Uint8Array(buf);
   const asBuffer = Buffer.from(buf); // for writeName (rare: names and targets kept as strings)
@@ -363,7 +387,7 @@ export class ZoneImage {
   /** Sink for loads made only to start cache misses early (see answer.ts); its value means nothing. */
   warm = 0;
 
-  constructor(readonly buffer: ArrayBuffer) {
+  constructor(readonly buffer: ArrayBuffer | SharedArrayBuffer) {
     const hdr = new Uint32Array(buffer, 0, HDR);
     if (hdr[0] !== MAGIC || hdr[5] !== buffer.byteLength) throw new Error('not a zone image');
     this.cap = hdr[1];

@@ -35,7 +35,8 @@ export interface IncrementalHint {
 interface Version { state: State; params: BuildParams; hostIPs: HostIPs }
 
 export interface Patched {
-  image: ArrayBuffer;
+  /** Shared when the last image was (answering threads). */
+  image: ArrayBuffer | SharedArrayBuffer;
   changes: ZoneDiff;
   /** Tasks with records (running, on a known agent), (name, type) pairs, and records by kind, after this version. */
   tasks: number;
@@ -45,7 +46,7 @@ export interface Patched {
   /** Names whose blocks were rewritten, added or removed; tasks regenerated; compacted; dead bytes. */
   stats: { edits: number; tasks: number; compacted: boolean; dead: number };
   /** Buffers no longer used (the previous image, a patch compacted at once): free them (zone/memory.ts). */
-  unused: ArrayBuffer[];
+  unused: (ArrayBuffer | SharedArrayBuffer)[];
   warnings: string[];
 }
 
@@ -302,16 +303,16 @@ export class IncrementalZone {
     }
 
     // 6. The new image: patched, or compacted when dead bytes pass their share.
-    let image = base.buffer as ArrayBuffer;
+    let image = base.buffer;
     let next = base;
     let compacted = false;
-    const unused: ArrayBuffer[] = [];
+    const unused: (ArrayBuffer | SharedArrayBuffer)[] = [];
     if (edits.size) {
       const p = patchImage(base, [...edits.values()]);
       if (p === null) return null;
       image = p.buffer;
       next = new ZoneImage(image);
-      unused.push(base.buffer as ArrayBuffer);
+      unused.push(base.buffer);
       this.dead += p.freed;
       if (this.dead > image.byteLength * COMPACT_SHARE) {
         unused.push(image);

@@ -28,7 +28,8 @@ const COVERED = 48;
 const FIXED = 86;
 
 export interface LastGood {
-  image: ArrayBuffer;
+  /** Shared when answering threads run (dns/threads.ts). */
+  image: ArrayBuffer | SharedArrayBuffer;
   serial: number;
   /** When the data was loaded from a master (ms since the epoch). */
   time: number;

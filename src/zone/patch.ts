@@ -10,7 +10,7 @@
 //   at their old positions, replaced ones left dead), the new blocks, the index (live entries).
 // The index goes last so that old blocks keep their positions (table slots and SRV target
 // pointers stay valid); dead bytes accumulate until compactImage rewrites the image densely.
-import { A_RR_LEN, AAAA_RR_LEN, BLOCK_HEAD, HDR, MAGIC, NO_ENTRY, type ZoneImage } from './image.js';
+import { A_RR_LEN, AAAA_RR_LEN, BLOCK_HEAD, HDR, MAGIC, NO_ENTRY, imageBuffer, type ZoneImage } from './image.js';
 import { hashWire, lowerByte } from '../wire/name.js';
 
 /** A name's new content: entry `entry` of image `from`, an empty non-terminal, or nothing (removed). */
@@ -104,7 +104,7 @@ class Table {
  * the bytes of `base` the new image carries but no longer uses. Null when the table would pass
  * MAX_LOAD: then the image must be built anew.
  */
-export function patchImage(base: ZoneImage, edits: readonly Edit[]): { buffer: ArrayBuffer; freed: number } | null {
+export function patchImage(base: ZoneImage, edits: readonly Edit[]): { buffer: ArrayBuffer | SharedArrayBuffer; freed: number } | null {
   const bu32 = new Uint32Array(base.buffer);
   const l = layout(bu32);
   const old = edits.map((ed) => base.find(ed.hash, ed.name));
@@ -118,7 +118,8 @@ export function patchImage(base: ZoneImage, edits: readonly Edit[]): { buffer: A
   if (count > l.cap * MAX_LOAD) return null;
   const indexOff = l.blocksEnd + add * 4;
   const total = indexOff + count * 4;
-  const buf = new ArrayBuffer(total);
+  // Shared like the base (answering threads read it without a copy; dns/threads.ts).
+  const buf = imageBuffer(total, base.buffer instanceof SharedArrayBuffer);
   const u32 = new Uint32Array(buf), u8 = new Uint8Array(buf);
   u8.set(new Uint8Array(base.buffer, 0, l.blocksEnd));
   const table = new Table(new Uint32Array(buf, l.tableOff, l.cap * 2), u32, u8, l.cap);
@@ -183,7 +184,7 @@ export function patchImage(base: ZoneImage, edits: readonly Edit[]): { buffer: A
  * entries): what a patched image becomes once its dead bytes are worth a copy. SRV target
  * pointers are moved with their blocks; no name is hashed or compared again.
  */
-export function compactImage(img: ZoneImage): ArrayBuffer {
+export function compactImage(img: ZoneImage): ArrayBuffer | SharedArrayBuffer {
   const su32 = new Uint32Array(img.buffer);
   const l = layout(su32);
   const count = l.count;
@@ -193,7 +194,7 @@ export function compactImage(img: ZoneImage): ArrayBuffer {
   let words = 0;
   for (let i = 0; i < count; i++) words += blockWords(su32, img.entryAt(i));
   const total = blocksOff + words * 4;
-  const buf = new ArrayBuffer(total);
+  const buf = imageBuffer(total, img.buffer instanceof SharedArrayBuffer);
   const u32 = new Uint32Array(buf);
   const moved = new Map<number, number>();
   const index = new Uint32Array(buf, indexOff, count);

@@ -5,15 +5,28 @@
 // 20+ ms during refreshes on a shared core; and a new worker loading its modules at normal
 // priority (before its own code could lower it) pushed p99 to 90 ms, max 250 ms. So the builder
 // lowers a worker's thread the moment it exists, and the worker again before each job.
+// Answering threads (dns/thread.ts) are answering threads too: each names itself ANSWER_THREAD
+// (the kernel's per-thread name, /proc/thread-self/comm) and is left alone.
 import os from 'node:os';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+
+export const ANSWER_THREAD = 'mdns-answer';
+
+/** Name the calling thread ANSWER_THREAD (Linux; elsewhere nothing to do), so it keeps its priority. */
+export function markAnswerThread(): void {
+  try { writeFileSync('/proc/thread-self/comm', ANSWER_THREAD); } catch { /* not Linux */ }
+}
+
+function isAnswerThread(tid: number): boolean {
+  try { return readFileSync(`/proc/self/task/${tid}/comm`, 'latin1').trimEnd() === ANSWER_THREAD; } catch { return false; }
+}
 
 export function lowerHelperThreads(): void {
   let tids: string[] = [];
   try { tids = readdirSync('/proc/self/task'); } catch { return; }
   for (const t of tids) {
     const tid = Number(t);
-    if (tid === process.pid) continue;
+    if (tid === process.pid || isAnswerThread(tid)) continue;
     try { if (os.getPriority(tid) < 19) os.setPriority(tid, 19); } catch { /* gone or not permitted */ }
   }
 }

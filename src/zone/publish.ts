@@ -96,14 +96,17 @@ export function createPublisher(o: PublisherOptions): PublishState {
     if (r === null) return false;
     o.versions!.keep(inc!.image!);
     // 80 MiB each at 50k tasks, many a second under churn: not left to the garbage collector.
-    if (r.unused.length && !(r.unused[0] instanceof SharedArrayBuffer)) freeNow(r.unused);
+    // Shared ones (answering threads) go when every thread has dropped them (garbage collection).
+    const plain = r.unused.filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
+    if (plain.length) freeNow(plain);
     const changed = r.changes.added.length + r.changes.removed.length > 0;
     // The hash of a patched version: the previous one and what changed (the image's bytes
     // depend on the patch history; its content does not).
     const contentHash = changed ? createHash('sha1').update(lastHash).update(JSON.stringify(r.changes)).digest('hex') : lastHash;
     lastHash = contentHash;
     const zone: BuiltZone = {
-      image: r.image.slice(0), contentHash,
+      // The image travels to the answering thread; a shared one is never written again, so it goes as it is.
+      image: r.image instanceof SharedArrayBuffer ? r.image : r.image.slice(0), contentHash,
       counts: { frameworks: state.frameworks.length, slaves: state.slaves.length, tasks: r.tasks, names: r.names, records: r.records },
       byType: r.byType, warnings: [...parsed.warnings, ...r.warnings], leader: state.leader,
       patch: r.stats,

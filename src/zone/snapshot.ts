@@ -79,7 +79,7 @@ export class ImageSnapshot implements ZoneSnapshot {
    * /v1/services from its image; the bulk bodies need the records, which come with the first
    * load from a master.
    */
-  static fromFile(image: ArrayBuffer, contentHash: string, serial: number, renderer: BodyRenderer): ImageSnapshot {
+  static fromFile(image: ArrayBuffer | SharedArrayBuffer, contentHash: string, serial: number, renderer: BodyRenderer): ImageSnapshot {
     const zone: BuiltZone = {
       image, contentHash, warnings: [], leader: '',
       counts: { frameworks: 0, slaves: 0, tasks: 0, names: 0, records: 0 }, byType: { A: 0, AAAA: 0, SRV: 0 },
@@ -128,7 +128,8 @@ export class ImageSnapshot implements ZoneSnapshot {
     // The bodies go with the last pin, with the buffers (a transfer may still be reading them).
     for (const b of this.lease.bodies.values()) clearTimeout(b.timer);
     this.lease.bodies.clear();
-    this.renderer.discard([this.zone.image]);
+    // A shared image (answering threads) goes when every thread has dropped it: GC, not a discard.
+    if (this.zone.image instanceof ArrayBuffer) this.renderer.discard([this.zone.image]);
     if (!(this.draft instanceof LazyDraft) || this.draft.started) this.draft.then((d) => this.renderer.discard(transferList(d)), () => {});
   }
 

@@ -24,6 +24,7 @@ import { countSkipped } from '../state/metrics.js';
 import type { Config } from '../config/types.js';
 import type { AxfrHead } from './types.js';
 import { ChangeTracker, type ZoneDiff } from './changes.js';
+import { imageTransfer } from './image.js';
 import { Subscriber } from '../stream/subscriber.js';
 import { createPublisher } from './publish.js';
 import { IncrementalZone } from './incremental.js';
@@ -56,7 +57,7 @@ let client: StateClient | null = null;
 /** Logs each problem once, a bounded number of lines per refresh (zone/warnings.ts). */
 const warningFilter = new WarningFilter();
 /** With SnapshotFile set: a copy of the last image sent, until the answering thread says whether to write it. */
-let keptImage: ArrayBuffer | null = null;
+let keptImage: ArrayBuffer | SharedArrayBuffer | null = null;
 /** The last zone published, to diff the next against (zone/changes.ts). */
 const versions = new ChangeTracker();
 /** Stream versions are patches of the last one (zone/incremental.ts). */
@@ -106,7 +107,7 @@ function startStream(req: Extract<WorkerRequest, { type: 'stream' }>): void {
             stream: 'zone', pub: ++pub, zone, changes, full, patched: zone.patch !== undefined, master: subscriber?.master ?? '', leader: zone.leader,
             buildMs: Math.round(performance.now() - t0),
           };
-          port.postMessage(msg, [zone.image]);
+          port.postMessage(msg, imageTransfer(zone.image));
         },
         records(draft) {
           if (typeof draft === 'function') {
@@ -186,10 +187,12 @@ port.on('message', async (req: WorkerRequest) => {
       incremental.reset(); // the stream's next version is diffed against this one, whole
       mark('diff');
       // The image travels to the answering thread; the snapshot file is written from a copy, here.
-      keptImage = req.config.SnapshotFile ? zone.image.slice(0) : null;
+      // A shared image is never written after it is built: it needs no copy.
+      keptImage = !req.config.SnapshotFile ? null : zone.image instanceof SharedArrayBuffer ? zone.image : zone.image.slice(0);
       // The zone first: answers switch to it while the records for /v1/axfr and /v1/enumerate
       // are packed (40-70 ms at 50k tasks) and follow in a second message.
-      port.postMessage({ id: req.id, ok: true, zone, changes: pub.changes, stages, bytes, master: fetched.master }, [zone.image]);
+      // A shared image (several answering threads) is shared by posting it, never transferred.
+      port.postMessage({ id: req.id, ok: true, zone, changes: pub.changes, stages, bytes, master: fetched.master }, imageTransfer(zone.image));
       const draft = generated.draft.toTransfer();
       port.postMessage({ id: req.id, ok: true, draft }, transferList(draft));
       // A full collection once this handler's locals (the body, the state) are unreachable: the

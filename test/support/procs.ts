@@ -75,8 +75,9 @@ export async function startServerProcess(config: Record<string, unknown>, args: 
   const httpPort = (config.httpport as number | undefined) ?? await freePort();
   // No lameduck unless a test asks for one: stop() would wait ShutdownGraceSeconds (5) every time.
   // Polling unless a test asks for the stream: most end-to-end tests pin polling's behaviour
-  // (refresh log lines, state fetches); test/e2e-stream*.test.ts cover the stream.
-  const full = { listener: '127.0.0.1', httplistener: '127.0.0.1', shutdowngraceseconds: 0, statesource: 'poll', ...config, port: dnsPort, httpport: httpPort };
+  // (refresh log lines, state fetches); test/e2e-stream*.test.ts cover the stream. One answering
+  // thread unless a test asks for more (answer-threads, e2e-dns-threads): "auto" varies with the runtime.
+  const full = { listener: '127.0.0.1', httplistener: '127.0.0.1', shutdowngraceseconds: 0, statesource: 'poll', answerthreads: 1, ...config, port: dnsPort, httpport: httpPort };
   const configPath = join(dir, 'config.json');
   writeFileSync(configPath, JSON.stringify(full, null, 2));
   const argv = [process.execPath, BIN, `-config=${configPath}`, ...args];

@@ -1,0 +1,162 @@
+// One answering thread (dns/threads.ts starts N of them when the runtime has reusePort): its own
+// UDP and TCP sockets on the shared DNS port, its own forwarder and its own zone-transfer handler,
+// and the zone image the main thread posts to it. The image is a SharedArrayBuffer, so posting it
+// copies nothing; a new one replaces the authority between two 'message' events, so every packet
+// is answered wholly from one version. The answering code is the single-thread server's
+// (server.ts, handler.ts, tcp.ts), as is. One message per zone version keeps the swap simple.
+import os from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
+import { startDnsServer, type DnsServer } from './server.js';
+import { createQueryHandler, type HandlerDeps } from './handler.js';
+import { createAuthority, transferZone } from './authority.js';
+import { dnsMetrics } from './metrics.js';
+import type { TcpLimits } from './tcp.js';
+import { ZoneImage } from '../zone/image.js';
+import { markAnswerThread } from '../zone/priority.js';
+import type { ZoneChangeSet } from '../zone/changes.js';
+import { createForwarder, forwardMetrics, type ForwarderImpl } from '../forward/index.js';
+import type { UpstreamStats } from '../forward/metrics.js';
+import { createXfr } from '../xfr/index.js';
+import type { TransferCounters } from '../xfr/transfer.js';
+import { createLogger } from '../log.js';
+import type { Config } from '../config/types.js';
+
+markAnswerThread(); // first: the build worker lowers every unnamed thread to nice 19
+
+export interface ThreadData {
+  /** The config with this thread's share of the forwarder's bounds (threads.ts). */
+  config: Config;
+  verbosity: number;
+  index: number;
+  /** The DNS port (0: pick one; only the first thread does). */
+  port: number;
+  /** The main thread's nice value, which this thread should have. */
+  nice: number;
+  /** This thread's share of the TCP connection caps. */
+  tcp: Partial<TcpLimits>;
+}
+
+/** One zone version: `v` orders them (a restarted thread may see the current one twice). */
+export interface ZoneMessage { type: 'zone'; v: number; image: SharedArrayBuffer; serial: number; changes: ZoneChangeSet | null }
+
+export type ToThread =
+  | ZoneMessage
+  /** A reloaded config (this thread's share); `forwarder`: forwarding keys changed, make a new one. */
+  | { type: 'config'; config: Config; forwarder: boolean }
+  | { type: 'stats'; id: number }
+  /** Lameduck's end: take no new queries, answer the ones in hand. */
+  | { type: 'drain' }
+  | { type: 'close' };
+
+/** A forwarder's state as /metrics reads it, copied out of a thread. */
+export interface ForwarderCopy {
+  inFlight: number;
+  cache: { entries: number; bytes: number };
+  upstreams: { key: string; stats: UpstreamStats; down: boolean }[];
+}
+
+export interface ThreadCounters {
+  dns: typeof dnsMetrics;
+  forward: typeof forwardMetrics;
+  xfr: TransferCounters;
+  forwarder: ForwarderCopy | null;
+}
+
+export type FromThread =
+  | { type: 'listening'; port: number }
+  | ({ type: 'stats'; id: number } & ThreadCounters)
+  | { type: 'closed' };
+
+const data = workerData as ThreadData;
+const port = parentPort!;
+let config = data.config;
+const log = createLogger(data.verbosity).child({ thread: data.index });
+
+// Lowered before it could name itself (a build job started in between): take the priority back
+// where permitted, else say so; answers still flow, only slower under load.
+try {
+  if (os.getPriority() > data.nice) os.setPriority(data.nice);
+} catch {
+  log.warn({ nice: os.getPriority() }, 'answering thread runs at a lower CPU priority than the main thread');
+}
+
+let zone: { v: number; image: ZoneImage; serial: number } | null = null;
+let authority = createAuthority(config, null, 0);
+let forwarder: ForwarderImpl | null = config.ExternalOn ? createForwarder(config, log) : null;
+// NOTIFY is sent by the main thread only; here the transfer handler and its journal (IXFR).
+const xfr = createXfr({ ...config, NotifyTargets: [] }, log);
+const deps: HandlerDeps = { authority: () => authority, forwarder, transfer: xfr.handle };
+let server: DnsServer | null = null;
+
+function setZone(m: ZoneMessage): void {
+  if (zone && m.v <= zone.v) return;
+  zone = { v: m.v, image: new ZoneImage(m.image), serial: m.serial };
+  authority = createAuthority(config, zone.image, m.serial);
+  // A shared image lives while anything references it: a transfer's reference is its pin.
+  xfr.serve(transferZone(authority, zone.image, m.serial, () => () => {}));
+  xfr.versioned(m.serial, m.changes);
+}
+
+function counters(): ThreadCounters {
+  const f = forwarder;
+  return {
+    dns: dnsMetrics, forward: forwardMetrics, xfr: xfr.counters,
+    forwarder: f && {
+      inFlight: f.inFlight, cache: f.cacheStats(),
+      upstreams: f.upstreams().map((u) => ({ key: u.target.key, stats: u.stats, down: u.down })),
+    },
+  };
+}
+
+/** Forwarded queries in flight get their answer (or time out) before the sockets close. */
+async function settle(timeoutS: number): Promise<void> {
+  const until = Date.now() + timeoutS * 1000 + 100;
+  while (forwarder && forwarder.inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+}
+
+port.on('message', (m: ToThread) => {
+  switch (m.type) {
+    case 'zone':
+      setZone(m);
+      return;
+    case 'config': {
+      const prevTimeout = config.Timeout || 5;
+      config = m.config;
+      authority = createAuthority(config, zone?.image ?? null, zone?.serial ?? 0);
+      if (m.forwarder) {
+        const old = forwarder;
+        forwarder = config.ExternalOn ? createForwarder(config, log) : null;
+        deps.forwarder = forwarder;
+        // Its lookups in flight end within the old Timeout; then its sockets go.
+        if (old) setTimeout(() => { void old.close().catch(() => {}); }, prevTimeout * 1000 + 100).unref();
+      }
+      return;
+    }
+    case 'stats':
+      port.postMessage({ type: 'stats', id: m.id, ...counters() } satisfies FromThread);
+      return;
+    case 'drain':
+      server?.drain();
+      return;
+    case 'close':
+      server?.drain();
+      void settle(config.Timeout || 5)
+        .then(() => Promise.allSettled([server?.close(), forwarder?.close()]))
+        .then(() => {
+          xfr.close();
+          log.flush?.();
+          port.postMessage({ type: 'closed' } satisfies FromThread);
+        });
+      return;
+    default:
+      // A message this thread does not know is a bug in the main thread: fail loudly (the pool
+      // restarts the thread) rather than carry on with a protocol out of step.
+      throw new Error(`answering thread: unknown message ${JSON.stringify((m as { type?: unknown }).type)}`);
+  }
+});
+
+server = await startDnsServer({
+  host: config.Listener, port: data.port, log, reusePort: true, tcp: data.tcp,
+  handler: createQueryHandler(deps),
+});
+port.postMessage({ type: 'listening', port: server.udpPort } satisfies FromThread);

@@ -1,0 +1,26 @@
+// The DNS end-to-end tests (e2e-dns.test.ts) again, with two answering threads (AnswerThreads 2,
+// dns/threads.ts): every answer must be the same whichever thread the kernel hands a query to.
+// On a runtime without reusePort (Node 20), the process refuses AnswerThreads 2 at start with a
+// config error naming the key, and exits 1.
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { reusePortUnsupported } from '../src/dns/reuseport.js';
+import { BIN, childEnv, freePort, tempDir } from './support/procs.js';
+
+const why = await reusePortUnsupported();
+if (why !== null) {
+  t.test(`${process.version} has no reusePort: AnswerThreads 2 is refused at start, naming the key`, async (t) => {
+    const { dir, cleanup } = tempDir();
+    t.teardown(cleanup);
+    const file = join(dir, 'config.json');
+    writeFileSync(file, JSON.stringify({ masters: ['127.0.0.1:1'], listener: '127.0.0.1', port: await freePort(), httpon: false, answerthreads: 2 }));
+    const r = spawnSync(process.execPath, [BIN, `-config=${file}`], { env: childEnv(), encoding: 'utf8', timeout: 30_000 });
+    t.equal(r.status, 1, 'exit status 1');
+    t.match(r.stderr, /^mesos-dns: cannot start: config key "AnswerThreads": 2 threads need a runtime that can bind the DNS port from several sockets \(SO_REUSEPORT\)/m);
+  });
+} else {
+  process.env.E2E_ANSWER_THREADS = '2';
+  await import('./e2e-dns.test.js');
+}
