@@ -13,7 +13,7 @@
 //  - forwarding rates are measured against a local BIND (named.ts) on the load core, beside the
 //    authoritative A rate of the same server in the same run, so they read as "fraction of what
 //    this server does from its own zone".
-// Options: --quick, --only=rates,states,refresh,forward,stream,ops,httpload (ops options: bench/ops.ts), --seconds=N, --sizes=1000,10000,50000,
+// Options: --quick, --only=rates,states,refresh,forward,stream,ops (default), httpload, threads (ops options: bench/ops.ts), --seconds=N, --sizes=1000,10000,50000,
 // --refresh-tasks=N, --refresh-duration=S, --refresh-seconds=S, --rate=Q, --forward-tasks=N,
 // --miss-names=N, --repeat=N, --server=PATH, --stream-tasks=a,b, --stream-duration=S (stream.ts),
 // --no-pin, --out=FILE. See bench/README.md.
@@ -29,6 +29,7 @@ import { queryUdp } from './dnsclient.js';
 import { runDnsperf, type DnsperfResult } from './dnsperf.js';
 import { freePort, spawnPinned, stop, killAll, cpuSeconds, memMiB, pinSelf, sleep, waitStdoutJson, CLK_TCK, type Spawned } from './proc.js';
 import { startNamed } from './named.js';
+import { threadsSection } from './threads.js';
 import { startStandInMaster, type StandInMaster } from '../src/demo/master.js';
 import { collectGarbage } from '../src/memory.js';
 import { streamSection } from './stream.js';
@@ -45,7 +46,8 @@ const opt = (k: string, d: string) =>
 const quick = flag('quick');
 const O = {
   quick,
-  only: new Set(opt('only', 'rates,states,refresh,forward,stream,ops').split(',').map((s) => s.trim()).filter(Boolean)),
+  // Sections: --only=a,b or bare names (`npm run bench -- threads`).
+  only: new Set((argv.filter((a) => !a.startsWith('-')).join(',') || opt('only', 'rates,states,refresh,forward,stream,ops')).split(',').map((s) => s.trim()).filter(Boolean)),
   seconds: Number(opt('seconds', quick ? '3' : '15')),
   warmup: Number(opt('warmup', quick ? '1' : '2')),
   rateTasks: Number(opt('rate-tasks', '10000')),
@@ -110,14 +112,15 @@ export interface Server {
   startedAt: number;
 }
 
-/** Node scripts (bin/mesos-dns, *.js) run under this node; anything else (e.g. the Go original) directly. */
-function serverCommand(server = O.server): [string, string[]] {
+/** Node scripts (bin/mesos-dns, *.js) run under `node` (default: this node); anything else (e.g. the Go original) directly. */
+function serverCommand(server = O.server, node = process.execPath): [string, string[]] {
   const head = readFileSync(server).subarray(0, 64).toString('latin1');
   const isNode = /\.(c|m)?js$/.test(server) || /^#!.*\bnode\b/.test(head);
-  return isNode ? [process.execPath, [server]] : [server, []];
+  return isNode ? [node, [server]] : [server, []];
 }
 
-async function startServer(masterHostPort: string, refreshSeconds: number, tag: string, extra: Record<string, unknown> = {}, server = O.server): Promise<Server> {
+async function startServer(masterHostPort: string, refreshSeconds: number, tag: string, extra: Record<string, unknown> = {}, server = O.server,
+  run: { node?: string; cpu?: string | null } = {}): Promise<Server> {
   const port = await freePort();
   const httpPort = await freePort();
   const cfg = {
@@ -134,13 +137,14 @@ async function startServer(masterHostPort: string, refreshSeconds: number, tag: 
     IPSources: ['netinfo', 'mesos', 'host'],
     EnumerationOn: true,
     StateSource: 'poll', // these sections measure polling; a stream section passes StateSource in `extra`
+    AnswerThreads: 1, // one answering thread, pinned to the server's core; the threads section passes more
     ...extra,
   };
   const file = join(tmp, `config-${tag}.json`);
   writeFileSync(file, JSON.stringify(cfg, null, 2));
-  const [cmd, pre] = serverCommand(server);
+  const [cmd, pre] = serverCommand(server, run.node);
   const startedAt = performance.now();
-  const proc = spawnPinned(SERVER_CPU, cmd, [...pre, `-config=${file}`]);
+  const proc = spawnPinned(run.cpu === undefined ? SERVER_CPU : run.cpu, cmd, [...pre, `-config=${file}`]);
   const refreshes: RefreshEvent[] = [];
   proc.onStderrLine((line) => {
     if (!line.startsWith('{')) return;
@@ -264,8 +268,9 @@ const r1 = (x: number) => Math.round(x * 10) / 10;
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
 // ---------------------------------------------------------------- sections
-async function rates(master: StandInMaster): Promise<void> {
-  log(`rates: generating ${O.rateTasks}-task state`);
+/** The rates' state (O.rateTasks tasks) served by `master`, its record set, and the four query files. */
+function rateState(master: StandInMaster) {
+  log(`generating ${O.rateTasks}-task state`);
   const gen = new StateGen({ tasks: O.rateTasks, seed: 1, leader: `master@${master.hostPort}` });
   const body = gen.serialize();
   master.setState(body);
@@ -281,7 +286,11 @@ async function rates(master: StandInMaster): Promise<void> {
   writeFileSync(files.srv, `${FIXED.srv3Name} SRV\n`);
   writeFileSync(files.nx, `${FIXED.nxName} A\n`);
   writeFileSync(files.cycled, cycled.join('\n') + '\n');
+  return { body, rs, cycled, files };
+}
 
+async function rates(master: StandInMaster): Promise<void> {
+  const { body, rs, cycled, files } = rateState(master);
   const server = await startServer(master.hostPort, 3600, 'rates');
   const basePort = await freePort();
   const baseline = spawnPinned(SERVER_CPU, process.execPath, [join(ROOT, 'dist', 'bench', 'baseline.js'), `--port=${basePort}`]);
@@ -791,9 +800,9 @@ function printTable(): string {
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<void> {
-  for (const s of O.only) if (!['rates', 'states', 'refresh', 'forward', 'stream', 'ops', 'httpload'].includes(s)) throw new Error(`--only: unknown section "${s}" (rates, states, refresh, forward, stream, ops, httpload)`);
+  for (const s of O.only) if (!['rates', 'states', 'refresh', 'forward', 'stream', 'ops', 'httpload', 'threads'].includes(s)) throw new Error(`--only: unknown section "${s}" (rates, states, refresh, forward, stream, ops, httpload, threads)`);
   if (O.pin && !pinSelf('1')) log('warning: could not pin the runner to core 1 (taskset missing?)');
-  const needsServer = O.only.has('rates') || O.only.has('states') || O.only.has('refresh') || O.only.has('forward') || O.only.has('stream') || O.only.has('ops') || O.only.has('httpload');
+  const needsServer = O.only.size > 0;
   if (needsServer) {
     if (!existsSync(O.server)) throw new Error(`server not found: ${O.server} (build first: npm run build)`);
     const [cmd, pre] = serverCommand();
@@ -847,6 +856,7 @@ async function main(): Promise<void> {
         },
       });
     }
+    if (O.only.has('threads')) await threadsSection(master, { O, rows, results, log, startServer, rateState, waitFirstCorrect, mustBeCorrect, LOAD_CPU });
   } finally {
     await master.close();
   }
