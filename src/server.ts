@@ -182,8 +182,10 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
   const listenDns = (c: Config) => startDnsServer({ host: c.Listener, port: c.Port, log, handler, tcp: { maxConnections: caps.dnsTcp } });
   /** Answering threads on `c`'s address, answering from the current zone once listening. */
   const listenThreads = async (c: Config) => {
-    const p = await startAnswerThreads(c, threads, log, verbosity, { maxConnections: caps.dnsTcp });
-    if (snapshot) postZone(p, snapshot);
+    const s = snapshot;
+    const p = await startAnswerThreads(c, threads, log, verbosity, { maxConnections: caps.dnsTcp },
+      s && s.image.buffer instanceof SharedArrayBuffer ? { image: s.image.buffer, serial: s.serial, changes: s.changes } : null);
+    if (snapshot && snapshot !== s) postZone(p, snapshot); // a version swapped in while they started
     return p;
   };
   /** /metrics: with answering threads, their counters are summed first (the series read them when rendered). */

@@ -24,3 +24,24 @@ if (why !== null) {
   process.env.E2E_ANSWER_THREADS = '2';
   await import('./e2e-dns.test.js');
 }
+
+// Stream mode (the default source) publishes most versions as patches of the last image
+// (zone/incremental.ts): with threads those images must be shared too, or the threads would keep
+// the old version. A launched task must be answered by every thread (dig from 24 source ports).
+if (why === null) {
+  const { master, server } = await import('./support/stream.js');
+  const { dig, recKey } = await import('./support/dig.js');
+  const { waitFor } = await import('./support/procs.js');
+  t.test('stream mode, 2 threads: a launched task and its kill reach every thread', async (t) => {
+    const m = await master(t);
+    const s = await server(t, [m.hostPort], { reconcileSeconds: 0, answerthreads: 2 });
+    await s.waitLog('stream update');
+    const all = async (want: string) => (await Promise.all(Array.from({ length: 24 }, () => dig(s.dnsPort, 'fresh.marathon.mesos.', 'A'))))
+      .every((r) => `${r.status} ${r.answer.map(recKey).join()}` === want);
+    const l = m.cluster().launch({ framework: 'marathon', name: 'fresh', ip: '10.7.7.7', ports: [31999] });
+    await waitFor('every thread to answer the launched task', () => all('NOERROR fresh.marathon.mesos. IN A 10.7.7.7'), 20_000, 100);
+    m.cluster().kill(l.id);
+    await waitFor('every thread to answer NXDOMAIN after the kill', () => all('NXDOMAIN '), 20_000, 100);
+    t.notOk(s.logs.some((x) => x.msg?.includes('not shared')), 'every version went to the threads');
+  });
+}

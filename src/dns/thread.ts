@@ -34,6 +34,8 @@ export interface ThreadData {
   nice: number;
   /** This thread's share of the TCP connection caps. */
   tcp: Partial<TcpLimits>;
+  /** The current zone, if any: a thread never answers before it has it (a restarted one would say SERVFAIL). */
+  zone: ZoneMessage | null;
 }
 
 /** One zone version: `v` orders them (a restarted thread may see the current one twice). */
@@ -155,6 +157,7 @@ port.on('message', (m: ToThread) => {
   }
 });
 
+if (data.zone) setZone(data.zone);
 server = await startDnsServer({
   host: config.Listener, port: data.port, log, reusePort: true, tcp: data.tcp,
   handler: createQueryHandler(deps),

@@ -128,13 +128,13 @@ const RESTART_RESET_MS = 10_000;
 const STATS_TIMEOUT_MS = 2000;
 
 export async function startAnswerThreads(config: Config, n: number, log: Logger, verbosity: number,
-  tcp: { maxConnections: number }): Promise<AnswerThreads> {
+  tcp: { maxConnections: number }, initial: Omit<ZoneMessage, 'type' | 'v'> | null = null): Promise<AnswerThreads> {
   let cfg = threadConfig(config, n);
   const tcpShare: Partial<TcpLimits> = { maxConnections: share(tcp.maxConnections, n), maxPerSource: share(TCP_MAX_PER_SOURCE, n) };
   const nice = os.getPriority();
   const workers: (Worker | null)[] = new Array<Worker | null>(n).fill(null);
-  let zone: ZoneMessage | null = null;
   let version = 0;
+  let zone: ZoneMessage | null = initial && { type: 'zone', v: ++version, ...initial };
   let port = config.Port;
   let closing = false;
   let restarts = 0;
@@ -146,7 +146,7 @@ export async function startAnswerThreads(config: Config, n: number, log: Logger,
 
   /** Start thread i; resolves once its sockets are bound (rejects if it dies first). */
   const start = (i: number, failures = 0): Promise<void> => new Promise((resolve, reject) => {
-    const data: ThreadData = { config: cfg, verbosity, index: i, port, nice, tcp: tcpShare };
+    const data: ThreadData = { config: cfg, verbosity, index: i, port, nice, tcp: tcpShare, zone };
     const w = new Worker(fileURLToPath(THREAD_URL), { workerData: data });
     workers[i] = w;
     const startedAt = Date.now();
