@@ -12,9 +12,11 @@ import { ChangeTracker, type ZoneDiff } from '../src/zone/changes.js';
 import { createPublisher } from '../src/zone/publish.js';
 import type { ChangeHint } from '../src/stream/model.js';
 import { IncrementalZone } from '../src/zone/incremental.js';
+import { compactImage } from '../src/zone/patch.js';
 import { DemoCluster } from '../src/demo/cluster.js';
 import { ClusterModel } from '../src/stream/model.js';
 import { readSubscribed } from '../src/stream/snapshot.js';
+import { freeNow } from '../src/memory.js';
 
 const arg = (k: string, d: string) => process.argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3) ?? d;
 const tasks = Number(arg('tasks', '50000'));
@@ -40,11 +42,13 @@ const model = new ClusterModel();
   model.setFrameworkPids(cluster.summary());
   cluster.subscribe((e) => model.apply(JSON.parse(JSON.stringify(e))));
 }
-let last: { zone: BuiltZone; changes: ZoneDiff | null; at: number } | null = null;
+let last: { zone: BuiltZone; changes: ZoneDiff | null; at: number; bytes: number } | null = null;
+const inc = incremental ? new IncrementalZone() : undefined;
 const publish = createPublisher({
   params: () => params, resolve: async () => new Map(), versions: new ChangeTracker(),
-  incremental: incremental ? new IncrementalZone() : undefined,
-  sink: { zone: (zone, _h, changes) => { last = { zone, changes, at: performance.now() }; }, records: () => {} },
+  incremental: inc,
+  // The image handed on is freed at once, as the answering thread has the worker free a replaced one.
+  sink: { zone: (zone, _h, changes) => { last = { zone, changes, at: performance.now(), bytes: zone.image.byteLength }; freeNow([zone.image]); }, records: () => {} },
 });
 const mib = (n: number) => Math.round(n / 1048576);
 const live = (): [string, string][] => cluster.state['frameworks'].flatMap((f: any) => f.tasks.map((t: any) => [t.id, t.name])); // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -72,8 +76,15 @@ for (let b = 0; b <= batches; b++) {
   console.log(`${b === 0 ? 'first' : `batch ${b}`}: publish ${Math.round(l.at - t0)} ms wall, ${ms} ms cpu, `
     + `changes ${l.changes ? `-${l.changes.removed.length} +${l.changes.added.length}` : 'null'}, `
     + (p ? `patched (${p.edits} names, ${p.tasks} tasks regenerated${p.compacted ? ', compacted' : ''}, ${mib(p.dead)} MiB dead), ` : 'full build, ')
-    + `image ${mib(l.zone.image.byteLength)} MiB, rss ${mib(process.memoryUsage().rss)} MiB`);
+    + `image ${mib(l.bytes)} MiB, rss ${mib(process.memoryUsage().rss)} MiB`);
 }
 cpus.sort((a, b) => a - b);
 const q = (f: number) => cpus[Math.min(cpus.length - 1, Math.floor(f * cpus.length))];
 console.log(`${incremental ? 'incremental' : 'full builds'}, ${tasks} tasks, ${churn * 2} events per version: cpu per version p50 ${q(0.5)} ms, p90 ${q(0.9)} ms, max ${cpus[cpus.length - 1]} ms`);
+if (inc?.image) {
+  // What a compaction costs (a dense rewrite of the last image: zone/patch.ts compactImage).
+  const c0 = process.cpuUsage();
+  const dense = compactImage(inc.image);
+  const c = process.cpuUsage(c0);
+  console.log(`compaction of the ${mib(inc.image.buffer.byteLength)} MiB image: ${Math.round((c.user + c.system) / 1000)} ms cpu, ${mib(dense.byteLength)} MiB after`);
+}
