@@ -1,3 +1,6 @@
+// Size (~470 lines, over the ~450 aimed at): buildImage is still one function; its planned split
+// into select/size/write stages (REVIEW §4.5) waits for a session in which nobody else is changing
+// the image (incr and threads were).
 // The zone as one flat ArrayBuffer: an open-addressing hash table over lower-cased wire names,
 // pointing at resource records that are already encoded (owner written as a pointer to the
 // question, TTL baked in). Why: it is built off the main thread and handed over as a
