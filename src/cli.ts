@@ -1,5 +1,5 @@
 // Command line entry: flags → config (exit 1 naming the key on any error, before anything
-// listens: A.19) → server. `-demo` runs the whole pipeline against a built-in stand-in master
+// listens: [A.19]) → server. `-demo` runs the whole pipeline against a built-in stand-in master
 // serving a bundled example cluster, so a newcomer can `dig` real answers with no Mesos around.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

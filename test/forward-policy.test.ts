@@ -5,7 +5,8 @@
 import t from 'tap';
 import { startNamed } from './support/named.js';
 import { blackHole, exampleZone, makeQuery, makeRequest, sorted, summarize, testConfig } from './support/forward-msg.js';
-import { createForwarder, createForwardMetrics, parseCidr, DEFAULT_FORWARD_ALLOW_FROM } from '../src/forward/index.js';
+import { createForwarder, createForwardMetrics, DEFAULT_FORWARD_ALLOW_FROM } from '../src/forward/index.js';
+import { parseCidr } from '../src/net/cidr.js';
 import { AllowList } from '../src/net/cidr.js';
 import { ConfigError } from '../src/config/error.js';
 import type { Config } from '../src/config/types.js';

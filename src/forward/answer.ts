@@ -5,34 +5,25 @@
 // cache, gets a copy of `base` with its own ID, flags and question spelling patched in, TTLs
 // lowered by the time spent in the cache, and an OPT record appended if it sent one. That
 // copy-and-patch is the hot path of a cache hit. A reply that does not fit the client's size limit
-// is decoded and re-encoded (truncation, Part A items 8 and 13) once per limit, then kept next to
+// is decoded and re-encoded (truncation, [A.8] and [A.13]) once per limit, then kept next to
 // `base` and patched the same way: clients without EDNS asking for big answers are common (glibc
 // sends no OPT), and re-truncating on every hit cost 20 times a plain hit.
 import {
-  FLAG_AA,
-  FLAG_AD,
-  FLAG_CD,
-  FLAG_QR,
-  FLAG_RA,
-  FLAG_RD,
-  FLAG_TC,
-  OPCODE_MASK,
-  RCODE_NOERROR,
-  RCODE_NXDOMAIN,
-  TYPE_OPT,
-  TYPE_SOA,
+  EDNS_MAX_UDP, FLAG_AA, FLAG_AD, FLAG_CD, FLAG_QR, FLAG_RA, FLAG_RD, FLAG_TC, OPCODE_MASK,
+  RCODE_NOERROR, RCODE_NXDOMAIN, TYPE_OPT, TYPE_SOA,
+} from '../wire/constants.js';
+import { optRecord } from '../wire/reply.js';
+import type { ClientQuery } from '../wire/query.js';
+import {
   encodeLimited,
   encodeSections,
-  optRecord,
   relayableOptions,
   tryDecode,
-  type ClientQuery,
   type Message,
   type ReplyScan,
   type RR,
   type WireName,
 } from './wire.js';
-import { EDNS_MAX_UDP } from '../wire/constants.js';
 
 /** The UDP payload size we advertise, upstream and to clients: the shared one (wire/constants.ts). */
 export const EDNS_UDP_SIZE = EDNS_MAX_UDP;

@@ -1,3 +1,5 @@
+// Size (~560 lines, over the ~450 aimed at): not split this session (bailiwick and TTL work were
+// landing in it); the Lookup/Attempt engine is the part to move out.
 // Forwarding of names outside the Mesos domain (issue "Forwarding at production grade").
 // The order of the checks is the order of their cost: refuse what we must not serve (ExternalOn,
 // the client allow-list, so we are never an open resolver), answer from the cache, join an
@@ -38,8 +40,6 @@ import { nameToWire } from '../wire/name.js';
 
 export type { ForwardRequest, Forwarder } from './types.js';
 export { createForwardMetrics, forwardMetrics, type ForwardMetrics } from './metrics.js';
-export { parseCidr } from '../net/cidr.js';
-export { parseTarget } from './upstream.js';
 
 /** Used when the config has no ForwardAllowFrom (one list, the config loader's). */
 export { DEFAULT_FORWARD_ALLOW_FROM };
@@ -54,7 +54,7 @@ export const MAX_WAITERS_PER_LOOKUP = 256;
 
 /**
  * Queries a UDP socket carries before it is replaced by one on a new OS-chosen random port
- * (RFC 5452 §9.2, SPEC Part A.12). With 2000, 6000 forwarded queries left from only 4 ports; with
+ * (RFC 5452 §9.2, [A.12]). With 2000, 6000 forwarded queries left from only 4 ports; with
  * 200 they leave from ~34, and a new socket every 200 queries costs well under 1% at 50k q/s.
  */
 export const UDP_SOCKET_USES = 200;
@@ -511,7 +511,7 @@ class Attempt implements ReplyListener {
     } else if (a.flags & FLAG_TC) {
       return lk.onResult(this, TC, this.truncated, 'error');
     }
-    // Part A item 14: an error rcode (extended ones too) is a reason to try the next resolver.
+    // [A.14]: an error rcode (extended ones too) is a reason to try the next resolver.
     const usable = a.extRcode === 0 && (rcode === 0 || rcode === RCODE_NXDOMAIN);
     lk.onResult(this, usable ? ANSWER : RCODE, a, 'error');
   }

@@ -5,7 +5,7 @@
 // resolver's backoff never turns into instant SERVFAILs. Health is per resolver address and shared
 // between the default list and zone lists that name the same server.
 import type { Logger } from '../log.js';
-import { parseTarget, type Target } from './upstream.js';
+import { parseTarget, type Target } from '../net/hostport.js';
 import { createUpstreamStats, type UpstreamStats } from './metrics.js';
 import { nameToWire } from '../wire/name.js';
 

@@ -2,8 +2,8 @@
 // what capped it at 31k queries/s; here a small pool of connected UDP sockets per resolver and
 // one pipelined TCP connection per resolver (RFC 7766) carry every query. Spoofing resistance
 // comes from a fresh random 16-bit ID per query, sockets bound to random source ports and retired
-// after a number of uses (so the port keeps changing), and strict matching of replies (RFC 5452 /
-// Part A item 12): source address and port, ID, and question name (case-insensitive), type and
+// after a number of uses (so the port keeps changing), and strict matching of replies (RFC 5452,
+// [A.12]): source address and port, ID, and question name (case-insensitive), type and
 // class. A reply that does not match is ignored and we keep waiting; nothing an upstream sends
 // can throw out of the socket handlers. Nothing here keeps a timer per query: the lookup that
 // asked cancels what is still open at its deadline (index.ts), and reports come as callbacks.
@@ -12,9 +12,9 @@ import net from 'node:net';
 import { randomFillSync } from 'node:crypto';
 import { sameIP } from '../net/ip.js';
 import type { Target } from '../net/hostport.js';
-export { parseTarget, type Target } from '../net/hostport.js';
 import type { ForwardMetrics } from './metrics.js';
-import { FLAG_QR, RCODE_NOERROR, RCODE_NXDOMAIN, matchName, type WireName } from './wire.js';
+import { FLAG_QR, RCODE_NOERROR, RCODE_NXDOMAIN } from '../wire/constants.js';
+import { matchName, type WireName } from './wire.js';
 
 /** What a reply must echo. */
 export interface Expect {

@@ -1,3 +1,6 @@
+// Size (~710 lines, over the ~450 aimed at): not split this session (bailiwick work was landing in
+// it); its banners mark the planned files: the reply codec, ReplyScan (reading in place), encoding,
+// the client's query (REVIEW §4.5).
 // DNS wire format for relayed replies. We do not use dns-packet here because a relayed reply can
 // hold any record type (dns-packet throws on many), it does no name compression (relayed replies
 // would grow and truncate more often), and its decode accepts garbage. This codec keeps unknown
@@ -11,7 +14,7 @@ export class WireError extends Error {
 }
 
 
-// The numbers and name rules are the shared wire module's; forwarding re-exports what its users import from here.
+// The numbers and name rules are the shared wire module's (src/wire/).
 import { FLAG_TC, TYPE_NS, TYPE_OPT, TYPE_SOA } from '../wire/constants.js';
 
 /** Types whose names the bailiwick rules follow (bailiwick.ts). */
@@ -19,13 +22,6 @@ export const TYPE_CNAME = 5;
 export const TYPE_DNAME = 39;
 import { lowerByte, lowerCopy, lowerName } from '../wire/name.js';
 import type { ClientQuery } from '../wire/query.js';
-export {
-  FLAG_QR, FLAG_AA, FLAG_TC, FLAG_RD, FLAG_RA, FLAG_AD, FLAG_CD, OPCODE_MASK,
-  TYPE_SOA, TYPE_OPT, RCODE_NOERROR, RCODE_FORMERR, RCODE_SERVFAIL, RCODE_NXDOMAIN, RCODE_NOTIMP, RCODE_REFUSED,
-} from '../wire/constants.js';
-export { lowerName } from '../wire/name.js';
-export { optRecord } from '../wire/reply.js';
-export type { ClientQuery } from '../wire/query.js';
 
 /** A name is kept in uncompressed wire form (length-prefixed labels, final zero byte). */
 export type WireName = Buffer;
@@ -651,7 +647,7 @@ export function encodeMessage(m: Message): Encoded {
 }
 
 /**
- * Encodes `m` so that it fits in `limit` bytes (Part A item 8): when it does not fit, drop the
+ * Encodes `m` so that it fits in `limit` bytes [A.8]: when it does not fit, drop the
  * additional section except the OPT record (RFC 6891 wants it kept), then whole answer records
  * from the end; set TC when `setTC`. Authority is only dropped when even zero answers do not fit.
  * Sizes are the exact packed sizes.

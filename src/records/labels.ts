@@ -1,5 +1,5 @@
 // DNS label sanitisers, reproducing the original's records/labels package character for character
-// (SPEC §6.1–6.3), including its odd cut rule that can leave a trailing dash: record names are the
+// ([B§6.1]–[B§6.3]), including its odd cut rule that can leave a trailing dash: record names are the
 // compatibility contract, so an "improved" sanitiser would silently rename services.
 // Written as char-code loops: these run several times per task on every refresh.
 
@@ -8,7 +8,7 @@ export type LabelSpec = (label: string) => string;
 
 const DASH = 0x2d;
 
-/** §6.1: A-Z → lower, a-z/0-9 kept, '-', '.', '_' → '-', everything else dropped. */
+/** [B§6.1]: A-Z → lower, a-z/0-9 kept, '-', '.', '_' → '-', everything else dropped. */
 function mapChars(s: string): string {
   let out = '';
   let clean = true; // fast path: input already in the output alphabet
@@ -30,7 +30,7 @@ function mapChars(s: string): string {
 }
 
 /**
- * §6.2 trim/cut on an already-mapped string. Only '-' is ever in a right cut-set, and the left
+ * [B§6.2] trim/cut on an already-mapped string. Only '-' is ever in a right cut-set, and the left
  * cut-set is '-' or '-' plus digits.
  */
 function trimCut(s: string, max: number, leftDigits: boolean): string {
@@ -66,7 +66,7 @@ export function rfc952(label: string): string {
   return trimCut(mapChars(label), 24, true);
 }
 
-/** §6.3: sanitise each '.'-separated piece, drop the empty ones, rejoin with '.'. */
+/** [B§6.3]: sanitise each '.'-separated piece, drop the empty ones, rejoin with '.'. */
 export function domainFrag(name: string, spec: LabelSpec): string {
   let out = '';
   let from = 0;
