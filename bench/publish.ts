@@ -48,7 +48,7 @@ const publish = createPublisher({
   params: () => params, resolve: async () => new Map(), versions: new ChangeTracker(),
   incremental: inc,
   // The image handed on is freed at once, as the answering thread has the worker free a replaced one.
-  sink: { zone: (zone, _h, changes) => { last = { zone, changes, at: performance.now(), bytes: zone.image.byteLength }; freeNow([zone.image]); }, records: () => {} },
+  sink: { zone: (zone, _h, changes) => { last = { zone, changes, at: performance.now(), bytes: zone.image.byteLength }; if (!(zone.image instanceof SharedArrayBuffer)) freeNow([zone.image]); }, records: () => {} },
 });
 const mib = (n: number) => Math.round(n / 1048576);
 const live = (): [string, string][] => cluster.state['frameworks'].flatMap((f: any) => f.tasks.map((t: any) => [t.id, t.name])); // eslint-disable-line @typescript-eslint/no-explicit-any
