@@ -144,7 +144,9 @@ async function startServer(masterHostPort: string, refreshSeconds: number, tag: 
   writeFileSync(file, JSON.stringify(cfg, null, 2));
   const [cmd, pre] = serverCommand(server, run.node);
   const startedAt = performance.now();
-  const proc = spawnPinned(run.cpu === undefined ? SERVER_CPU : run.cpu, cmd, [...pre, `-config=${file}`]);
+  // bin/mesos-dns is a sh launcher that execs `node` from PATH: another runtime goes first on it.
+  const env = run.node ? { ...process.env, PATH: `${dirname(run.node)}:${process.env.PATH ?? ''}` } : undefined;
+  const proc = spawnPinned(run.cpu === undefined ? SERVER_CPU : run.cpu, cmd, [...pre, `-config=${file}`], env);
   const refreshes: RefreshEvent[] = [];
   proc.onStderrLine((line) => {
     if (!line.startsWith('{')) return;
