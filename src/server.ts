@@ -12,6 +12,7 @@ import type { Config } from './config/types.js';
 import type { Logger } from './log.js';
 import { createMasterDetector, type MasterDetector, type MastersUpdate } from './detect/index.js';
 import { ZoneBuilder, BuildError, type StreamHandlers } from './zone/builder.js';
+import { answersProtected, protectAnswers } from './zone/priority.js';
 import type { BuildParams, BuiltZone } from './zone/build.js';
 import type { DraftTransfer } from './records/draft.js';
 import { ImageSnapshot, type BodyRenderer } from './zone/snapshot.js';
@@ -132,6 +133,7 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
   let detector: MasterDetector = createMasterDetector(config, log);
   const newBuilder = (c: Config) => new ZoneBuilder(c, verbosity, Math.min(c.StateTimeoutSeconds, 10) * 1000);
   let builder = newBuilder(config);
+  builder.warm(); // its module load (~0.2 s) runs beside the listeners' and ZooKeeper's set-up
   // Each bulk body render is logged: seconds of worker time at 50k tasks, and one line per zone
   // version and kind shows that concurrent /v1/axfr requests share one render. It reads
   // `builder` at each call: a reload may replace the builder.
@@ -264,6 +266,7 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
     const serial = changed ? serials.changed() : fromSerial;
     swapIn(new ImageSnapshot(zone, draft, serial, renderer, stamp(changes, fromSerial, serial)));
     previous?.release(); // answers read it synchronously; bulk bodies copy its records first (release())
+    if (!answersProtected()) protectAnswers(); // the first zone is served: build threads to nice 19 (zone/priority.ts)
     for (const b of retiredBuilders.splice(0)) void b.close();
     loadedAt = Date.now() / 1000;
     names = zone.counts.names;
@@ -433,11 +436,30 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
   staleTimer.unref();
 
   let timer: NodeJS.Timeout | null = null;
+  /** Stream mode: the stream is started once the first (polled) load is done. */
+  let streamStarted = false;
+  let firstLoading: Promise<void> | null = null;
   log.info({ stateSource: config.StateSource, source }, source === 'stream'
     ? 'state source: the master\'s event stream (POST /api/v1 SUBSCRIBE)' : 'state source: polling /master/state every RefreshSeconds');
   if (source === 'stream') {
-    startStream(detector.current());
-    detector.start((update) => { if (source === 'stream') startStream(update); else void refresh(); });
+    // Cold start: the first zone comes from one plain /master/state fetch (the poll path), and
+    // the stream subscribes after it. Measured at 50k tasks: reading the SUBSCRIBED record and
+    // building from it took 4–5 s after start, the poll fetch+build 2–3 s; the SUBSCRIBED
+    // snapshot then replaces the polled zone (same content: same serial). A failed fetch (master
+    // down) just starts the stream, which retries on its own.
+    const firstLoad = (update: MastersUpdate): void => {
+      if (source !== 'stream') { void refresh(); return; }
+      if (streamStarted) { startStream(update); return; }
+      if (running) return; // the stream starts with the masters current when the first load ends
+      if (update.masters.length === 0) return; // none known yet (ZooKeeper): the detector calls again
+      firstLoading = refresh().then(() => {
+        if (closed || streamStarted || source !== 'stream') return;
+        streamStarted = true;
+        startStream(detector.current());
+      });
+    };
+    firstLoad(detector.current());
+    detector.start(firstLoad);
     if (config.ReconcileSeconds > 0) {
       reconcileTimer = setInterval(() => { void reconcile(); }, config.ReconcileSeconds * 1000);
       reconcileTimer.unref();
@@ -563,7 +585,8 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
   return {
     dnsPort,
     httpPort: http?.port ?? null,
-    refreshNow: () => (source === 'stream' ? builder.resubscribe().catch(() => {}) : refresh()),
+    refreshNow: () => (source !== 'stream' ? refresh()
+      : !streamStarted && firstLoading ? firstLoading : builder.resubscribe().catch(() => {})),
     snapshot: () => snapshot,
     readiness,
     reload,

@@ -9,7 +9,7 @@
 // one refresh, never the process.
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { lowerHelperThreads } from './priority.js';
+import { answersProtected, lowerHelperThreads } from './priority.js';
 import { freeNow } from '../memory.js';
 import type { BuildParams, BuiltZone } from './build.js';
 import type { StreamMessage, WorkerRequest } from './worker.js';
@@ -51,8 +51,10 @@ export class ZoneBuilder {
 
   private ensure(): Worker {
     if (this.worker) return this.worker;
-    const w = new Worker(fileURLToPath(WORKER_URL));
-    lowerHelperThreads(); // its thread exists now; it must not load its modules at normal priority
+    const lowPriority = answersProtected(); // zone/priority.ts: normal priority until the first zone
+    const w = new Worker(fileURLToPath(WORKER_URL), { workerData: { lowPriority } });
+    // Its thread exists now; while answers are served it must not load its modules at normal priority.
+    if (lowPriority) lowerHelperThreads();
     w.unref();
     w.on('message', (m: Reply | StreamMessage) => {
       if ('stream' in m) return this.onStream(m);
@@ -121,6 +123,11 @@ export class ZoneBuilder {
   /** Subscribe again at once; resolves after the new snapshot is published, or the attempt failed. */
   async resubscribe(): Promise<void> {
     await this.call({ type: 'resubscribe', id: this.nextId++ });
+  }
+
+  /** Start the worker now, so it loads its modules while the server sets up its listeners. */
+  warm(): void {
+    this.ensure();
   }
 
   private call(req: WorkerRequest & { id: number }): Promise<Reply> {

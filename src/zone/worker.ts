@@ -7,7 +7,7 @@
 // thread), and gives the memory of each job back when it is done (src/memory.ts).
 // In stream mode the event-stream subscriber (stream/subscriber.ts) lives here too: it keeps the
 // cluster model and publishes zone versions (zone/publish.ts) on its own, as `stream` messages.
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { lowerHelperThreads } from './priority.js';
 import { collectGarbage, freeNow } from '../memory.js';
 import { buildZone, parseStateBody, StateRejected, type BuildParams } from './build.js';
@@ -50,7 +50,10 @@ export type StreamMessage =
   | { stream: 'records'; pub: number; draft: DraftTransfer }
   | { stream: 'unsupported'; reason: string };
 
-lowerHelperThreads(); // again: threads this worker started since the builder lowered them
+// Again: threads this worker started since the builder lowered them. The first worker starts at
+// normal priority (nothing to protect yet); the answering thread lowers it after the first zone.
+let lowPriority = !!(workerData as { lowPriority?: boolean } | null)?.lowPriority;
+if (lowPriority) lowerHelperThreads();
 
 const port = parentPort!;
 let client: StateClient | null = null;
@@ -157,7 +160,8 @@ port.on('message', async (req: WorkerRequest) => {
       return port.postMessage({ id: req.id, ok: true, records }, transferList(records));
     }
     if (req.type === 'refresh') {
-      lowerHelperThreads();
+      if (lowPriority) lowerHelperThreads(); // the first zone of a first worker builds at normal priority
+      lowPriority = true;
       stages = {};
       bytes = 0;
       stageStart = performance.now();
