@@ -21,8 +21,10 @@ import { queryUdp } from './dnsclient.js';
 export interface NamedZone {
   /** Zone name without trailing dot, e.g. "example.test". */
   name: string;
-  /** Zone file content. */
-  content: string;
+  /** Zone file content (a primary zone). */
+  content?: string;
+  /** A secondary zone transferred from this primary instead (NEXT.md §2.7's settings). */
+  primary?: { host: string; port: number };
 }
 
 export interface BenchNamed {
@@ -33,10 +35,10 @@ export interface BenchNamed {
   stop(): Promise<void>;
 }
 
-export async function startNamed(opts: { zones: NamedZone[]; cpu: string | null; readyTimeoutMs?: number; probe: string }): Promise<BenchNamed> {
+export async function startNamed(opts: { zones: NamedZone[]; cpu: string | null; readyTimeoutMs?: number; probe: string; port?: number }): Promise<BenchNamed> {
   let lastErr = '';
   for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
+    const port = opts.port ?? await freePort();
     const statsPort = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'bench-named-'));
     const root = ['$TTL 300', '. IN SOA a.root. hostmaster.root. 1 60 60 600 60', '. IN NS a.root.', 'a.root. IN A 127.0.0.1'];
@@ -44,7 +46,14 @@ export async function startNamed(opts: { zones: NamedZone[]; cpu: string | null;
     writeFileSync(join(dir, 'root.zone'), root.join('\n') + '\n');
     const stanzas = opts.zones.map((z, i) => {
       const file = join(dir, `zone${i}.db`);
-      writeFileSync(file, z.content);
+      if (z.primary) {
+        // BIND 9.18.28+ refuses RRsets over 100 records unless the limits are lifted; its minimum
+        // refresh/retry (300 s) would clamp our SOA timers.
+        return `zone "${z.name}" { type secondary; primaries { ${z.primary.host} port ${z.primary.port}; }; file "${file}";
+  masterfile-format text; max-records-per-type 0; max-types-per-name 0; check-names ignore; min-refresh-time 60;
+  min-retry-time 10; allow-notify { 127.0.0.1; }; allow-transfer { none; }; };`;
+      }
+      writeFileSync(file, z.content ?? '');
       return `zone "${z.name}" { type primary; file "${file}"; };`;
     });
     const conf = `options {

@@ -13,7 +13,7 @@
 //  - forwarding rates are measured against a local BIND (named.ts) on the load core, beside the
 //    authoritative A rate of the same server in the same run, so they read as "fraction of what
 //    this server does from its own zone".
-// Options: --quick, --only=rates,states,refresh,forward,stream,ops (default), httpload, threads (ops options: bench/ops.ts), --seconds=N, --sizes=1000,10000,50000,
+// Options: --quick, --only=rates,states,refresh,forward,stream,ops (default), httpload, threads, xfr (ops options: bench/ops.ts), --seconds=N, --sizes=1000,10000,50000,
 // --refresh-tasks=N, --refresh-duration=S, --refresh-seconds=S, --rate=Q, --forward-tasks=N,
 // --miss-names=N, --repeat=N, --server=PATH, --stream-tasks=a,b, --stream-duration=S (stream.ts),
 // --no-pin, --out=FILE. See bench/README.md.
@@ -30,6 +30,7 @@ import { runDnsperf, type DnsperfResult } from './dnsperf.js';
 import { freePort, spawnPinned, stop, killAll, cpuSeconds, memMiB, pinSelf, sleep, waitStdoutJson, CLK_TCK, type Spawned } from './proc.js';
 import { startNamed } from './named.js';
 import { threadsSection } from './threads.js';
+import { xfrBench } from './xfr.js';
 import { startStandInMaster, type StandInMaster } from '../src/demo/master.js';
 import { collectGarbage } from '../src/memory.js';
 import { streamSection } from './stream.js';
@@ -66,6 +67,7 @@ const O = {
   server: opt('server', join(ROOT, 'bin', 'mesos-dns')),
   pin: !flag('no-pin'),
   out: opt('out', join(ROOT, 'bench', 'results', 'latest.json')),
+  xfrTasks: Number(opt('xfr-tasks', quick ? '10000' : '50000')),
 };
 const SERVER_CPU = O.pin ? '0' : null;
 const LOAD_CPU = O.pin ? '1' : null;
@@ -802,7 +804,7 @@ function printTable(): string {
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<void> {
-  for (const s of O.only) if (!['rates', 'states', 'refresh', 'forward', 'stream', 'ops', 'httpload', 'threads'].includes(s)) throw new Error(`--only: unknown section "${s}" (rates, states, refresh, forward, stream, ops, httpload, threads)`);
+  for (const s of O.only) if (!['rates', 'states', 'refresh', 'forward', 'stream', 'ops', 'httpload', 'threads', 'xfr'].includes(s)) throw new Error(`--only: unknown section "${s}" (rates, states, refresh, forward, stream, ops, httpload, threads, xfr)`);
   if (O.pin && !pinSelf('1')) log('warning: could not pin the runner to core 1 (taskset missing?)');
   const needsServer = O.only.size > 0;
   if (needsServer) {
@@ -859,6 +861,14 @@ async function main(): Promise<void> {
       });
     }
     if (O.only.has('threads')) await threadsSection(master, { O, rows, results, log, startServer, rateState, waitFirstCorrect, mustBeCorrect, LOAD_CPU });
+    if (O.only.has('xfr')) {
+      const x = await xfrBench({
+        master, tasks: O.xfrTasks, propagationSamples: quick ? 8 : 20, rate: O.rate, loadSeconds: quick ? 10 : 20,
+        startServer: async (extra) => (await startServer(master.hostPort, 3600, 'xfr', extra)), loadCpu: LOAD_CPU, root: ROOT, tmp, log,
+      });
+      rows.push(...x.rows);
+      results.xfr = x.raw;
+    }
   } finally {
     await master.close();
   }
