@@ -30,12 +30,14 @@ import { startHttpServer } from './http/api.js';
 import { createForwarder } from './forward/index.js';
 import type { ForwarderImpl } from './forward/index.js';
 import {
-  registerAllMetrics, renderMetrics, setDnsCounters, setForwardCounters, setForwarder, setZoneInfo,
+  registerAllMetrics, renderMetrics, setDnsCounters, setForwardCounters, setForwarder, setXfr, setZoneInfo,
 } from './metrics/index.js';
 import { stateMetrics, countFailure, setSkipped, countSkipped } from './state/metrics.js';
 import type { Readiness } from './http/ops.js';
 import { RUNTIME } from './runtime.js';
 import { createXfr, type Xfr } from './xfr/index.js';
+import { ReverseZone } from './zone/reverse.js';
+import { createReverseAuthority, type ReverseAuthority } from './dns/reverse.js';
 
 /** The package version, read once from package.json so there is one place to bump it. */
 export const VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
@@ -98,6 +100,9 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
   let serials = new SerialPolicy(options.serial);
   let snapshot: ImageSnapshot | null = null;
   let authority = createAuthority(config, null, serials.current);
+  // PTROn: the reverse names of the zone served (rebuilt when a build brings new ones) and their authority.
+  let reverseZone: ReverseZone | null = null;
+  let reverse: ReverseAuthority | null = null;
   const listeners = new Set<(v: ImageSnapshot) => void>();
   const verbosity = log.level === 'trace' ? 2 : log.level === 'debug' ? 1 : 0;
   // Several answering threads where the runtime can share the port (dns/threads.ts); otherwise
@@ -181,7 +186,8 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
   let http: { port: number; close(): Promise<void> } | null = null;
   // Read on every query, so a reload swaps the forwarder without touching the listeners.
   const xfr: Xfr = createXfr(config, log);
-  const handlerDeps = { authority: () => authority, forwarder, transfer: xfr.handle };
+  setXfr(xfr);
+  const handlerDeps = { authority: () => authority, forwarder, transfer: xfr.handle, reverse: () => reverse };
   const handler = createQueryHandler(handlerDeps);
   const listenDns = (c: Config) => startDnsServer({ host: c.Listener, port: c.Port, log, handler, tcp: { maxConnections: caps.dnsTcp } });
   /** Answering threads on `c`'s address, answering from the current zone once listening. */
@@ -248,6 +254,7 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
         masters: update.masters, interfaceAddrs: ifAddrs,
       },
       image: { domain: config.Domain, ttl: config.TTL, srvWeight: config.SRVRecordDefaultWeight, shared: threads > 1 },
+      ptr: config.PTROn,
     };
   }
 
@@ -264,6 +271,7 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
     const previous = snapshot;
     const fromSerial = serials.current;
     const serial = changed ? serials.changed() : fromSerial;
+    if (changed || !reverseZone) reverseZone = config.PTROn && zone.ptr ? new ReverseZone(zone.ptr, config.PTRZones) : null;
     swapIn(new ImageSnapshot(zone, draft, serial, renderer, stamp(changes, fromSerial, serial)));
     previous?.release(); // answers read it synchronously; bulk bodies copy its records first (release())
     if (!answersProtected()) protectAnswers(); // the first zone is served: build threads to nice 19 (zone/priority.ts)
@@ -316,7 +324,9 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
   function swapIn(next: ImageSnapshot): void {
     snapshot = next;
     authority = createAuthority(config, next.image, next.serial);
-    xfr.serve(transferZone(authority, next.image, next.serial, () => next.pin()));
+  // PTROn: the reverse names of the zone served (rebuilt when a build brings new ones) and their authority.
+  let reverseZone: ReverseZone | null = null;
+  let reverse: ReverseAuthority | null = null;
     xfr.versioned(next.serial, next.changes);
     if (pool) postZone(pool, next);
     for (const l of listeners) l(next);
@@ -573,11 +583,14 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
       clearInterval(timer);
       timer = setInterval(() => { void refresh(); }, next.RefreshSeconds * 1000);
     }
+    if (xfr.reconfigure(next)) applied.push('zone transfer');
+    if (changed(prev, next, ['PTROn', 'PTRZones'])) reverseZone = null; // rebuilt by the refresh below
     ifAddrs = next.Listener === '0.0.0.0' ? interfaceAddresses() : [];
     config = next;
     authority = createAuthority(config, snapshot?.image ?? null, snapshot?.serial ?? serials.current);
-    // Threads started by this reload already have it; the others take it (and new forwarders) now.
-    if (pool && !freshPool) pool.setConfig(config, forwarderChanged);
+  // PTROn: the reverse names of the zone served (rebuilt when a build brings new ones) and their authority.
+  let reverseZone: ReverseZone | null = null;
+  let reverse: ReverseAuthority | null = null;
     await refresh();
     return applied;
   }

@@ -127,6 +127,8 @@ t.test('defaultConfig is the original defaults plus ours', async (tt) => {
     TransferAllowFrom: ['127.0.0.0/8', '::1/128'],
     NotifyTargets: [],
     TransferJournalMaxBytes: 16777216,
+    PTROn: false,
+    PTRZones: [],
     StateSource: 'auto',
     StreamRecoveryGraceSeconds: 600,
     ReconcileSeconds: 600,
@@ -560,6 +562,15 @@ t.test('ForwardAllowFrom entries are CIDRs', async (tt) => {
   }
 });
 
+t.test('PTRZones are reverse zones, kept lower-case with the trailing dot', async (tt) => {
+  tt.strictSame(loadWith({ ptrzones: ['10.IN-ADDR.ARPA', '8.b.d.0.1.0.0.2.ip6.arpa.'] }).PTRZones, ['10.in-addr.arpa.', '8.b.d.0.1.0.0.2.ip6.arpa.']);
+  for (const bad of ['mesos', 'in-addr.arpa.example', '10..in-addr.arpa']) {
+    expectError(tt, () => loadWith({ ptrzones: [bad] }), 'PTRZones',
+      `${JSON.stringify(bad)} is not a reverse zone (a name ending in in-addr.arpa or ip6.arpa, e.g. 10.in-addr.arpa)`);
+  }
+  tt.equal(loadWith({ ptron: true }).PTROn, true);
+});
+
 t.test('TransferAllowFrom entries are CIDRs; NotifyTargets are ip:port', async (tt) => {
   tt.strictSame(loadWith({ transferallowfrom: ['10.0.0.0/8', '::1'] }).TransferAllowFrom, ['10.0.0.0/8', '::1']);
   expectError(tt, () => loadWith({ transferallowfrom: ['10.0.0.0/33'] }), 'TransferAllowFrom',
@@ -732,6 +743,8 @@ t.test('the reference capture config loads to what the original showed in /v1/co
     TransferAllowFrom: d.TransferAllowFrom,
     NotifyTargets: d.NotifyTargets,
     TransferJournalMaxBytes: d.TransferJournalMaxBytes,
+    PTROn: d.PTROn,
+    PTRZones: d.PTRZones,
     StateSource: d.StateSource,
     StreamRecoveryGraceSeconds: d.StreamRecoveryGraceSeconds,
     ReconcileSeconds: d.ReconcileSeconds,

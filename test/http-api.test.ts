@@ -209,6 +209,8 @@ t.test('/v1/config: the original fields in order, secret redacted, then our addi
     TransferAllowFrom: loadedConfig.TransferAllowFrom,
     NotifyTargets: loadedConfig.NotifyTargets,
     TransferJournalMaxBytes: loadedConfig.TransferJournalMaxBytes,
+    PTROn: loadedConfig.PTROn,
+    PTRZones: loadedConfig.PTRZones,
     StateSource: loadedConfig.StateSource,
     StreamRecoveryGraceSeconds: loadedConfig.StreamRecoveryGraceSeconds,
     ReconcileSeconds: loadedConfig.ReconcileSeconds,

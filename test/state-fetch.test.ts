@@ -32,7 +32,7 @@ function config(over: Partial<Config> = {}): Config {
     MesosCredentials: { Principal: '', Secret: '' }, IAMConfigFile: '', MesosAuthentication: '',
     CacheOn: false, CacheMaxEntries: 0, CacheMaxBytes: 0, ForwardMaxOutstanding: 0, ForwardAllowFrom: [], ForwardMaxTTL: 86400,
     ShutdownGraceSeconds: 5, SnapshotFile: '', StaleAfterSeconds: 0,
-    TransferAllowFrom: [], NotifyTargets: [], TransferJournalMaxBytes: 0,
+    TransferAllowFrom: [], NotifyTargets: [], TransferJournalMaxBytes: 0, PTROn: false, PTRZones: [],
     StateSource: 'poll', StreamRecoveryGraceSeconds: 600, ReconcileSeconds: 0,
     AnswerThreads: 1,
     ...over,

@@ -31,7 +31,8 @@ t.before(async () => {
     NotifyTargets: [`127.0.0.1:${bindPort}`],
   });
   await server.waitLog('refresh');
-  bind = await startNamed({ zones: [{ name: 'mesos', primaries: [{ host: '127.0.0.1', port: server.dnsPort }] }], port: bindPort });
+  // -d 3: BIND then logs whether each transfer reply was incremental (xfrin.c, "got incremental response").
+  bind = await startNamed({ zones: [{ name: 'mesos', primaries: [{ host: '127.0.0.1', port: server.dnsPort }] }], port: bindPort, debug: 3 });
 });
 t.teardown(async () => { await bind?.stop(); await server?.stop(); await master?.close(); });
 
@@ -86,4 +87,10 @@ t.test('after a change in the master, our NOTIFY makes the secondary transfer an
   const after = (await axfrJson()).Serial as number;
   t.ok(after > before, 'the serial grew');
   t.match(out, new RegExp(`transfer of 'mesos/IN' from 127\\.0\\.0\\.1#${server.dnsPort}: Transfer status: success`), 'a successful transfer');
+  // The first transfer was a whole zone; the one our NOTIFY caused starts from a serial our journal
+  // holds, so BIND must have received a difference, not the zone again.
+  const from = new RegExp(`transfer of 'mesos/IN' from 127\\.0\\.0\\.1#${server.dnsPort}: got (non)?incremental response`, 'g');
+  const kinds = [...out.matchAll(from)].map((m) => (m[1] ? 'full' : 'incremental'));
+  t.equal(kinds[0], 'full', 'the first transfer: the whole zone');
+  t.ok(kinds.length >= 2 && kinds.slice(1).every((k) => k === 'incremental'), `every later transfer incremental (${kinds.join(', ')})`);
 });

@@ -115,6 +115,8 @@ export function defaultConfig(): Config {
     TransferAllowFrom: [...DEFAULT_TRANSFER_ALLOW_FROM],
     NotifyTargets: [],
     TransferJournalMaxBytes: 16 * 1024 * 1024,
+    PTROn: false,
+    PTRZones: [],
     StateSource: 'auto',
     StreamRecoveryGraceSeconds: 600,
     ReconcileSeconds: 600,
@@ -241,6 +243,8 @@ const FIELDS: Record<keyof Config, Field> = {
   TransferAllowFrom: LIST,
   NotifyTargets: LIST,
   TransferJournalMaxBytes: int(0, Number.MAX_SAFE_INTEGER),
+  PTROn: BOOL,
+  PTRZones: LIST,
   StateSource: STRING,
   StreamRecoveryGraceSeconds: int(0, MAX_TIMER_SECONDS),
   ReconcileSeconds: int(0, MAX_TIMER_SECONDS),
@@ -397,6 +401,14 @@ function validate(c: Config, opts: LoadOptions, warn: (m: string) => void): void
       throw new ConfigError('NotifyTargets', `invalid target ${JSON.stringify(target)} (expected ip:port, e.g. 10.0.0.5:53 or [fd00::5]:53)`);
     }
   }
+
+  c.PTRZones = c.PTRZones.map((z) => {
+    const name = z.toLowerCase().replace(/\.*$/, '.');
+    if (!/^(?:[a-z0-9-]{1,63}\.)*(?:in-addr|ip6)\.arpa\.$/.test(name)) {
+      throw new ConfigError('PTRZones', `${JSON.stringify(z)} is not a reverse zone (a name ending in in-addr.arpa or ip6.arpa, e.g. 10.in-addr.arpa)`);
+    }
+    return name;
+  });
 
   if (!(STATE_SOURCES as readonly string[]).includes(c.StateSource)) {
     throw new ConfigError('StateSource', `expected one of ${STATE_SOURCES.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(c.StateSource)}`);

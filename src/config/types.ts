@@ -78,6 +78,10 @@ export interface Config {
   NotifyTargets: string[];
   /** Bytes of recent change sets kept for IXFR and /v1/watch; older clients get a full transfer. */
   TransferJournalMaxBytes: number;
+  /** Serve PTR records for task and agent addresses (records/ptr.ts). */
+  PTROn: boolean;
+  /** Reverse zones served whole (SOA, NS, NXDOMAIN, transfers), lower-case with the trailing dot; e.g. "10.in-addr.arpa.". */
+  PTRZones: string[];
   /** Where the state comes from: the v1 event stream, polling `/master/state`, or the stream when the master has it. */
   StateSource: StateSource;
   /** After a master failover, how long agents not yet re-registered keep their records. */

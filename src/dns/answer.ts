@@ -230,9 +230,10 @@ function negative(msg: Uint8Array, q: Query, auth: Authority, rcode: number): Bu
   return out;
 }
 
-function writeSoa(out: Buffer, w: number, ownerPos: number, ttl: number, rd: Uint8Array): number {
+/** One RR (an SOA unless `type` says otherwise): owner as a pointer, class IN, TTL, RDATA. */
+export function writeSoa(out: Buffer, w: number, ownerPos: number, ttl: number, rd: Uint8Array, type = TYPE_SOA): number {
   out.writeUInt16BE(0xc000 | ownerPos, w);
-  out.writeUInt16BE(TYPE_SOA, w + 2);
+  out.writeUInt16BE(type, w + 2);
   out.writeUInt16BE(CLASS_IN, w + 4);
   out.writeUInt32BE(ttl >>> 0, w + 6);
   out.writeUInt16BE(rd.length, w + 10);

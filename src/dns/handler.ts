@@ -7,6 +7,7 @@ import { errorReply } from '../wire/reply.js';
 import { answerAuthoritative, udpLimit, type Authority } from './answer.js';
 import { inDomain } from '../wire/name.js';
 import type { MessageStream } from './stream.js';
+import { answerReverse, type ReverseAuthority } from './reverse.js';
 import type { TransferHandler } from '../xfr/transfer.js';
 import type { Forwarder } from '../forward/types.js';
 import {
@@ -27,6 +28,8 @@ export interface HandlerDeps {
   forwarder: Forwarder | null;
   /** AXFR and IXFR (xfr/transfer.ts); without it they are answered as any other type. */
   transfer?: TransferHandler;
+  /** PTROn: the reverse names we own (dns/reverse.ts); absent or null: all forwarded. */
+  reverse?: () => ReverseAuthority | null;
 }
 
 export function createQueryHandler(deps: HandlerDeps): QueryHandler {
@@ -56,6 +59,10 @@ export function createQueryHandler(deps: HandlerDeps): QueryHandler {
     if (inDomain(q.lname, auth.apex)) {
       m.authoritative++;
       return sent(answerAuthoritative(msg, q, auth, limit), ZONE_AUTHORITATIVE, proto, t0);
+    }
+    if (deps.reverse) {
+      const r = answerReverse(msg, q, deps.reverse());
+      if (r) { m.authoritative++; return sent(r, ZONE_AUTHORITATIVE, proto, t0); }
     }
     // Only class IN is forwarded: CH (version.bind, hostname.bind) and other classes would relay the
     // upstream's own identity to any client, so they are refused like queries with no forwarder.

@@ -19,7 +19,7 @@ export const ORIGINAL_CONFIG_KEYS = [
 export const ADDED_CONFIG_KEYS = [
   'CacheOn', 'CacheMaxEntries', 'CacheMaxBytes', 'ForwardMaxOutstanding', 'ForwardAllowFrom', 'ForwardMaxTTL',
   'ShutdownGraceSeconds', 'SnapshotFile', 'StaleAfterSeconds',
-  'TransferAllowFrom', 'NotifyTargets', 'TransferJournalMaxBytes', 'StateSource', 'StreamRecoveryGraceSeconds', 'ReconcileSeconds',
+  'TransferAllowFrom', 'NotifyTargets', 'TransferJournalMaxBytes', 'PTROn', 'PTRZones', 'StateSource', 'StreamRecoveryGraceSeconds', 'ReconcileSeconds',
   'AnswerThreads',
 ] as const satisfies readonly (keyof Config)[];
 

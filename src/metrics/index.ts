@@ -5,11 +5,13 @@ import { registerForwardMetrics } from './forward.js';
 import { registerStateMetrics } from './state.js';
 import { registerZoneMetrics } from './zone.js';
 import { registerHttpMetrics } from './http.js';
+import { registerXfrMetrics } from './xfr.js';
 
 export { renderMetrics, wantsOpenMetrics, registry } from './registry.js';
 export { setForwarder, setForwardCounters, type ForwarderView } from './forward.js';
 export { setDnsCounters } from './dns.js';
 export { setZoneInfo, type ZoneInfo } from './zone.js';
+export { setXfr } from './xfr.js';
 
 let done = false;
 export function registerAllMetrics(): void {
@@ -21,4 +23,5 @@ export function registerAllMetrics(): void {
   registerStateMetrics();
   registerZoneMetrics();
   registerHttpMetrics();
+  registerXfrMetrics();
 }

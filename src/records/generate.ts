@@ -44,7 +44,7 @@ function kindOf(ip: ParsedIP): RRType {
 }
 
 /** A literal IP as is, else the pre-resolved addresses of the host name (none if unknown). */
-function hostToIPs(host: string, hostIPs: HostIPs): ParsedIP[] {
+export function hostToIPs(host: string, hostIPs: HostIPs): ParsedIP[] {
   const lit = parseIP(host);
   if (lit !== null) return [lit];
   if (host === '') return [];

@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import type { ZoneChangeSet } from '../zone/changes.js';
 import { soaRdata } from '../dns/authority.js';
 import { Journal, condense } from './journal.js';
-import { Notifier } from './notify.js';
+import { Notifier, newNotifyCounters, type NotifyCounters } from './notify.js';
 import { createTransferHandler, type PinnableZone, type TransferCounters, type TransferHandler } from './transfer.js';
 import { WatchHub, changeLine } from './watch.js';
 
@@ -17,7 +17,8 @@ export interface Xfr {
   handle: TransferHandler;
   journal: Journal;
   counters: TransferCounters;
-  notifier: Notifier | null;
+  /** NOTIFY counts, kept across the Notifiers a reload replaces. */
+  notifyCounters: NotifyCounters;
   watch: WatchHub;
   /** The version now answered (also when its content did not change). */
   serve(zone: PinnableZone): void;
@@ -27,25 +28,51 @@ export interface Xfr {
    * and folded into the next serial's change set.
    */
   versioned(serial: number, changes: ZoneChangeSet | null): void;
+  /**
+   * A SIGHUP reload's new config: TransferAllowFrom applies to the next transfer query; a changed
+   * NotifyTargets (or Domain, TTL, or Listener, which NOTIFYs are sent from) gets a new Notifier,
+   * the old one's unanswered NOTIFYs dropped, and the current serial notified to the new list.
+   * True when TransferAllowFrom or NotifyTargets changed.
+   */
+  reconfigure(next: Config): boolean;
   close(): void;
 }
 
-export function createXfr(config: Config, log: Logger): Xfr {
+export function createXfr(initial: Config, log: Logger): Xfr {
+  let config = initial;
   let current: PinnableZone | null = null;
   const journal = new Journal(config.TransferJournalMaxBytes);
-  const { handle, counters } = createTransferHandler({ config, current: () => current, journal, log });
-  const notifier = config.NotifyTargets.length > 0
-    ? new Notifier({
-      targets: config.NotifyTargets, domain: config.Domain, soaRdata: (s) => soaRdata(config, s), ttl: config.TTL,
-      source: config.Listener, log,
-    })
-    : null;
+  const { handle, counters } = createTransferHandler({ config: () => config, current: () => current, journal, log });
+  const notifyCounters = newNotifyCounters();
+  // One Notifier per zone: the domain, and each reverse zone with PTROn (same serial, same targets).
+  const newNotifiers = (c: Config) => (c.NotifyTargets.length > 0
+    ? [c.Domain, ...(c.PTROn ? c.PTRZones : [])].map((domain) => new Notifier({
+      targets: c.NotifyTargets, domain, soaRdata: (s) => soaRdata(config, s), ttl: c.TTL,
+      source: c.Listener, log, counters: notifyCounters,
+    }))
+    : []);
+  let notifiers = newNotifiers(config);
   let lastSerial: number | null = null;
   /** Changes served under an unchanged serial; null once a version without a change set broke the chain. */
   let held: ZoneChangeSet[] | null = [];
   const watch = new WatchHub(() => current, journal, { maxWatchers: 64, maxBufferBytes: 4 << 20, heartbeatMs: 15_000, log });
+  const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
   return {
-    handle, journal, counters, notifier, watch,
+    handle, journal, counters, notifyCounters, watch,
+    reconfigure(next) {
+      const prev = config;
+      config = next;
+      const allowChanged = !same(prev.TransferAllowFrom, next.TransferAllowFrom);
+      const targetsChanged = !same(prev.NotifyTargets, next.NotifyTargets);
+      const zonesChanged = prev.PTROn !== next.PTROn || !same(prev.PTRZones, next.PTRZones);
+      if (targetsChanged || zonesChanged || prev.Domain !== next.Domain || prev.Listener !== next.Listener || prev.TTL !== next.TTL) {
+        for (const n of notifiers) n.close();
+        notifiers = newNotifiers(next);
+        // A secondary just added learns the current serial now rather than at the next change.
+        if (targetsChanged && lastSerial !== null) for (const n of notifiers) n.notify(lastSerial);
+      }
+      return allowChanged || targetsChanged;
+    },
     serve(zone) { current = zone; },
     versioned(serial, incoming) {
       if (serial === lastSerial) {
@@ -58,12 +85,12 @@ export function createXfr(config: Config, log: Logger): Xfr {
       else if (changes && held!.length > 0) changes = { ...changes, ...condense([...held!, changes]) };
       held = [];
       lastSerial = serial;
-      notifier?.notify(serial);
+      for (const n of notifiers) n.notify(serial);
       // The feed line is read from the version just served (`serve` came first).
       const line = changes && current ? changeLine(changes, current.zone.image) : null;
       journal.record(serial, changes, line ?? '');
       watch.publish(line);
     },
-    close() { notifier?.close(); watch.close(); },
+    close() { for (const n of notifiers) n.close(); watch.close(); },
   };
 }

@@ -25,9 +25,13 @@ export interface NotifierOptions {
   /** First retransmission timeout; doubled each time. */
   firstTimeoutMs?: number;
   maxRetransmits?: number;
+  /** Counted into (a reload replaces the Notifier but keeps the counts going); default its own. */
+  counters?: NotifyCounters;
 }
 
+/** Datagrams sent (retransmissions included), transactions acknowledged or failed, retransmissions. */
 export interface NotifyCounters { sent: number; acked: number; failed: number; retransmits: number }
+export const newNotifyCounters = (): NotifyCounters => ({ sent: 0, acked: 0, failed: 0, retransmits: 0 });
 
 interface Target {
   host: string;
@@ -40,7 +44,7 @@ interface Target {
 const OPCODE_NOTIFY = 4;
 
 export class Notifier {
-  readonly counters: NotifyCounters = { sent: 0, acked: 0, failed: 0, retransmits: 0 };
+  readonly counters: NotifyCounters;
   private readonly targets: Target[];
   private readonly apex: Uint8Array;
   private readonly sockets = new Map<4 | 6, dgram.Socket>();
@@ -49,6 +53,7 @@ export class Notifier {
   private readonly maxRetransmits: number;
 
   constructor(private readonly o: NotifierOptions) {
+    this.counters = o.counters ?? newNotifyCounters();
     this.apex = nameToWire(o.domain, true)!;
     this.firstTimeoutMs = o.firstTimeoutMs ?? 1000;
     this.maxRetransmits = o.maxRetransmits ?? 5;

@@ -4,8 +4,10 @@
 // the stream is closed — finished, or its connection gone.
 import type { MessageStream } from '../dns/stream.js';
 import { MessageWriter, type ReplyHead } from './messages.js';
-import { encodeRR, entryRRs, nsBody, soaBody, type ZoneVersion } from './records.js';
+import { encodeRR, entryRRs, nsBody, rrBody, soaBody, type ZoneVersion } from './records.js';
 import type { RR } from '../zone/changes.js';
+import type { ReverseZone } from '../zone/reverse.js';
+import { isBelowOrAt } from '../zone/reverse.js';
 
 /** Pulls RR batches from `fill` (which adds to the writer, returning false at the end) into messages. */
 function streamOf(w: MessageWriter, fill: (add: (m: Buffer | null) => void) => boolean, unpin: () => void): MessageStream {
@@ -27,16 +29,14 @@ function streamOf(w: MessageWriter, fill: (add: (m: Buffer | null) => void) => b
 /** Entries written per fill call: small, so one message is never far away. */
 const ENTRIES_PER_FILL = 64;
 
-/** SOA, NS, every RR of the image, SOA (also the AXFR-style IXFR reply). */
-export function fullTransfer(head: ReplyHead, z: ZoneVersion, unpin: () => void): MessageStream {
-  const w = new MessageWriter(head);
+/**
+ * A whole zone: SOA, NS, the records `fill` adds (a batch per call, false once done), SOA. The
+ * shape of every AXFR and AXFR-style IXFR reply, whatever holds the records.
+ */
+function wholeZone(w: MessageWriter, z: ZoneVersion, fill: (add: (m: Buffer | null) => void) => boolean, unpin: () => void): MessageStream {
   const apex = Buffer.from(z.apex);
   const soa = soaBody(z);
-  const image = z.image;
-  const u8 = Buffer.from(image.u8.buffer, image.u8.byteOffset, image.u8.byteLength);
-  let phase = 0, i = 0;
-  let sink: (m: Buffer | null) => void = () => {};
-  const emit = (nameOff: number, nameLen: number, bodyOff: number, bodyLen: number) => sink(w.add(u8, nameOff, nameLen, u8, bodyOff, bodyLen));
+  let phase = 0;
   return streamOf(w, (add) => {
     if (phase === 0) {
       add(w.add(apex, 0, apex.length, soa, 0, soa.length));
@@ -45,14 +45,24 @@ export function fullTransfer(head: ReplyHead, z: ZoneVersion, unpin: () => void)
       phase = 1;
       return true;
     }
-    if (phase === 1) {
-      sink = add;
-      for (const end = Math.min(i + ENTRIES_PER_FILL, image.entryCount); i < end; i++) entryRRs(image, image.entryAt(i), emit);
-      if (i >= image.entryCount) phase = 2;
-      return true;
-    }
+    if (phase === 1) { if (!fill(add)) phase = 2; return true; }
     if (phase === 2) { add(w.add(apex, 0, apex.length, soa, 0, soa.length)); phase = 3; return true; }
     return false;
+  }, unpin);
+}
+
+/** SOA, NS, every RR of the image, SOA (also the AXFR-style IXFR reply). */
+export function fullTransfer(head: ReplyHead, z: ZoneVersion, unpin: () => void): MessageStream {
+  const w = new MessageWriter(head);
+  const image = z.image;
+  const u8 = Buffer.from(image.u8.buffer, image.u8.byteOffset, image.u8.byteLength);
+  let i = 0;
+  let sink: (m: Buffer | null) => void = () => {};
+  const emit = (nameOff: number, nameLen: number, bodyOff: number, bodyLen: number) => sink(w.add(u8, nameOff, nameLen, u8, bodyOff, bodyLen));
+  return wholeZone(w, z, (add) => {
+    sink = add;
+    for (const end = Math.min(i + ENTRIES_PER_FILL, image.entryCount); i < end; i++) entryRRs(image, image.entryAt(i), emit);
+    return i < image.entryCount;
   }, unpin);
 }
 
@@ -95,4 +105,26 @@ export function incrementalTransfer(head: ReplyHead, z: ZoneVersion, oldSoaRdata
       default: return false;
     }
   }, unpin);
+}
+
+const TYPE_PTR = 12;
+
+/**
+ * A reverse zone (PTRZones) whole: SOA, NS, every PTR record under its apex, SOA. Its records are
+ * in the ReverseZone of the version served, which is immutable: nothing to pin.
+ */
+export function reverseTransfer(head: ReplyHead, z: ZoneVersion, rev: ReverseZone): MessageStream {
+  const w = new MessageWriter(head);
+  const records = rev.records;
+  let i = 0;
+  return wholeZone(w, z, (add) => {
+    for (const end = Math.min(i + 256, records.length); i < end; i++) {
+      const r = records[i];
+      if (!isBelowOrAt(r.owner, z.apex)) continue;
+      const owner = Buffer.from(r.owner.buffer, r.owner.byteOffset, r.owner.length);
+      const body = rrBody(TYPE_PTR, z.ttl, r.target);
+      add(w.add(owner, 0, owner.length, body, 0, body.length));
+    }
+    return i < records.length;
+  }, () => {});
 }

@@ -15,15 +15,17 @@ import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { ReplyHead } from './messages.js';
 import type { ZoneVersion } from './records.js';
-import { fullTransfer, incrementalTransfer, singleSoa } from './streams.js';
+import { fullTransfer, incrementalTransfer, reverseTransfer, singleSoa } from './streams.js';
+import type { ReverseAuthority } from '../dns/reverse.js';
 import { serialGe } from './serial.js';
 import type { Journal } from './journal.js';
 
-/** The version being served, with a way to keep its buffers alive for a transfer. */
-export interface PinnableZone { zone: ZoneVersion; pin(): () => void }
+/** The version being served, with a way to keep its buffers alive for a transfer; its reverse names with PTROn. */
+export interface PinnableZone { zone: ZoneVersion; pin(): () => void; reverse?: ReverseAuthority | null }
 
 export interface TransferDeps {
-  config: Config;
+  /** The live config (a SIGHUP reload replaces it; read per query). */
+  config(): Config;
   current(): PinnableZone | null;
   journal: Journal;
   log: Logger;
@@ -32,7 +34,18 @@ export interface TransferDeps {
 
 export type TransferHandler = (msg: Uint8Array, q: Query, transport: Transport, client: string) => Buffer | MessageStream;
 
-export interface TransferCounters { axfr: number; ixfr: number; ixfrIncremental: number; upToDate: number; refused: number }
+/** How a transfer query ended: the whole zone, a difference, "you are up to date", or an error reply. */
+export type XfrResult = 'full' | 'incremental' | 'uptodate' | 'refused' | 'notauth' | 'error';
+export const XFR_RESULTS: readonly XfrResult[] = ['full', 'incremental', 'uptodate', 'refused', 'notauth', 'error'];
+export type XfrType = 'AXFR' | 'IXFR';
+
+/** Per query type: replies by result, and the bytes of the reply messages (TCP framing included). */
+export type TransferCounters = Record<XfrType, { results: Record<XfrResult, number>; bytes: number }>;
+
+export function newTransferCounters(): TransferCounters {
+  const one = () => ({ results: Object.fromEntries(XFR_RESULTS.map((r) => [r, 0])) as Record<XfrResult, number>, bytes: 0 });
+  return { AXFR: one(), IXFR: one() };
+}
 
 /** Sources already logged as refused, with when: one line per source per minute, at most this many remembered. */
 const REFUSED_LOG_MAX = 1024;
@@ -62,15 +75,27 @@ export function ixfrClientSerial(msg: Uint8Array, q: Query): number | null {
   return null;
 }
 
-export function createTransferHandler(deps: TransferDeps): { handle: TransferHandler; counters: TransferCounters } {
-  const { config, log } = deps;
+export function createTransferHandler(deps: TransferDeps, counters = newTransferCounters()): { handle: TransferHandler; counters: TransferCounters } {
+  const { log } = deps;
   const now = deps.now ?? Date.now;
-  const allow = new AllowList(config.TransferAllowFrom);
+  // Rebuilt when a reload brings another TransferAllowFrom list (compared by identity).
+  let allowFrom = deps.config().TransferAllowFrom;
+  let allow = new AllowList(allowFrom);
   const refusedAt = new Map<string, number>();
-  const counters: TransferCounters = { axfr: 0, ixfr: 0, ixfrIncremental: 0, upToDate: 0, refused: 0 };
+
+  /** Count a reply (a whole message, or a stream whose messages are counted as they are made). */
+  const done = (type: XfrType, result: XfrResult, reply: Buffer | MessageStream): Buffer | MessageStream => {
+    const c = counters[type];
+    c.results[result]++;
+    if (Buffer.isBuffer(reply)) { c.bytes += reply.length + 2; return reply; }
+    return {
+      kind: 'stream',
+      next() { const m = reply.next(); if (m) c.bytes += m.length; return m; },
+      close() { reply.close(); },
+    };
+  };
 
   const refuse = (client: string, qtype: number) => {
-    counters.refused++;
     const t = now(), last = refusedAt.get(client);
     if (last !== undefined && t - last < REFUSED_LOG_MS) return;
     refusedAt.delete(client);
@@ -80,30 +105,41 @@ export function createTransferHandler(deps: TransferDeps): { handle: TransferHan
   };
 
   const handle: TransferHandler = (msg, q, transport, client) => {
+    const config = deps.config();
+    if (config.TransferAllowFrom !== allowFrom) { allowFrom = config.TransferAllowFrom; allow = new AllowList(allowFrom); }
     const ra = config.RecurseOn;
-    if (!allow.allows(client)) { refuse(client, q.qtype); return errorReply(msg, q, RCODE_REFUSED, ra); }
     const isAxfr = q.qtype === TYPE_AXFR;
-    if (isAxfr && transport === 'udp') return errorReply(msg, q, RCODE_REFUSED, ra);
+    const type: XfrType = isAxfr ? 'AXFR' : 'IXFR';
+    const fail = (result: XfrResult, rcode: number) => done(type, result, errorReply(msg, q, rcode, ra));
+    if (!allow.allows(client)) { refuse(client, q.qtype); return fail('refused', RCODE_REFUSED); }
+    if (isAxfr && transport === 'udp') return fail('refused', RCODE_REFUSED);
     const current = deps.current();
     const apex = current?.zone.apex;
-    if (q.qclass !== CLASS_IN) return errorReply(msg, q, RCODE_REFUSED, ra);
-    if (!sameName(q.lname, apex ?? null, config.Domain)) return errorReply(msg, q, RCODE_NOTAUTH, ra);
-    if (!current) return errorReply(msg, q, RCODE_SERVFAIL, ra);
+    if (q.qclass !== CLASS_IN) return fail('refused', RCODE_REFUSED);
+    const reverseApex = current?.reverse?.zone.apex(q.lname) ?? null;
+    if (!reverseApex && !sameName(q.lname, apex ?? null, config.Domain)) return fail('notauth', RCODE_NOTAUTH);
+    if (!current) return fail('error', RCODE_SERVFAIL);
     const z = current.zone;
     const head: ReplyHead = {
       id: q.id, queryFlags: q.flags, question: new Uint8Array(msg.subarray(12, q.qnameEnd + 4)),
       edns: q.ednsSize >= 0, ednsDO: q.ednsDO,
     };
-    if (isAxfr) { counters.axfr++; return fullTransfer(head, z, current.pin()); }
+    if (reverseApex) {
+      // A reverse zone (PTRZones): no journal of its own, so an IXFR not up to date gets it whole (RFC 1995 §4).
+      const rz = { ...z, apex: reverseApex, soaRdata: current.reverse!.soaRdata };
+      const clientSerial = isAxfr ? null : ixfrClientSerial(msg, q);
+      if (!isAxfr && clientSerial === null) return fail('error', RCODE_FORMERR);
+      if (!isAxfr && (transport === 'udp' || serialGe(clientSerial!, z.serial))) return done(type, 'uptodate', singleSoa(head, rz));
+      return done(type, 'full', reverseTransfer(head, rz, current.reverse!.zone));
+    }
+    if (isAxfr) return done(type, 'full', fullTransfer(head, z, current.pin()));
 
-    counters.ixfr++;
     const clientSerial = ixfrClientSerial(msg, q);
-    if (clientSerial === null) return errorReply(msg, q, RCODE_FORMERR, ra);
-    if (transport === 'udp' || serialGe(clientSerial, z.serial)) { counters.upToDate++; return singleSoa(head, z); }
+    if (clientSerial === null) return fail('error', RCODE_FORMERR);
+    if (transport === 'udp' || serialGe(clientSerial, z.serial)) return done(type, 'uptodate', singleSoa(head, z));
     const diff = deps.journal.since(clientSerial);
-    if (!diff) return fullTransfer(head, z, current.pin());
-    counters.ixfrIncremental++;
-    return incrementalTransfer(head, z, soaRdata(config, clientSerial), diff, () => {});
+    if (!diff) return done(type, 'full', fullTransfer(head, z, current.pin()));
+    return done(type, 'incremental', incrementalTransfer(head, z, soaRdata(config, clientSerial), diff, () => {}));
   };
   return { handle, counters };
 }

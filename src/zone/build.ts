@@ -7,6 +7,7 @@ import { hostNamesOf, type ParseResult } from '../state/parse.js';
 import type { StateView } from '../state/types.js';
 import { scanState, type ScannedState } from '../state/scan.js';
 import { generate } from '../records/generate.js';
+import { pointerRecords } from '../records/ptr.js';
 import type { Generated, GenerateOptions } from '../records/types.js';
 import { buildImage, type ImageParams } from './image.js';
 import { T_A, T_AAAA, T_SRV } from '../records/draft.js';
@@ -14,6 +15,8 @@ import { T_A, T_AAAA, T_SRV } from '../records/draft.js';
 export interface BuildParams {
   generate: GenerateOptions;
   image: ImageParams;
+  /** PTROn: also compute the PTR records (records/ptr.ts). */
+  ptr?: boolean;
 }
 
 export interface BuiltZone {
@@ -34,6 +37,8 @@ export interface BuiltZone {
   leader: string;
   /** A patched version (zone/incremental.ts): names rewritten, tasks regenerated, compacted, dead bytes. */
   patch?: { edits: number; tasks: number; compacted: boolean; dead: number };
+  /** With PTROn: the PTR records, owner and target in turn, sorted by owner (records/ptr.ts). */
+  ptr?: string[];
 }
 
 export type HostResolver = (names: string[]) => Promise<Map<string, string[]>>;
@@ -78,6 +83,7 @@ export async function buildZone(
   const hostIPs = names.length ? await resolve(names) : new Map<string, string[]>();
   mark('resolve');
   const gen = generate(state, hostIPs, p.generate);
+  const ptr = p.ptr ? pointerRecords(state, hostIPs, p.generate).flat() : undefined;
   const stateCounts = { frameworks: state.frameworks.length, slaves: state.slaves.length };
   const leader = state.leader;
   state = null;
@@ -99,6 +105,7 @@ export async function buildZone(
       byType: { A: byType[T_A], AAAA: byType[T_AAAA], SRV: byType[T_SRV] },
       warnings: [...parsed.warnings, ...gen.warnings],
       leader,
+      ...(ptr ? { ptr } : {}),
     },
     generated: gen,
   };

@@ -41,6 +41,8 @@ export interface NamedOptions {
   readyTimeoutMs?: number;
   /** Listen on this port (e.g. one a NOTIFY sender was configured with before named started). */
   port?: number;
+  /** named's debug level (`-d`); 3 logs how each zone transfer was answered ("got incremental response"). */
+  debug?: number;
 }
 
 export interface QueryLogEntry {
@@ -199,7 +201,8 @@ ${zoneStanzas.join('\n')}
 `;
   writeFileSync(join(dir, 'named.conf'), conf);
 
-  const child = spawn('named', ['-g', '-4', '-n', '1', '-c', join(dir, 'named.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const debug = opts.debug ? ['-d', String(opts.debug)] : [];
+  const child = spawn('named', ['-g', '-4', '-n', '1', ...debug, '-c', join(dir, 'named.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
   running.add(child);
   let out = '';
   let partial = '';
