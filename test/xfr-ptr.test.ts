@@ -40,6 +40,7 @@ const state = (leader: string) => ({
       task('db', 'db.1', '20240101-000000-1-5050-7-S11', '10.2.0.2'), // two tasks at one address: no PTR
       task('db', 'db.2', '20240101-000000-1-5050-7-S22', '10.2.0.2'),
       task('six', 'six.1', '20240101-000000-1-5050-7-S22', 'fd00::5'),
+      task('l'.repeat(70), 'long.1', '20240101-000000-1-5050-7-S22', 'fd00::7'), // its canonical label is cut to 63
       task('hostnet', 'hostnet.1', '20240101-000000-1-5050-7-S22', null), // two on agent b2's address
       task('hostnet', 'hostnet.2', '20240101-000000-1-5050-7-S22', null),
     ],
@@ -100,6 +101,11 @@ t.test('IPv6 under ip6.arpa; names outside the configured zones that we do not h
   const r = await digX(server.dnsPort, 'fd00::5');
   const owner = '5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f.ip6.arpa.';
   t.same(whole(r), { status: 'NOERROR', flags: AA, answer: [`${owner} IN PTR ${canonical('six', 'six.1', 's22')}`], authority: [] });
+  const long = await digX(server.dnsPort, 'fd00::7');
+  const target = long.answer[0]?.rdata ?? '';
+  t.equal(target.split('.')[0].length, 63, `a 70-character task name: its canonical label cut to 63 (${target})`);
+  const back = await dig(server.dnsPort, target, 'AAAA');
+  t.same(back.answer.map((r) => r.rdata), ['fd00::7'], 'and that name is the one the zone answers for the address');
   const other = await digX(server.dnsPort, '172.16.0.1');
   t.same({ status: other.status, aa: other.flags.includes('aa') }, { status: 'REFUSED', aa: false }, 'forwarded as before (no forwarder here: REFUSED)');
   const otherV6 = await digX(server.dnsPort, 'fd00::6');

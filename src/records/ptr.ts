@@ -11,7 +11,7 @@ import type { HostIPs, StateView } from '../state/types.js';
 import type { GenerateOptions } from './types.js';
 import { hostToIPs, slaveAddrs, taskIPs } from './generate.js';
 import { slaveIDTail, taskHash } from './hash.js';
-import { domainFrag, labelSpec } from './labels.js';
+import { domainFrag, fitLast, labelSpec } from './labels.js';
 import { v6Groups, type ParsedIP } from '../net/ip.js';
 
 /** The reverse name of an address: `4.3.2.1.in-addr.arpa.` or 32 nibbles under `ip6.arpa.`. */
@@ -46,7 +46,9 @@ export function pointerRecords(state: StateView, hostIPs: HostIPs, opts: Generat
       if (agent === undefined || task.state !== 'TASK_RUNNING') continue;
       // generate()'s second block name: the sanitised DiscoveryInfo name, else the task name.
       const n = spec(task.discovery !== null ? task.discovery.name : task.name);
-      const canonical = `${n}-${taskHash(task.id)}-${agent.tail}.${fname}${tail}`.toLowerCase();
+      const part = `-${taskHash(task.id)}-${agent.tail}.`;
+      // Cut as generate() cuts it, so that "<task>-<hash>-<agent>" fits one 63-octet label.
+      const canonical = `${fitLast(n, part.indexOf('.'))}${part}${fname}${tail}`.toLowerCase();
       const addrs = slaveAddrs(agent.ips.map((ip) => ip.text));
       const seen = new Set<string>();
       for (const ip of taskIPs(task, addrs, opts.ipSources)) {
