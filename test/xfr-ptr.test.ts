@@ -8,7 +8,7 @@
 import t from 'tap';
 import { startStandInMaster, type StandInMaster } from '../src/demo/master.js';
 import { taskHash } from '../bench/expect.js';
-import { startServerProcess, type ServerProcess } from './support/procs.js';
+import { startServerProcess, waitFor, type ServerProcess } from './support/procs.js';
 import { startNamed, type NamedInstance } from './support/named.js';
 import { dig, parseDig, recKey, type DigResult } from './support/dig.js';
 import { execFile } from 'node:child_process';
@@ -146,4 +146,21 @@ t.test('PTROn off (the default): reverse names are forwarded as before', async (
   await s.waitLog('refresh');
   const r = await digX(s.dnsPort, '10.2.0.1');
   t.same({ status: r.status, answer: r.answer }, { status: 'REFUSED', answer: [] });
+});
+
+t.test('stream mode: a task launched later gets its PTR with the version that adds it', async (t) => {
+  const m = await startStandInMaster({ host: '127.0.0.1', port: 0, state: {} });
+  m.setState(state(`master@127.0.0.1:${m.port}`));
+  const s = await startServerProcess({ masters: [`127.0.0.1:${m.port}`], ExternalOn: false, StateSource: 'stream', PTROn: true });
+  t.teardown(async () => { await s.stop(); await m.close(); });
+  await waitFor('the first zone', async () => (await dig(s.dnsPort, 'leader.mesos.', 'A')).status === 'NOERROR', 30_000);
+  const l = m.cluster().launch({ framework: 'marathon', name: 'late', ip: '10.2.0.9' });
+  const r = await waitFor('the PTR of the launched task', async () => {
+    const x = await digX(s.dnsPort, '10.2.0.9');
+    return x.answer.length ? x : null;
+  }, 30_000, 100);
+  const name = r.answer[0].rdata;
+  t.match(name, /^late-[a-z0-9]{5}-s1[12]\.marathon\.mesos\.$/, 'its canonical name');
+  t.same((await dig(s.dnsPort, name, 'A')).answer.map((a) => a.rdata), ['10.2.0.9'], 'which answers the address');
+  t.ok(l.id, 'launched');
 });

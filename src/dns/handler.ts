@@ -8,7 +8,7 @@ import { answerAuthoritative, udpLimit, type Authority } from './answer.js';
 import { inDomain } from '../wire/name.js';
 import type { MessageStream } from './stream.js';
 import { answerReverse, type ReverseAuthority } from './reverse.js';
-import type { TransferHandler } from '../xfr/transfer.js';
+import type { Query } from '../wire/query.js';
 import type { Forwarder } from '../forward/types.js';
 import {
   dnsMetrics, observeSample, SAMPLE_EVERY, TYPE_SLOTS,
@@ -16,6 +16,9 @@ import {
 } from './metrics.js';
 
 export type Transport = 'udp' | 'tcp';
+
+/** Answers AXFR and IXFR (xfr/transfer.ts implements it; declared here so dns/ does not depend on xfr/). */
+export type TransferHandler = (msg: Uint8Array, q: Query, transport: Transport, client: string) => Buffer | MessageStream;
 
 export interface QueryHandler {
   (msg: Buffer, transport: Transport, clientAddress: string): Buffer | Promise<Buffer> | MessageStream | null;

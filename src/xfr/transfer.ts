@@ -8,7 +8,7 @@ import { nameToWire } from '../wire/name.js';
 import { skipName, type Query } from '../wire/query.js';
 import { errorReply } from '../wire/reply.js';
 import type { MessageStream } from '../dns/stream.js';
-import type { Transport } from '../dns/handler.js';
+import type { TransferHandler } from '../dns/handler.js';
 import { AllowList } from '../net/cidr.js';
 import { soaRdata } from '../dns/authority.js';
 import type { Config } from '../config/types.js';
@@ -32,7 +32,7 @@ export interface TransferDeps {
   now?: () => number;
 }
 
-export type TransferHandler = (msg: Uint8Array, q: Query, transport: Transport, client: string) => Buffer | MessageStream;
+export type { TransferHandler };
 
 /** How a transfer query ended: the whole zone, a difference, "you are up to date", or an error reply. */
 export type XfrResult = 'full' | 'incremental' | 'uptodate' | 'refused' | 'notauth' | 'error';
