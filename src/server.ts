@@ -324,9 +324,8 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
   function swapIn(next: ImageSnapshot): void {
     snapshot = next;
     authority = createAuthority(config, next.image, next.serial);
-  // PTROn: the reverse names of the zone served (rebuilt when a build brings new ones) and their authority.
-  let reverseZone: ReverseZone | null = null;
-  let reverse: ReverseAuthority | null = null;
+    reverse = reverseZone && createReverseAuthority(config, reverseZone, next.serial);
+    xfr.serve({ ...transferZone(authority, next.image, next.serial, () => next.pin()), reverse });
     xfr.versioned(next.serial, next.changes);
     if (pool) postZone(pool, next);
     for (const l of listeners) l(next);
@@ -588,9 +587,7 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
     ifAddrs = next.Listener === '0.0.0.0' ? interfaceAddresses() : [];
     config = next;
     authority = createAuthority(config, snapshot?.image ?? null, snapshot?.serial ?? serials.current);
-  // PTROn: the reverse names of the zone served (rebuilt when a build brings new ones) and their authority.
-  let reverseZone: ReverseZone | null = null;
-  let reverse: ReverseAuthority | null = null;
+    reverse = config.PTROn && reverseZone ? createReverseAuthority(config, reverseZone, snapshot?.serial ?? serials.current) : null;
     await refresh();
     return applied;
   }

@@ -71,7 +71,7 @@ async function perThread(s: RunningServer): Promise<{ udp: number; tcp: number; 
   const p = s.answerThreads();
   const count = (d: ThreadStats['dns'], proto: number) => d.requests.subarray(proto * TYPE_SLOTS, (proto + 1) * TYPE_SLOTS).reduce((a, b) => a + b, 0);
   if (!p) return [];
-  return (await p.stats()).map((x) => ({ udp: count(x.dns, 0), tcp: count(x.dns, 1), axfr: x.xfr.axfr }));
+  return (await p.stats()).map((x) => ({ udp: count(x.dns, 0), tcp: count(x.dns, 1), axfr: x.xfr.AXFR.results.full }));
 }
 const minus = (a: { udp: number; tcp: number; axfr: number }[], b: typeof a) => a.map((x, i) => ({ udp: x.udp - b[i]!.udp, tcp: x.tcp - b[i]!.tcp, axfr: x.axfr - b[i]!.axfr }));
 
