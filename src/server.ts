@@ -32,7 +32,7 @@ import type { ForwarderImpl } from './forward/index.js';
 import {
   registerAllMetrics, renderMetrics, setDnsCounters, setForwardCounters, setForwarder, setXfr, setZoneInfo,
 } from './metrics/index.js';
-import { stateMetrics, countFailure, setSkipped, countSkipped } from './state/metrics.js';
+import { stateMetrics, countFailure, setSkipped, countSkipped, addStreamStats } from './state/metrics.js';
 import type { Readiness } from './http/ops.js';
 import { RUNTIME } from './runtime.js';
 import { createXfr, type Xfr } from './xfr/index.js';
@@ -213,6 +213,7 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
         snapshot: () => snapshot,
         version: VERSION,
         mastersSource: () => { const c = detector.current(); return { masters: c.masters, source: c.source }; },
+        stateSourceInUse: () => source,
         watch: (req, res, since) => xfr.watch.handle(req, res, since),
         log,
         exposition,
@@ -304,7 +305,9 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
     if (closed) return;
     const { changed, serial } = install(zone, changes, draft, master, t0);
     log.info({
-      durationMs: Math.round(performance.now() - t0), source: 'poll',
+      // `source`: what serves the names now (a reconcile's fetch runs while it is the stream);
+      // `stateSource`: as configured ("auto" resolves to one of the two).
+      durationMs: Math.round(performance.now() - t0), source, stateSource: config.StateSource, ...(source === 'stream' ? { reconcile: true } : {}),
       master, mastersSource: update.source, leader: zone.leader,
       ...zone.counts, skipped: zone.warningCounts?.total ?? zone.warnings.length,
       newWarnings: zone.warningCounts?.fresh ?? zone.warnings.length, serial, changed, stagesMs: stages,
@@ -350,7 +353,7 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
       const { changed, serial } = install(m.zone, m.changes, draft, m.master, performance.now());
       // Per version: one line at debug (dozens a second during churn); a full snapshot at info.
       const line = {
-        source: 'stream', master: m.master, leader: m.leader, full: m.full, buildMs: m.buildMs, patch: m.zone.patch,
+        source: 'stream', stateSource: config.StateSource, master: m.master, leader: m.leader, full: m.full, buildMs: m.buildMs, patch: m.zone.patch,
         ...m.zone.counts, skipped: m.zone.warnings.length, serial, changed,
         loopDelayMaxMs: Math.round(loopDelay.max / 1e5) / 10,
       };
@@ -358,17 +361,44 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
       loopDelay.reset();
     },
     unsupported(reason) {
-      log.warn({ reason, refreshSeconds: config.RefreshSeconds },
+      log.warn({ reason, refreshSeconds: config.RefreshSeconds, source: 'poll', stateSource: config.StateSource },
         'stream: the master has no v1 operator API; polling /master/state instead (StateSource "auto")');
       source = 'poll';
       startPolling();
       void refresh();
     },
+    stats: addStreamStats,
   };
   function startStream(update: MastersUpdate): void {
-    builder.stream(update.masters, buildParams(update), streamHandlers).catch((err) => {
+    builder.stream(update.masters, buildParams(update), streamHandlers, { config }).catch((err) => {
       log.warn({ err: (err as Error).message }, 'stream: the build worker did not take the stream');
     });
+  }
+  /**
+   * A master change (ZooKeeper or a reload): the stream follows the new leader; polling refreshes.
+   * Cold start: the first zone comes from one plain /master/state fetch (the poll path), and the
+   * stream subscribes after it. Measured at 50k tasks: reading the SUBSCRIBED record and building
+   * from it took 4–5 s after start, the poll fetch+build 2–3 s; the SUBSCRIBED snapshot then
+   * replaces the polled zone (same content: same serial). A failed fetch (master down) just starts
+   * the stream, which retries on its own.
+   */
+  function onMasters(update: MastersUpdate): void {
+    if (source !== 'stream') { void refresh(); return; }
+    if (streamStarted) { startStream(update); return; }
+    if (running) return; // the stream starts with the masters current when the first load ends
+    if (update.masters.length === 0) return; // none known yet (ZooKeeper): the detector calls again
+    firstLoading = refresh().then(() => {
+      if (closed || streamStarted || source !== 'stream') return;
+      streamStarted = true;
+      startStream(detector.current());
+    });
+  }
+  function startReconcile(): void {
+    if (reconcileTimer) clearInterval(reconcileTimer);
+    reconcileTimer = null;
+    if (source !== 'stream' || config.ReconcileSeconds <= 0) return;
+    reconcileTimer = setInterval(() => { void reconcile(); }, config.ReconcileSeconds * 1000);
+    reconcileTimer.unref();
   }
   function startPolling(): void {
     timer ??= setInterval(() => { void refresh(); }, config.RefreshSeconds * 1000);
@@ -451,32 +481,12 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
   log.info({ stateSource: config.StateSource, source }, source === 'stream'
     ? 'state source: the master\'s event stream (POST /api/v1 SUBSCRIBE)' : 'state source: polling /master/state every RefreshSeconds');
   if (source === 'stream') {
-    // Cold start: the first zone comes from one plain /master/state fetch (the poll path), and
-    // the stream subscribes after it. Measured at 50k tasks: reading the SUBSCRIBED record and
-    // building from it took 4–5 s after start, the poll fetch+build 2–3 s; the SUBSCRIBED
-    // snapshot then replaces the polled zone (same content: same serial). A failed fetch (master
-    // down) just starts the stream, which retries on its own.
-    const firstLoad = (update: MastersUpdate): void => {
-      if (source !== 'stream') { void refresh(); return; }
-      if (streamStarted) { startStream(update); return; }
-      if (running) return; // the stream starts with the masters current when the first load ends
-      if (update.masters.length === 0) return; // none known yet (ZooKeeper): the detector calls again
-      firstLoading = refresh().then(() => {
-        if (closed || streamStarted || source !== 'stream') return;
-        streamStarted = true;
-        startStream(detector.current());
-      });
-    };
-    firstLoad(detector.current());
-    detector.start(firstLoad);
-    if (config.ReconcileSeconds > 0) {
-      reconcileTimer = setInterval(() => { void reconcile(); }, config.ReconcileSeconds * 1000);
-      reconcileTimer.unref();
-    }
+    onMasters(detector.current());
+    startReconcile();
   } else {
-    detector.start(() => { void refresh(); });
     startPolling();
   }
+  detector.start(onMasters);
 
 
   /** Close a replaced forwarder or listener once what it has in flight is answered (or timed out). */
@@ -562,15 +572,19 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
       }
       applied.push('forwarding');
     }
-    if (changed(prev, next, ['Zk', 'Masters', 'ZkDetectionTimeout'])) {
-      const old = detector;
-      detector = createMasterDetector(next, log);
-      detector.start(() => { void refresh(); });
-      void old.close().catch(() => {});
-      applied.push('masters');
+    // The stream starts over only when what it subscribes with changes: master access (a new
+    // worker holds the new TLS and credentials) or StateSource. Anything else keeps the
+    // subscription (no new 50-175 MB snapshot from the master) and republishes its model.
+    const accessChanged = changed(prev, next, ['MesosHTTPSOn', 'CACertFile', 'CertFile', 'KeyFile', 'MesosAuthentication',
+      'MesosCredentials', 'IAMConfigFile', 'StateTimeoutSeconds']);
+    const sourceChanged = next.StateSource !== prev.StateSource;
+    const mastersChanged = changed(prev, next, ['Zk', 'Masters', 'ZkDetectionTimeout']);
+    const paramsBefore = JSON.stringify(buildParams(detector.current()));
+    const restart = sourceChanged || (accessChanged && source === 'stream');
+    if (restart && source === 'stream') {
+      await builder.stopStream().catch((err) => log.warn({ err: (err as Error).message }, 'reload: the old stream did not stop cleanly'));
     }
-    if (changed(prev, next, ['MesosHTTPSOn', 'CACertFile', 'CertFile', 'KeyFile', 'MesosAuthentication', 'MesosCredentials',
-      'IAMConfigFile', 'StateTimeoutSeconds'])) {
+    if (accessChanged) {
       // The worker's state client holds TLS and credentials: a new worker. The old one still
       // renders bodies of the zone being served, until that zone is replaced.
       const old = builder;
@@ -578,17 +592,47 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
       retiredBuilders.push(old);
       applied.push('state client');
     }
-    if (next.RefreshSeconds !== prev.RefreshSeconds && timer) {
-      clearInterval(timer);
-      timer = setInterval(() => { void refresh(); }, next.RefreshSeconds * 1000);
-    }
     if (xfr.reconfigure(next)) applied.push('zone transfer');
-    if (changed(prev, next, ['PTROn', 'PTRZones'])) reverseZone = null; // rebuilt by the refresh below
+    if (changed(prev, next, ['PTROn', 'PTRZones'])) reverseZone = null; // rebuilt by the next version
     ifAddrs = next.Listener === '0.0.0.0' ? interfaceAddresses() : [];
     config = next;
     authority = createAuthority(config, snapshot?.image ?? null, snapshot?.serial ?? serials.current);
     reverse = config.PTROn && reverseZone ? createReverseAuthority(config, reverseZone, snapshot?.serial ?? serials.current) : null;
-    await refresh();
+    // Threads started by this reload already have it; the others take it (and new forwarders) now.
+    if (pool && !freshPool) pool.setConfig(config, forwarderChanged);
+    if (restart) {
+      source = next.StateSource === 'poll' ? 'poll' : 'stream';
+      if (sourceChanged) applied.push('state source');
+      log.info({ stateSource: next.StateSource, source }, source === 'stream'
+        ? 'state source: the master\'s event stream (POST /api/v1 SUBSCRIBE)' : 'state source: polling /master/state every RefreshSeconds');
+    }
+    if (mastersChanged) {
+      const old = detector;
+      detector = createMasterDetector(next, log);
+      detector.start(onMasters);
+      void old.close().catch(() => {});
+      applied.push('masters');
+    }
+    if (source === 'poll') {
+      if (reconcileTimer) clearInterval(reconcileTimer);
+      reconcileTimer = null;
+      if (timer && (restart || next.RefreshSeconds !== prev.RefreshSeconds)) { clearInterval(timer); timer = null; }
+      startPolling();
+      await refresh();
+    } else {
+      if (timer) clearInterval(timer);
+      timer = null;
+      startReconcile();
+      const update = detector.current();
+      if (restart || mastersChanged) { streamStarted = true; startStream(update); }
+      else {
+        // The same subscription: its model is published again when the new settings change what
+        // is built (TTL, domain, IPSources …); it hears the rest (StreamRecoveryGraceSeconds).
+        const rebuild = JSON.stringify(buildParams(update)) !== paramsBefore;
+        await builder.stream(update.masters, buildParams(update), streamHandlers, { config: next, rebuild })
+          .catch((err) => log.warn({ err: (err as Error).message }, 'reload: the stream did not take the new settings'));
+      }
+    }
     return applied;
   }
 

@@ -9,7 +9,11 @@
 // - `/v1/config` redacts the Mesos secret (Part A.18) and, after the original's fields, shows this
 //   project's added config keys and — when the process provides it — `MastersSource`
 //   {masters, source}: which masters the last refresh used and where that list came from
-//   (ZooKeeper or the static config), which the original left operators guessing.
+//   (ZooKeeper or the static config), which the original left operators guessing; and
+//   `StateSourceInUse` ("stream" or "poll"): what `StateSource` resolved to ("auto" falls back to
+//   polling on a master without the v1 API). A field of its own, not a rewritten `StateSource`:
+//   the body must still decode into the configured config (Part B §9.2), and a reload compares
+//   against what was configured.
 // - Before the first state load (we serve from the start, Part A.1) there is no zone: the routes
 //   that read it (hosts, services, enumerate, axfr) answer 503 with {"error":"no state loaded yet"}
 //   rather than the "not found" placeholders, which a client could not tell from a real absence.
@@ -40,6 +44,8 @@ export interface HttpApiDeps extends OpsDeps {
   version: string;
   /** Masters used by the last refresh and their origin (e.g. "zk", "config"); shown by /v1/config. */
   mastersSource?: () => { masters: string[]; source: string };
+  /** What StateSource resolved to ("stream" or "poll"); shown by /v1/config as StateSourceInUse. */
+  stateSourceInUse?: () => string;
   log: Logger;
   /** The /v1/watch change feed (xfr/watch.ts); the route is absent without it. Returns the status sent. */
   watch?: (req: IncomingMessage, res: ServerResponse, since: number | null) => number;
@@ -188,7 +194,10 @@ export function createHttpApi(deps: HttpApiDeps): (req: IncomingMessage, res: Se
           Version: deps.version,
         });
       case 'config': {
-        const extra = deps.mastersSource ? { MastersSource: deps.mastersSource() } : {};
+        const extra = {
+          ...(deps.mastersSource ? { MastersSource: deps.mastersSource() } : {}),
+          ...(deps.stateSourceInUse ? { StateSourceInUse: deps.stateSourceInUse() } : {}),
+        };
         return sendJson(res, m.route, 200, configView(config, extra));
       }
       case 'hosts_ports':

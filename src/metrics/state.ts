@@ -17,6 +17,7 @@ export function registerStateMetrics(): void {
   counterFrom('mesos_dns_mesos_events_total', 'Events received on the master event stream, by type.', ['type'], () => byKey('type', s.events));
   gaugeFrom('mesos_dns_mesos_stream_connected', '1 while subscribed to the master event stream.', [], () => [[{}, s.streamConnected]]);
   counterFrom('mesos_dns_mesos_stream_reconnects_total', 'Re-subscriptions to the master event stream.', [], () => [[{}, s.reconnects]]);
+  gaugeFrom('mesos_dns_mesos_stream_recovering_agents', 'Agents served from before a master failover that have not re-registered yet.', [], () => [[{}, s.recoveringAgents]]);
   gaugeFrom('mesos_dns_state_skipped_entities', 'Entities the last load skipped, by reason.', ['reason'], () => byKey('reason', s.skipped));
   gaugeFrom('mesos_dns_zk_connected', '1 while a ZooKeeper session is connected.', [], () => [[{}, d.zkConnected]]);
   counterFrom('mesos_dns_zk_leader_changes_total', 'Leader changes seen in ZooKeeper.', [], () => [[{}, d.leaderChanges]]);

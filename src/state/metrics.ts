@@ -14,8 +14,10 @@ export const stateMetrics = {
   events: new Map<string, number>(),
   /** 1 while an event stream is subscribed (polling: stays 0). */
   streamConnected: 0,
-  /** Stream re-subscriptions. */
+  /** Stream re-subscriptions (every SUBSCRIBED after the process's first). */
   reconnects: 0,
+  /** Agents served from before a failover, not re-registered yet (stream only). */
+  recoveringAgents: 0,
   /** State bytes received from masters. */
   bytes: 0,
   /** Entities skipped by the last load, by reason (bounded set: see skipReason). */
@@ -45,4 +47,28 @@ export function countSkipped(warnings: readonly string[]): Record<string, number
 /** Replace the skipped-entity gauges with the counts of the load just done. */
 export function setSkipped(counts: Record<string, number>): void {
   stateMetrics.skipped = new Map(Object.entries(counts));
+}
+
+/** What the build worker's stream subscriber reports: counts since its last report, gauges as they are. */
+export interface StreamStatsDelta {
+  subscribes: number;
+  bytes: number;
+  events: Record<string, number>;
+  connected: boolean;
+  recovering: number;
+}
+
+let subscribedOnce = false;
+
+/** Add a worker's stream report to the metrics (the first subscription of the process is no reconnect). */
+export function addStreamStats(d: StreamStatsDelta): void {
+  const m = stateMetrics;
+  for (const [k, v] of Object.entries(d.events)) m.events.set(k, (m.events.get(k) ?? 0) + v);
+  if (d.subscribes > 0) {
+    m.reconnects += d.subscribes - (subscribedOnce ? 0 : 1);
+    subscribedOnce = true;
+  }
+  m.bytes += d.bytes;
+  m.streamConnected = d.connected ? 1 : 0;
+  m.recoveringAgents = d.recovering;
 }

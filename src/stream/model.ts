@@ -307,7 +307,8 @@ export class ClusterModel {
 
   // ---------- entities ----------
 
-  private markFull(): void {
+  /** The next version is built whole (a snapshot, or new build parameters after a reload). */
+  markFull(): void {
     this.hint.full = true;
   }
 

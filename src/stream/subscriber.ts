@@ -44,14 +44,28 @@ export interface SubscriberOptions {
   onUnsupported(reason: string): void;
   /** Tell the caller about the stream (for its log and /v1/config). */
   onStatus?(status: { master: string; leader: string; subscribed: boolean }): void;
+  /** `stats` changed (a record, a subscription, a disconnect): the worker reports it onwards. */
+  onStats?(): void;
   /** The size cap of a record (the state body limit). */
   maxRecordBytes?: number;
 }
 
+/** Event types counted by name in the metrics; anything else a master sends counts as `other`. */
+const EVENT_TYPES = new Set(['SUBSCRIBED', 'HEARTBEAT', 'TASK_ADDED', 'TASK_UPDATED', 'AGENT_ADDED', 'AGENT_REMOVED',
+  'FRAMEWORK_ADDED', 'FRAMEWORK_UPDATED', 'FRAMEWORK_REMOVED']);
+
+/**
+ * Running totals of this subscriber (the worker turns them into the answering thread's metrics,
+ * state/metrics.ts): every field but `connected` and `recovering` only grows.
+ */
 export interface StreamStats {
   subscribes: number;
   records: number;
   bytes: number;
+  /** Records by event type (bounded: EVENT_TYPES, else `other`). */
+  events: Map<string, number>;
+  /** A SUBSCRIBED snapshot has been read and the stream is still open. */
+  connected: boolean;
   /** Agents served from before a failover (see ClusterModel). */
   recovering: number;
   recoveredTotal: number;
@@ -71,7 +85,7 @@ function errorText(e: unknown): string {
 
 export class Subscriber {
   readonly model = new ClusterModel();
-  readonly stats: StreamStats = { subscribes: 0, records: 0, bytes: 0, recovering: 0, recoveredTotal: 0 };
+  readonly stats: StreamStats = { subscribes: 0, records: 0, bytes: 0, events: new Map(), connected: false, recovering: 0, recoveredTotal: 0 };
   private readonly access: MasterAccess;
   /** Short requests (GET_MASTER, state-summary): pooled apart from the stream's own Client. */
   private readonly agent: Agent;
@@ -91,6 +105,8 @@ export class Subscriber {
   private attempt = 0;
   private waiters: (() => void)[] = [];
   private readonly maxRecord: number;
+  /** The model has a snapshot and the light reads after it: versions may be published. */
+  private ready = false;
 
   constructor(private readonly o: SubscriberOptions) {
     this.access = masterAccess(o.config, o.log);
@@ -119,6 +135,24 @@ export class Subscriber {
     const k = this.kick;
     this.kick = new AbortController();
     k.abort(new Error('resubscribing'));
+  }
+
+  /**
+   * New settings that need no new subscription (StreamRecoveryGraceSeconds, StateSource between
+   * auto and stream). Master access (TLS, credentials) lives in a new worker instead.
+   */
+  setConfig(config: Config): void {
+    this.o.config = config;
+  }
+
+  /**
+   * Publish the model again, built whole (the build parameters changed: a reload). Resolves once
+   * it is published; at once when no snapshot is held (the next one uses the new parameters).
+   */
+  republish(): Promise<void> {
+    if (!this.ready) return Promise.resolve();
+    this.model.markFull();
+    return this.publishNow();
   }
 
   /** Resolves after the next snapshot is published or the next attempt fails (tests, SIGUSR1). */
@@ -221,7 +255,7 @@ export class Subscriber {
   private async consume(master: string, res: Dispatcher.ResponseData, signal: AbortSignal): Promise<never> {
     const log = this.o.log;
     let subscribed = false;
-    let ready = false;
+    this.ready = false;
     let heartbeatS = DEFAULT_HEARTBEAT_S;
     const watchdog = new AbortController();
     let timer: NodeJS.Timeout | null = null;
@@ -252,7 +286,7 @@ export class Subscriber {
             arm();
             // The leader and the framework pids (not in v1) before the first publish. The stream
             // is drained meanwhile; events applied before then go out with the first version.
-            void this.light(master, signal).finally(() => { ready = true; this.publishNow(); });
+            void this.light(master, signal).finally(() => { this.ready = true; void this.publishNow(); });
             continue;
           }
           let e: Record<string, unknown>;
@@ -262,6 +296,7 @@ export class Subscriber {
             log.warn({ master, err: (err as Error).message }, 'stream: skipping a record that is not JSON');
             continue;
           }
+          this.count(typeof e['type'] === 'string' ? e['type'] : '');
           if (e['type'] === 'HEARTBEAT') continue;
           if (!this.model.apply(e)) { log.debug({ type: e['type'] }, 'stream: ignoring an event of an unknown type'); continue; }
           if (this.model.needsPids) this.schedulePids(master);
@@ -269,7 +304,7 @@ export class Subscriber {
             this.stats.recovering = this.model.recovering.size;
             this.scheduleSweep();
           }
-          if (ready) this.schedulePublish();
+          if (this.ready) this.schedulePublish();
         }
       }
       throw new Error('the master closed the stream');
@@ -279,10 +314,17 @@ export class Subscriber {
       throw dropped > 0 ? new Error(`${errorText(why)} (a partial record of ${dropped} bytes dropped)`) : why;
     } finally {
       if (timer) clearTimeout(timer);
+      if (this.stats.connected) { this.stats.connected = false; this.o.onStats?.(); }
       signal.removeEventListener('abort', onKick);
       // What was applied is published: the model stays the last good state until the next snapshot.
-      if (this.publishTimer) { clearTimeout(this.publishTimer); this.publishTimer = null; this.publishNow(); }
+      if (this.publishTimer) { clearTimeout(this.publishTimer); this.publishTimer = null; void this.publishNow(); }
     }
+  }
+
+  private count(type: string): void {
+    const k = EVENT_TYPES.has(type) ? type : 'other';
+    this.stats.events.set(k, (this.stats.events.get(k) ?? 0) + 1);
+    this.o.onStats?.();
   }
 
   /** A SUBSCRIBED record: the model starts over from it. Returns the heartbeat interval. */
@@ -293,6 +335,8 @@ export class Subscriber {
     const grace = this.o.config.StreamRecoveryGraceSeconds * 1000;
     const kept = snap.end(grace);
     this.stats.subscribes++;
+    this.stats.connected = true;
+    this.count('SUBSCRIBED');
     this.stats.recovering = this.model.recovering.size;
     this.stats.recoveredTotal += kept.length;
     if (kept.length) {
@@ -355,12 +399,12 @@ export class Subscriber {
 
   private schedulePublish(): void {
     if (this.publishTimer) return;
-    this.publishTimer = setTimeout(() => { this.publishTimer = null; this.publishNow(); }, COALESCE_MS);
+    this.publishTimer = setTimeout(() => { this.publishTimer = null; void this.publishNow(); }, COALESCE_MS);
   }
 
-  private publishNow(): void {
+  private publishNow(): Promise<void> {
     const { result, hint } = this.model.take();
-    this.o.publish({ value: result }, hint).then(
+    return this.o.publish({ value: result }, hint).then(
       () => this.settle(),
       (e) => { this.o.log.warn({ err: errorText(e) }, 'stream: publishing a zone version failed; keeping the previous one'); this.settle(); },
     );

@@ -18,6 +18,7 @@ import type { DraftTransfer } from '../records/draft.js';
 import type { AxfrHead } from './types.js';
 import type { ZoneDiff } from './changes.js';
 import { LazyDraft } from './snapshot.js';
+import type { StreamStatsDelta } from '../state/metrics.js';
 
 export class BuildError extends Error {
   constructor(message: string, readonly rejected: boolean) { super(message); }
@@ -29,6 +30,8 @@ export interface StreamHandlers {
   zone(m: Extract<StreamMessage, { stream: 'zone' }>, draft: PromiseLike<DraftTransfer>): void;
   /** The master has no v1 API (StateSource "auto"): poll instead. */
   unsupported(reason: string): void;
+  /** The subscriber's counters since its last report (for /metrics). */
+  stats?(s: StreamStatsDelta): void;
 }
 
 interface Reply { id: number; ok: boolean; records?: DraftTransfer; zone?: BuiltZone; changes?: ZoneDiff | null; draft?: DraftTransfer; stages?: Record<string, number>; bytes?: number; master?: string; body?: Uint8Array; error?: string; rejected?: boolean }
@@ -47,7 +50,7 @@ export class ZoneBuilder {
   private streamHandlers: StreamHandlers | null = null;
   private readonly streamDrafts = new Map<number, (d: DraftTransfer) => void>();
 
-  constructor(private readonly config: Config, private readonly verbosity = 0, private readonly resolveTimeoutMs = 5000) {}
+  constructor(private config: Config, private readonly verbosity = 0, private readonly resolveTimeoutMs = 5000) {}
 
   private ensure(): Worker {
     if (this.worker) return this.worker;
@@ -93,6 +96,7 @@ export class ZoneBuilder {
       return;
     }
     if (!h) return;
+    if (m.stream === 'stats') return h.stats?.(m.stats);
     if (m.stream === 'unsupported') {
       this.streamReq = null;
       return h.unsupported(m.reason);
@@ -110,14 +114,31 @@ export class ZoneBuilder {
    * Run the event stream in the worker (stream/subscriber.ts), or hand it new masters (leader
    * first) and build parameters. Versions arrive through `handlers` from then on.
    */
-  async stream(masters: string[], params: BuildParams, handlers: StreamHandlers): Promise<void> {
+  async stream(masters: string[], params: BuildParams, handlers: StreamHandlers, o: { config?: Config; rebuild?: boolean } = {}): Promise<void> {
     this.streamHandlers = handlers;
+    if (o.config) this.config = o.config;
     const req = {
       type: 'stream' as const, id: this.nextId++, config: this.config, verbosity: this.verbosity,
       masters, params, resolveTimeoutMs: this.resolveTimeoutMs,
     };
     this.streamReq = req;
-    await this.call(req);
+    await this.call({ ...req, rebuild: o.rebuild });
+  }
+
+  /**
+   * End the event stream (a reload switched to polling, or another worker takes it over). Its
+   * last counters still arrive; no version of it is installed after this resolves.
+   */
+  async stopStream(): Promise<void> {
+    if (!this.streamReq) return;
+    this.streamReq = null;
+    try {
+      await this.call({ type: 'stopStream', id: this.nextId++ });
+    } finally {
+      const h = this.streamHandlers;
+      // Only the counters are still wanted from a stopped stream.
+      this.streamHandlers = h?.stats ? { zone: () => {}, unsupported: () => {}, stats: h.stats } : null;
+    }
   }
 
   /** Subscribe again at once; resolves after the new snapshot is published, or the attempt failed. */

@@ -26,6 +26,7 @@ import type { AxfrHead } from './types.js';
 import { ChangeTracker, type ZoneDiff } from './changes.js';
 import { imageTransfer } from './image.js';
 import { Subscriber } from '../stream/subscriber.js';
+import type { StreamStatsDelta } from '../state/metrics.js';
 import { createPublisher } from './publish.js';
 import { IncrementalZone } from './incremental.js';
 
@@ -37,7 +38,9 @@ export type WorkerRequest =
   /** Write the copy kept of the last refresh's image to the snapshot file (path ""), or drop it. */
   | { type: 'lastgood'; id: number; path: string; serial: number; time: number; domain: string; contentHash: string }
   /** Start the event stream, or give it new masters (leader first) and build parameters. */
-  | { type: 'stream'; id: number; config: Config; verbosity: number; masters: string[]; params: BuildParams; resolveTimeoutMs: number }
+  | { type: 'stream'; id: number; config: Config; verbosity: number; masters: string[]; params: BuildParams; resolveTimeoutMs: number; rebuild?: boolean }
+  /** End the event stream (a reload: polling from now on, or a new worker takes the stream over). */
+  | { type: 'stopStream'; id: number }
   /** Subscribe again at once; the reply follows the new snapshot's publish (or the attempt's failure). */
   | { type: 'resubscribe'; id: number }
   /** The records of a patched stream version (generated now, from the state kept for it). */
@@ -48,7 +51,9 @@ export type StreamMessage =
   /** `patched`: no `records` message follows; they are generated when asked for (type 'records'). */
   | { stream: 'zone'; pub: number; zone: import('./build.js').BuiltZone; changes: ZoneDiff | null; full: boolean; patched: boolean; master: string; leader: string; buildMs: number }
   | { stream: 'records'; pub: number; draft: DraftTransfer }
-  | { stream: 'unsupported'; reason: string };
+  | { stream: 'unsupported'; reason: string }
+  /** The subscriber's counters since the last such message (connected and recovering: as they are now). */
+  | { stream: 'stats'; stats: StreamStatsDelta };
 
 // Again: threads this worker started since the builder lowered them. The first worker starts at
 // normal priority (nothing to protect yet); the answering thread lowers it after the first zone.
@@ -86,6 +91,30 @@ function mark(stage: string): void {
 
 let subscriber: Subscriber | null = null;
 let streamParams: BuildParams | null = null;
+/** The subscriber's totals as last reported to the answering thread (metrics travel as deltas). */
+let reported = { subscribes: 0, bytes: 0, events: new Map<string, number>() };
+let statsTimer: NodeJS.Timeout | null = null;
+/** Stream metrics reach /metrics at most this long after they change (a message per record would be dozens a second). */
+const STATS_EVERY_MS = 200;
+
+function reportStats(now = false): void {
+  if (statsTimer && !now) return;
+  if (statsTimer) { clearTimeout(statsTimer); statsTimer = null; }
+  const send = () => {
+    statsTimer = null;
+    const st = subscriber?.stats;
+    if (!st) return;
+    const events: Record<string, number> = {};
+    for (const [k, v] of st.events) if (v !== (reported.events.get(k) ?? 0)) events[k] = v - (reported.events.get(k) ?? 0);
+    const stats: StreamStatsDelta = {
+      subscribes: st.subscribes - reported.subscribes, bytes: st.bytes - reported.bytes, events,
+      connected: st.connected, recovering: st.recovering,
+    };
+    reported = { subscribes: st.subscribes, bytes: st.bytes, events: new Map(st.events) };
+    port.postMessage({ stream: 'stats', stats } satisfies StreamMessage);
+  };
+  if (now) send(); else statsTimer = setTimeout(send, STATS_EVERY_MS);
+}
 let streamResolveMs = 5000;
 let pub = 0;
 
@@ -128,9 +157,23 @@ function startStream(req: Extract<WorkerRequest, { type: 'stream' }>): void {
     subscriber = new Subscriber({
       config: req.config, log: createLogger(req.verbosity), publish,
       onUnsupported: (reason) => port.postMessage({ stream: 'unsupported', reason } satisfies StreamMessage),
+      // A disconnect is reported at once (the gauge must not say "connected" meanwhile); the rest coalesced.
+      onStats: () => reportStats(subscriber !== null && !subscriber.stats.connected),
     });
+    reported = { subscribes: 0, bytes: 0, events: new Map() };
+  } else {
+    subscriber.setConfig(req.config);
   }
   subscriber.setMasters(req.masters);
+}
+
+/** Stop the stream for good (a reload switched to polling or to a new worker); its last counts are reported. */
+async function stopStream(): Promise<void> {
+  const s = subscriber;
+  if (!s) return;
+  await s.close();
+  reportStats(true);
+  subscriber = null;
 }
 
 port.on('message', async (req: WorkerRequest) => {
@@ -146,7 +189,14 @@ port.on('message', async (req: WorkerRequest) => {
       return;
     }
     if (req.type === 'stream') {
+      const running = subscriber !== null;
       startStream(req);
+      // New build parameters for a stream already running: its model is published again, whole.
+      if (running && req.rebuild) await subscriber!.republish();
+      return port.postMessage({ id: req.id, ok: true });
+    }
+    if (req.type === 'stopStream') {
+      await stopStream();
       return port.postMessage({ id: req.id, ok: true });
     }
     if (req.type === 'resubscribe') {
