@@ -307,7 +307,7 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
     log.info({
       // `source`: what serves the names now (a reconcile's fetch runs while it is the stream);
       // `stateSource`: as configured ("auto" resolves to one of the two).
-      durationMs: Math.round(performance.now() - t0), source, stateSource: config.StateSource, ...(source === 'stream' ? { reconcile: true } : {}),
+      durationMs: Math.round(performance.now() - t0), source, stateSource: config.StateSource, ...(source === 'stream' && streamStarted ? { reconcile: true } : {}), bytes,
       master, mastersSource: update.source, leader: zone.leader,
       ...zone.counts, skipped: zone.warningCounts?.total ?? zone.warnings.length,
       newWarnings: zone.warningCounts?.fresh ?? zone.warnings.length, serial, changed, stagesMs: stages,

@@ -33,6 +33,8 @@ t.test('a ZooKeeper leader change: the stream moves to the new leader at once', 
   const s = await server(t, [a.hostPort], { zk: `zk://${zk.connectString}/mesos`, zkDetectionTimeout: 30 });
   const first = await digUntil(s.dnsPort, 'whoami.marathon.mesos.', 'A', (x) => x.status === 'NOERROR');
   t.same(first.answer.map(recKey), ['whoami.marathon.mesos. IN A 10.9.0.0'], 'A leads');
+  // The first answer comes from the cold start's state fetch; the subscription follows it.
+  await waitFor('subscribed to A', () => a.subscribes === 1, 30_000);
   t.equal(a.subscribes, 1);
   // A loses leadership in ZooKeeper (its stream is still open): the server must not wait for it to end.
   await call<void>((cb) => client.remove(nodeA, (e) => cb(e)));
