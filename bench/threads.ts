@@ -113,7 +113,7 @@ export async function threadsSection(master: StandInMaster, kit: ThreadsKit): Pr
   const clients = 8;
   const byThreads: Record<number, { qps: number; cpuPer100k: number; rssMiB: number; queries?: number[]; threadCpu: number[] }> = {};
   for (const n of [1, 2]) {
-    const s = await startServer(master.hostPort, 3600, `threads-${n}`, { AnswerThreads: n }, undefined, { node: n24, cpu: null });
+    const s = await startServer(master.hostPort, 3600, `threads-${n}`, { AnswerThreads: n, ShutdownGraceSeconds: 0 }, undefined, { node: n24, cpu: null });
     try {
       await waitFirstCorrect(s, rs, 120_000);
       await mustBeCorrect(s.port, rs, samples, `${v24}, ${n} threads`);
