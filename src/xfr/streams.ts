@@ -7,7 +7,7 @@ import { MessageWriter, type ReplyHead } from './messages.js';
 import { encodeRR, entryRRs, nsBody, rrBody, soaBody, type ZoneVersion } from './records.js';
 import type { RR } from '../zone/changes.js';
 import type { ReverseZone } from '../zone/reverse.js';
-import { isBelowOrAt } from '../zone/reverse.js';
+import { inDomain } from '../wire/name.js';
 
 /** Pulls RR batches from `fill` (which adds to the writer, returning false at the end) into messages. */
 function streamOf(w: MessageWriter, fill: (add: (m: Buffer | null) => void) => boolean, unpin: () => void): MessageStream {
@@ -120,7 +120,7 @@ export function reverseTransfer(head: ReplyHead, z: ZoneVersion, rev: ReverseZon
   return wholeZone(w, z, (add) => {
     for (const end = Math.min(i + 256, records.length); i < end; i++) {
       const r = records[i];
-      if (!isBelowOrAt(r.owner, z.apex)) continue;
+      if (!inDomain(r.owner, z.apex)) continue;
       const owner = Buffer.from(r.owner.buffer, r.owner.byteOffset, r.owner.length);
       const body = rrBody(TYPE_PTR, z.ttl, r.target);
       add(w.add(owner, 0, owner.length, body, 0, body.length));

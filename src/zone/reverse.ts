@@ -5,7 +5,7 @@
 // as latin1 strings, which is what a parsed query already holds (its `lname`): a lookup costs
 // no name conversion. Configured reverse zones (PTRZones) add their empty non-terminals, so a
 // name between the apex and a PTR owner is NODATA there, as in any zone, not NXDOMAIN.
-import { nameToWire } from '../wire/name.js';
+import { inDomain, nameToWire } from '../wire/name.js';
 
 const key = (w: Uint8Array) => Buffer.from(w.buffer, w.byteOffset, w.byteLength).toString('latin1');
 
@@ -42,23 +42,14 @@ export class ReverseZone {
 
   /** The configured zone a lower-case wire name is in (the apex included), or null. */
   zoneOf(lname: Uint8Array): Uint8Array | null {
-    for (const z of this.zones) if (isBelowOrAt(lname, z)) return z;
+    for (const z of this.zones) if (inDomain(lname, z)) return z;
     return null;
   }
 
   /** The configured zone whose apex is exactly this name, or null. */
   apex(lname: Uint8Array): Uint8Array | null {
-    for (const z of this.zones) if (z.length === lname.length && isBelowOrAt(lname, z)) return z;
+    for (const z of this.zones) if (z.length === lname.length && inDomain(lname, z)) return z;
     return null;
   }
 }
 
-/** Is wire name `n` the wire name `z` or below it, on a label boundary? (Both lower-case.) */
-export function isBelowOrAt(n: Uint8Array, z: Uint8Array): boolean {
-  const off = n.length - z.length;
-  if (off < 0) return false;
-  for (let i = 0; i < z.length; i++) if (n[off + i] !== z[i]) return false;
-  let p = 0;
-  while (p < off) p += 1 + n[p];
-  return p === off;
-}
