@@ -17,7 +17,7 @@ import { mkdtempSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { stopDaemon } from './procs.js';
+import { freePort, stopDaemon } from './procs.js';
 
 export interface NamedZone {
   /** Zone name without trailing dot, e.g. "example.test". */
@@ -73,29 +73,6 @@ process.on('exit', () => {
   for (const c of running) c.kill('SIGKILL');
 });
 
-async function freePort(): Promise<number> {
-  for (;;) {
-    const srv = net.createServer();
-    const port = await new Promise<number>((resolve, reject) => {
-      srv.once('error', reject);
-      srv.listen(0, '127.0.0.1', () => resolve((srv.address() as net.AddressInfo).port));
-    });
-    const udp = dgram.createSocket('udp4');
-    const ok = await new Promise<boolean>((resolve) => {
-      udp.once('error', () => resolve(false));
-      udp.bind(port, '127.0.0.1', () => resolve(true));
-    });
-    await new Promise<void>((r) => srv.close(() => r()));
-    await new Promise<void>((r) => {
-      try {
-        udp.close(() => r());
-      } catch {
-        r();
-      }
-    });
-    if (ok) return port;
-  }
-}
 
 function fwd(f: string | { host: string; port: number }): string {
   if (typeof f !== 'string') return `${f.host} port ${f.port}`;

@@ -1,7 +1,7 @@
 // Start the real mesos-dns process (bin/mesos-dns, built dist/) with a config written to a temp
 // dir, read its pino log lines, and stop it. Also: free ports, temp dirs, bounded waiting.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,20 +24,43 @@ export function tempDir(prefix = 'mesos-dns-test-'): { dir: string; cleanup(): v
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** A port free for both UDP and TCP on 127.0.0.1 right now. */
-export async function freePort(): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const s = net.createServer();
-      s.once('error', reject);
-      s.listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => resolve(p)); });
-    });
-    const ok = await new Promise<boolean>((resolve) => {
-      const u = dgram.createSocket('udp4');
-      u.once('error', () => resolve(false));
-      u.bind(port, '127.0.0.1', () => u.close(() => resolve(true)));
-    });
-    if (ok) return port;
+/** The lowest port the kernel hands out to sockets bound to port 0 and to outgoing connections. */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (Number.isInteger(low) && low > 12_000) return low;
+  } catch { /* not Linux: assume the IANA range */ }
+  return 49_152;
+}
+const PORT_LOW = 10_000;
+const PORT_HIGH = ephemeralLow(); // exclusive
+
+/** True when `port` can be bound on `host` for both TCP and UDP right now. */
+async function bindable(port: number, host: string): Promise<boolean> {
+  const tcp = await new Promise<boolean>((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, host, () => s.close(() => resolve(true)));
+  });
+  if (!tcp) return false;
+  return new Promise<boolean>((resolve) => {
+    const u = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
+    u.once('error', () => resolve(false));
+    u.bind(port, host, () => u.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A port free for both UDP and TCP on `host` right now. Drawn at random from below the kernel's
+ * ephemeral range: a port-0 pick lies inside that range, where any outgoing socket of any parallel
+ * test (or the server under test) can take it between our check and the server's bind — that race
+ * failed a CI run (EADDRINUSE). Below the range only another test's own pick can collide, and
+ * startServerProcess retries that on fresh ports.
+ */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const port = PORT_LOW + Math.floor(Math.random() * (PORT_HIGH - PORT_LOW));
+    if (await bindable(port, host)) return port;
   }
   throw new Error('no free port');
 }
@@ -67,9 +90,25 @@ export interface ServerProcess {
   stop(): Promise<number | null>;
 }
 
-/** Start mesos-dns with `config` (ports filled in when absent) and wait until it listens. */
+interface StartOptions { /** Run under this open-file limit (soft and hard), via util-linux prlimit. */ fdLimit?: number }
+
+/**
+ * Start mesos-dns with `config` (ports filled in when absent) and wait until it listens. A start that
+ * lost a port we picked to another parallel test (EADDRINUSE) is retried on fresh ports.
+ */
 export async function startServerProcess(config: Record<string, unknown>, args: string[] = [],
-  o: { /** Run under this open-file limit (soft and hard), via util-linux prlimit. */ fdLimit?: number } = {}): Promise<ServerProcess> {
+  o: StartOptions = {}): Promise<ServerProcess> {
+  const ownPorts = config.port === undefined || config.httpport === undefined;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startServerOnce(config, args, o);
+    } catch (e) {
+      if (!ownPorts || attempt >= 4 || !String((e as Error).message).includes('EADDRINUSE')) throw e;
+    }
+  }
+}
+
+async function startServerOnce(config: Record<string, unknown>, args: string[], o: StartOptions): Promise<ServerProcess> {
   const { dir, cleanup } = tempDir();
   const dnsPort = (config.port as number | undefined) ?? await freePort();
   const httpPort = (config.httpport as number | undefined) ?? await freePort();
@@ -120,7 +159,12 @@ export async function startServerProcess(config: Record<string, unknown>, args: 
       return code;
     },
   };
-  await waitLog('listening');
+  try {
+    await waitLog('listening');
+  } catch (e) {
+    await sp.stop();
+    throw e;
+  }
   return sp;
 }
 
