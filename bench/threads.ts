@@ -41,7 +41,7 @@ function node24(): string {
   return join(dir, 'node');
 }
 
-/** CPU seconds of each answering thread of `pid` (threads named by dns/thread.ts). */
+/** CPU seconds of each answering thread of `pid` (threads named by threads/thread.ts). */
 function answerThreadCpu(pid: number): number[] {
   const out: number[] = [];
   let tids: string[] = [];

@@ -20,11 +20,11 @@ import { readLastGood } from './zone/lastgood.js';
 import { shareImage } from './zone/image.js';
 import { SerialPolicy } from './zone/serial.js';
 import type { ZoneChangeSet, ZoneDiff } from './zone/changes.js';
-import { createAuthority, transferZone } from './dns/authority.js';
+import { createAuthority } from './dns/authority.js';
 import { createQueryHandler } from './dns/handler.js';
 import { startDnsServer, type DnsServer } from './dns/server.js';
 import { TCP_MAX_CONNECTIONS } from './dns/tcp.js';
-import { answerThreadCount, forwarderView, startAnswerThreads, type AnswerThreads } from './dns/threads.js';
+import { answerThreadCount, forwarderView, startAnswerThreads, type AnswerThreads } from './threads/pool.js';
 import { connectionCaps, watchDescriptors } from './net/fd-budget.js';
 import { startHttpServer } from './http/api.js';
 import { createForwarder } from './forward/index.js';
@@ -35,7 +35,7 @@ import {
 import { stateMetrics, countFailure, setSkipped, countSkipped, addStreamStats } from './state/metrics.js';
 import type { Readiness } from './http/ops.js';
 import { RUNTIME } from './runtime.js';
-import { createXfr, type Xfr } from './xfr/index.js';
+import { createXfr, transferZone, type Xfr } from './xfr/index.js';
 import { ReverseZone } from './zone/reverse.js';
 import { createReverseAuthority, type ReverseAuthority } from './dns/reverse.js';
 
@@ -105,13 +105,13 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
   let reverse: ReverseAuthority | null = null;
   const listeners = new Set<(v: ImageSnapshot) => void>();
   const verbosity = log.level === 'trace' ? 2 : log.level === 'debug' ? 1 : 0;
-  // Several answering threads where the runtime can share the port (dns/threads.ts); otherwise
+  // Several answering threads where the runtime can share the port (threads/pool.ts); otherwise
   // this thread answers, exactly as it always has. Fixed for the process's life (a reload keeps it).
   const { threads, why } = config.DnsOn ? await answerThreadCount(config.AnswerThreads) : { threads: 1 };
   if (why) log.info({ AnswerThreads: config.AnswerThreads, why }, 'answering on one thread');
   const liveConfig = () => ({ ...config, SOASerial: serials.current, AnswerThreads: threads });
 
-  // With answering threads each forwards for itself (dns/threads.ts); this thread forwards nothing.
+  // With answering threads each forwards for itself (threads/pool.ts); this thread forwards nothing.
   let forwarder: ForwarderImpl | null = config.ExternalOn && threads === 1 ? createForwarder(config, log) : null;
   registerAllMetrics();
   setForwarder(forwarder);

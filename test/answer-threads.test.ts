@@ -1,4 +1,4 @@
-// Answering threads (AnswerThreads, dns/threads.ts), with 1 and with 2 where the runtime has
+// Answering threads (AnswerThreads, threads/pool.ts), with 1 and with 2 where the runtime has
 // reusePort: whole answers over UDP and TCP from every thread (dig from many source ports), zone
 // transfers from whichever thread accepts, /metrics equal to the sum of the threads' counters, a
 // reload reaching every thread, a zone swap under load answering only old-or-new, a killed thread
@@ -16,7 +16,7 @@ import { defaultConfig } from '../src/config/load.js';
 import { createLogger } from '../src/log.js';
 import { reusePortUnsupported } from '../src/dns/reuseport.js';
 import { TYPE_SLOTS } from '../src/dns/metrics.js';
-import type { ThreadStats } from '../src/dns/threads.js';
+import type { ThreadStats } from '../src/threads/pool.js';
 import { startStandInMaster, rewriteLeader, type StandInMaster } from '../src/demo/master.js';
 import { buildQuery, decode } from './support/dnsmsg.js';
 import { dig, type DigResult } from './support/dig.js';

@@ -1,5 +1,5 @@
 // The DNS end-to-end tests (e2e-dns.test.ts) again, with two answering threads (AnswerThreads 2,
-// dns/threads.ts): every answer must be the same whichever thread the kernel hands a query to.
+// threads/pool.ts): every answer must be the same whichever thread the kernel hands a query to.
 // On a runtime without reusePort (Node 20), the process refuses AnswerThreads 2 at start with a
 // config error naming the key, and exits 1.
 import t from 'tap';

@@ -89,7 +89,7 @@ export interface Config {
   /** In stream mode, compare the model with a full state fetch this often (0 = never). */
   ReconcileSeconds: number;
   /**
-   * Threads answering DNS, each with its own sockets on the port (SO_REUSEPORT; dns/threads.ts).
+   * Threads answering DNS, each with its own sockets on the port (SO_REUSEPORT; threads/pool.ts).
    * "auto": one per core, at most MAX_AUTO_ANSWER_THREADS, where the runtime can share the port;
    * 1 elsewhere (logged). A number above 1 on a runtime that cannot share the port is a start-up
    * error naming this key. Fixed for the process's life: a reload logs a change and keeps it.

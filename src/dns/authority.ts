@@ -4,7 +4,6 @@
 import type { Config } from '../config/types.js';
 import type { ZoneImage } from '../zone/image.js';
 import type { Authority } from './answer.js';
-import type { PinnableZone } from '../xfr/transfer.js';
 import { hashWire, lowerCopy, nameToWire } from '../wire/name.js';
 
 /** SOA RDATA: MNAME, RNAME, SERIAL, REFRESH, RETRY, EXPIRE, MINIMUM (= SOAMinttl, A.4). */
@@ -34,9 +33,4 @@ export function createAuthority(c: Config, image: ZoneImage | null, serial: numb
     recurse: c.RecurseOn,
     setTruncateBit: c.SetTruncateBit,
   };
-}
-
-/** The version a zone transfer serves (xfr/), from the authority built for it; `pin` keeps its buffers. */
-export function transferZone(a: Authority, image: ZoneImage, serial: number, pin: () => () => void): PinnableZone {
-  return { zone: { serial, image, apex: a.apex, soaRdata: a.soaRdata, nsTarget: a.nsTarget, ttl: a.ttl }, pin };
 }

@@ -20,7 +20,7 @@ export interface DnsServerOptions {
   log: Logger;
   /** TCP limits other than the defaults (tests; see tcp.ts for what each bounds). */
   tcp?: Partial<TcpLimits>;
-  /** Bind with SO_REUSEPORT, so that every answering thread (dns/threads.ts) owns a socket on the port. */
+  /** Bind with SO_REUSEPORT, so that every answering thread (threads/pool.ts) owns a socket on the port. */
   reusePort?: boolean;
 }
 

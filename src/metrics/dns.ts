@@ -16,7 +16,7 @@ const PROTOS = ['udp', 'tcp'] as const;
 
 export function rcodeName(r: number): string { return RCODES[r] ?? `RCODE${r}`; }
 
-/** This thread's counters, or (answering threads, dns/threads.ts) every thread's summed before the scrape. */
+/** This thread's counters, or (answering threads, threads/pool.ts) every thread's summed before the scrape. */
 let m: typeof dnsMetrics = dnsMetrics;
 export function setDnsCounters(c: typeof dnsMetrics): void { m = c; }
 

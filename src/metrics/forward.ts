@@ -16,7 +16,7 @@ let forwarder: ForwarderView | null = null;
 /** The forwarder whose resolvers and cache are reported (null: forwarding off). */
 export function setForwarder(f: ForwarderView | null): void { forwarder = f; }
 
-/** This thread's totals, or (answering threads, dns/threads.ts) every thread's summed before the scrape. */
+/** This thread's totals, or (answering threads, threads/pool.ts) every thread's summed before the scrape. */
 let m: ForwardMetrics = forwardMetrics;
 export function setForwardCounters(c: ForwardMetrics): void { m = c; }
 

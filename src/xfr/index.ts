@@ -5,6 +5,8 @@
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { ZoneChangeSet } from '../zone/changes.js';
+import type { ZoneImage } from '../zone/image.js';
+import type { Authority } from '../dns/answer.js';
 import { soaRdata } from '../dns/authority.js';
 import { Journal, condense } from './journal.js';
 import { Notifier, newNotifyCounters, type NotifyCounters } from './notify.js';
@@ -12,6 +14,14 @@ import { createTransferHandler, type PinnableZone, type TransferCounters, type T
 import { WatchHub, changeLine } from './watch.js';
 
 export type { PinnableZone } from './transfer.js';
+
+/**
+ * The version a zone transfer serves, from the authority built for it (dns/authority.ts); `pin`
+ * keeps its buffers. Here and not in dns/: the transfer stage reads the answering stage, not back.
+ */
+export function transferZone(a: Authority, image: ZoneImage, serial: number, pin: () => () => void): PinnableZone {
+  return { zone: { serial, image, apex: a.apex, soaRdata: a.soaRdata, nsTarget: a.nsTarget, ttl: a.ttl }, pin };
+}
 
 export interface Xfr {
   handle: TransferHandler;

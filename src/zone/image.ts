@@ -41,7 +41,7 @@ export interface ImageParams {
   ttl: number;
   srvWeight: number;
   /**
-   * Build into a SharedArrayBuffer: with several answering threads (dns/threads.ts) the one image
+   * Build into a SharedArrayBuffer: with several answering threads (threads/pool.ts) the one image
    * is posted to each of them without a copy. Off by default: a plain ArrayBuffer can be freed
    * at once by transferring it away (zone/memory.ts), a shared one only when every thread that
    * saw it has collected it.
@@ -49,7 +49,7 @@ export interface ImageParams {
   shared?: boolean;
 }
 
-/** An image's buffer: shared (answering threads, dns/threads.ts) or plain, as ImageParams.shared says. */
+/** An image's buffer: shared (answering threads, threads/pool.ts) or plain, as ImageParams.shared says. */
 export function imageBuffer(bytes: number, shared: boolean): ArrayBuffer | SharedArrayBuffer {
   return shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
 }

@@ -28,7 +28,7 @@ const COVERED = 48;
 const FIXED = 86;
 
 export interface LastGood {
-  /** Shared when answering threads run (dns/threads.ts). */
+  /** Shared when answering threads run (threads/pool.ts). */
   image: ArrayBuffer | SharedArrayBuffer;
   serial: number;
   /** When the data was loaded from a master (ms since the epoch). */

@@ -118,7 +118,7 @@ export function patchImage(base: ZoneImage, edits: readonly Edit[]): { buffer: A
   if (count > l.cap * MAX_LOAD) return null;
   const indexOff = l.blocksEnd + add * 4;
   const total = indexOff + count * 4;
-  // Shared like the base (answering threads read it without a copy; dns/threads.ts).
+  // Shared like the base (answering threads read it without a copy; threads/pool.ts).
   const buf = imageBuffer(total, base.buffer instanceof SharedArrayBuffer);
   const u32 = new Uint32Array(buf), u8 = new Uint8Array(buf);
   u8.set(new Uint8Array(base.buffer, 0, l.blocksEnd));

@@ -8,7 +8,7 @@
 // zone there are no answers to protect, only the first zone to build as fast as possible: the
 // first worker starts at normal priority and the answering thread lowers every other thread (by
 // its tid; a thread may lower, not raise, its own nice) once that zone is swapped in.
-// Answering threads (dns/thread.ts) are answering threads too: each names itself ANSWER_THREAD
+// Answering threads (threads/thread.ts) are answering threads too: each names itself ANSWER_THREAD
 // (the kernel's per-thread name, /proc/thread-self/comm) and is left alone.
 import os from 'node:os';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';

@@ -1,22 +1,24 @@
-// One answering thread (dns/threads.ts starts N of them when the runtime has reusePort): its own
+// One answering thread (threads/pool.ts starts N of them when the runtime has reusePort): its own
 // UDP and TCP sockets on the shared DNS port, its own forwarder and its own zone-transfer handler,
 // and the zone image the main thread posts to it. The image is a SharedArrayBuffer, so posting it
 // copies nothing; a new one replaces the authority between two 'message' events, so every packet
 // is answered wholly from one version. The answering code is the single-thread server's
-// (server.ts, handler.ts, tcp.ts), as is. One message per zone version keeps the swap simple.
+// (dns/server.ts, handler.ts, tcp.ts), as is. One message per zone version keeps the swap simple.
+// It lives beside the pool in threads/, not in dns/: like src/server.ts it wires dns/, forward/
+// and xfr/ together, and xfr/ builds on dns/, so dns/ must not import xfr/ (no folder cycle).
 import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { startDnsServer, type DnsServer } from './server.js';
-import { createQueryHandler, type HandlerDeps } from './handler.js';
-import { createAuthority, transferZone } from './authority.js';
-import { dnsMetrics } from './metrics.js';
-import type { TcpLimits } from './tcp.js';
+import { startDnsServer, type DnsServer } from '../dns/server.js';
+import { createQueryHandler, type HandlerDeps } from '../dns/handler.js';
+import { createAuthority } from '../dns/authority.js';
+import { dnsMetrics } from '../dns/metrics.js';
+import type { TcpLimits } from '../dns/tcp.js';
 import { ZoneImage } from '../zone/image.js';
 import { markAnswerThread } from '../zone/priority.js';
 import type { ZoneChangeSet } from '../zone/changes.js';
 import { createForwarder, forwardMetrics, type ForwarderImpl } from '../forward/index.js';
 import type { UpstreamStats } from '../forward/metrics.js';
-import { createXfr } from '../xfr/index.js';
+import { createXfr, transferZone } from '../xfr/index.js';
 import type { TransferCounters } from '../xfr/transfer.js';
 import { createLogger } from '../log.js';
 import type { Config } from '../config/types.js';

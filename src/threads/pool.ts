@@ -1,4 +1,4 @@
-// Answering on several cores: N worker threads (dns/thread.ts), each with its own UDP and TCP
+// Answering on several cores: N worker threads (threads/thread.ts), each with its own UDP and TCP
 // socket bound to the DNS port with SO_REUSEPORT, so the kernel spreads queries across them by
 // a hash of the source address and port (NEXT.md §4). Why threads and not cluster processes:
 // the zone image is one SharedArrayBuffer built once by the build worker and posted to every
@@ -18,11 +18,11 @@ import type { Config } from '../config/types.js';
 import { ConfigError } from '../config/error.js';
 import type { Logger } from '../log.js';
 import type { ZoneChangeSet } from '../zone/changes.js';
-import type { TcpLimits } from './tcp.js';
+import type { TcpLimits } from '../dns/tcp.js';
 import type { ForwarderView } from '../metrics/forward.js';
-import { TCP_MAX_PER_SOURCE } from './tcp.js';
+import { TCP_MAX_PER_SOURCE } from '../dns/tcp.js';
 import type { ForwarderCopy, FromThread, ThreadCounters, ThreadData, ToThread, ZoneMessage } from './thread.js';
-import { reusePortUnsupported } from './reuseport.js';
+import { reusePortUnsupported } from '../dns/reuseport.js';
 
 const THREAD_URL = new URL('./thread.js', import.meta.url);
 
