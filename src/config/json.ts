@@ -78,59 +78,50 @@ export function parseJSON(text: string): JVal {
     }
   };
 
+  /** An object's or array's items from its opening bracket past `close`, `item` reading each. */
+  const list = (close: string, what: string, item: () => void): void => {
+    i++;
+    ws();
+    if (text[i] === close) {
+      i++;
+      return;
+    }
+    for (;;) {
+      ws();
+      item();
+      ws();
+      if (text[i] === ',') {
+        i++;
+        continue;
+      }
+      if (text[i] === close) {
+        i++;
+        return;
+      }
+      unexpected(what);
+    }
+  };
+
   const value = (depth: number): JVal => {
     if (depth > MAX_DEPTH) fail('exceeded max depth');
     ws();
     const c = text[i];
     if (c === '{') {
-      i++;
       const entries: [string, JVal][] = [];
-      ws();
-      if (text[i] === '}') {
-        i++;
-        return { t: 'obj', entries };
-      }
-      for (;;) {
-        ws();
+      list('}', 'after object key:value pair', () => {
         if (text[i] !== '"') unexpected('looking for beginning of object key string');
         const k = str();
         ws();
         if (text[i] !== ':') unexpected('after object key');
         i++;
         entries.push([k, value(depth + 1)]);
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === '}') {
-          i++;
-          return { t: 'obj', entries };
-        }
-        unexpected('after object key:value pair');
-      }
+      });
+      return { t: 'obj', entries };
     }
     if (c === '[') {
-      i++;
       const items: JVal[] = [];
-      ws();
-      if (text[i] === ']') {
-        i++;
-        return { t: 'arr', items };
-      }
-      for (;;) {
-        items.push(value(depth + 1));
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === ']') {
-          i++;
-          return { t: 'arr', items };
-        }
-        unexpected('after array element');
-      }
+      list(']', 'after array element', () => items.push(value(depth + 1)));
+      return { t: 'arr', items };
     }
     if (c === '"') return { t: 'str', v: str() };
     for (const [word, v] of [

@@ -176,7 +176,9 @@ export class JsonBytes {
   /**
    * Reads `"key":` and says which of `keys` it is (its index), OTHER for a key we do not read,
    * or -2 for a key that may match one of them loosely (a case variant, an escape, non-ASCII:
-   * parse.ts's field() matching decides those).
+   * parse.ts's field() matching decides those). Its scan to the closing quote is string()'s,
+   * written out again: both are the lexer's innermost byte loop, where a shared one would cost a
+   * call or a callback per byte.
    */
   protected key(keys: Uint8Array[]): number {
     this.ws();
