@@ -2,7 +2,7 @@
 // session, so its split (refresh loop, reload, shutdown) is left for the next one.
 // The running server: leader detection → state fetch → (worker) record generation → zone swap,
 // with DNS and HTTP answering from whatever zone is current. Listeners start before the first
-// state load (A.1) so forwarding works at once and the domain answers SERVFAIL, not silence.
+// state load [A.1] so forwarding works at once and the domain answers SERVFAIL, not silence.
 // Refreshes never overlap: a trigger during a refresh marks one more to run right after it, so a
 // burst of ZooKeeper events or a slow master can never queue up work.
 import os from 'node:os';

@@ -3,7 +3,7 @@
 // beside it.
 // Loads config.json the way the original did (Go encoding/json over the defaults, case-insensitive
 // keys, last duplicate wins, strict integer types) and validates it in the original's order, but
-// every problem is a ConfigError naming the key (A.19) instead of a crash or a bare log.Fatal, and
+// every problem is a ConfigError naming the key [A.19] instead of a crash or a bare log.Fatal, and
 // unknown keys are warned about rather than silently ignored. All checks that need the file system
 // (resolv.conf, certificates, the IAM file) happen here, so that a config that loads is one the
 // server can start with; nothing here listens or connects.
@@ -124,7 +124,7 @@ export function defaultConfig(): Config {
   };
 }
 
-/** A copy safe to show (A.18): the Mesos secret becomes "******" when set. */
+/** A copy safe to show [A.18]: the Mesos secret becomes "******" when set. */
 export function redactedConfig(c: Config): Config {
   const r = structuredClone(c);
   if (r.MesosCredentials.Secret !== '') r.MesosCredentials.Secret = '******';
@@ -352,7 +352,7 @@ function decodeInto(c: Config, doc: JVal, file: string, warn: (m: string) => voi
 }
 
 // ---------------------------------------------------------------------------------------------
-// Validation, in the original's order (§2.4); our added checks sit next to their neighbours.
+// Validation, in the original's order [B§2.4]; our added checks sit next to their neighbours.
 
 function validate(c: Config, opts: LoadOptions, warn: (m: string) => void): void {
   if (!c.DnsOn && !c.HttpOn) {
@@ -477,7 +477,7 @@ function validateAuthentication(c: Config, warn: (m: string) => void): void {
     if (iam === null) {
       throw new ConfigError('IAMConfigFile', 'missing configuration for specified authentication mechanism: MesosAuthentication is "iam" but IAMConfigFile is not set');
     }
-    iamCredentials(c.IAMConfigFile, iam); // the state client's own reading: it must not fail later (A.19)
+    iamCredentials(c.IAMConfigFile, iam); // the state client's own reading: it must not fail later [A.19]
   } else {
     throw new ConfigError('MesosAuthentication', `unregistered factory requested: ${JSON.stringify(auth)} (valid: "", "basic", "iam")`);
   }

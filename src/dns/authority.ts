@@ -6,7 +6,7 @@ import type { ZoneImage } from '../zone/image.js';
 import type { Authority } from './answer.js';
 import { hashWire, lowerCopy, nameToWire } from '../wire/name.js';
 
-/** SOA RDATA: MNAME, RNAME, SERIAL, REFRESH, RETRY, EXPIRE, MINIMUM (= SOAMinttl, A.4). */
+/** SOA RDATA: MNAME, RNAME, SERIAL, REFRESH, RETRY, EXPIRE, MINIMUM (= SOAMinttl, [A.4]). */
 export function soaRdata(c: Config, serial: number): Uint8Array {
   const mname = nameToWire(c.SOAMname) ?? new Uint8Array([0]);
   const rname = nameToWire(c.SOARname) ?? new Uint8Array([0]);

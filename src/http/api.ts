@@ -1,20 +1,20 @@
-// The HTTP API (Part B §9): same paths, statuses, plain-text error bodies and Go-style JSON as the
+// The HTTP API [B§9]: same paths, statuses, plain-text error bodies and Go-style JSON as the
 // original, so existing scripts and dashboards keep working. It is a plain node:http handler with
 // a hand-written router rather than a framework: there are seven GET routes, and the original's
 // generic behaviour (404 → 405 → 415 → 406, in go-restful's order, with its exact bodies) is
 // easier to reproduce exactly than to coax out of a framework.
 //
 // Deliberate differences from the original, each small:
-// - Names are looked up case-insensitively and `.*` is NOT stripped (Part A.5, A.6).
-// - `/v1/config` redacts the Mesos secret (Part A.18) and, after the original's fields, shows this
+// - Names are looked up case-insensitively and `.*` is NOT stripped [A.5], [A.6].
+// - `/v1/config` redacts the Mesos secret [A.18] and, after the original's fields, shows this
 //   project's added config keys and — when the process provides it — `MastersSource`
 //   {masters, source}: which masters the last refresh used and where that list came from
 //   (ZooKeeper or the static config), which the original left operators guessing; and
 //   `StateSourceInUse` ("stream" or "poll"): what `StateSource` resolved to ("auto" falls back to
 //   polling on a master without the v1 API). A field of its own, not a rewritten `StateSource`:
-//   the body must still decode into the configured config (Part B §9.2), and a reload compares
+//   the body must still decode into the configured config [B§9.2], and a reload compares
 //   against what was configured.
-// - Before the first state load (we serve from the start, Part A.1) there is no zone: the routes
+// - Before the first state load (we serve from the start, [A.1]) there is no zone: the routes
 //   that read it (hosts, services, enumerate, axfr) answer 503 with {"error":"no state loaded yet"}
 //   rather than the "not found" placeholders, which a client could not tell from a real absence.
 //   version and config do not depend on the zone and answer 200.
@@ -129,7 +129,7 @@ function acceptOk(req: IncomingMessage): boolean {
   });
 }
 
-/** Lookup key: ASCII lower-case (DNS case-insensitivity, RFC 4343) plus a trailing dot. No `.*` stripping (A.6). */
+/** Lookup key: ASCII lower-case (DNS case-insensitivity, RFC 4343) plus a trailing dot. No `.*` stripping [A.6]. */
 export function lookupKey(name: string): string {
   const lower = name.replace(/[A-Z]+/g, (s) => s.toLowerCase());
   return lower.endsWith('.') ? lower : lower + '.';

@@ -5,7 +5,7 @@
 import type { Config } from '../config/types.js';
 import { redactedConfig } from '../config/load.js';
 
-/** The original's fields, in its declaration order (Part B §9.2). */
+/** The original's fields, in its declaration order [B§9.2]. */
 export const ORIGINAL_CONFIG_KEYS = [
   'RefreshSeconds', 'Port', 'Timeout', 'StateTimeoutSeconds', 'ZkDetectionTimeout', 'HttpPort', 'TTL',
   'SRVRecordDefaultWeight', 'SOASerial', 'SOARefresh', 'SOARetry', 'SOAExpire', 'SOAMinttl', 'SOAMname',
@@ -29,7 +29,7 @@ const everyKeyListed: Exclude<keyof Config, Listed> extends never ? true : never
 void everyKeyListed;
 
 /**
- * The config as `/v1/config` prints it. Part A.18: the Mesos secret is replaced by "******" when
+ * The config as `/v1/config` prints it. [A.18]: the Mesos secret is replaced by "******" when
  * set (redactedConfig, shared with the config module so there is one rule); an empty secret stays
  * "" so operators can still see that none is configured. The Config holds no private-key
  * material, only file paths, shown as the original shows them. `extra` (e.g. MastersSource) is

@@ -1,6 +1,6 @@
 // Size (~510 lines, over the ~450 aimed at): not split this session (the label cut and PTR were
 // being added to it); the next split is the pure per-task function out of TaskEmitter (REVIEW §3c).
-// Record generation (SPEC §7): the validated state → the A/AAAA/SRV maps and the enumeration.
+// Record generation [B§7]: the validated state → the A/AAAA/SRV maps and the enumeration.
 // A pure function (host names are resolved beforehand into `hostIPs`) so a refresh can be tested
 // and benchmarked without a network, and so one bad input can only cost a warning: where the
 // original panicked (non-IP leader, master or listener) that piece is skipped instead.
@@ -94,7 +94,7 @@ function pushIP(out: IPPool, v: string): void {
 }
 
 /**
- * §7.6 task IPs: all parseable IPs of the first source (in `sources` order) that yields any,
+ * [B§7.6] task IPs: all parseable IPs of the first source (in `sources` order) that yields any,
  * as the first n entries of `out` (n returned). Unknown source names are ignored. Only the
  * latest RUNNING status is consulted. `hostIPs` are the slave's IPs (the "host" source); -1 is
  * returned when they are the answer.
@@ -123,7 +123,7 @@ function sourceIPs(task: Task, hostIPs: readonly ParsedIP[], sources: readonly s
   return 0;
 }
 
-/** §7.6 task IPs for a task on a slave whose "IP list" is `slaveAddrs`. */
+/** [B§7.6] task IPs for a task on a slave whose "IP list" is `slaveAddrs`. */
 export function taskIPs(task: Task | null, slaveAddrs: readonly SlaveAddr[], sources: readonly string[]): ParsedIP[] {
   if (task === null) return [];
   const host: ParsedIP[] = [];
@@ -139,7 +139,7 @@ export function slaveAddrs(values: readonly string[]): SlaveAddr[] {
 }
 
 /**
- * §7.5 leader and master records. `leader` is the state's raw leader string, `masters` the list
+ * [B§7.5] leader and master records. `leader` is the state's raw leader string, `masters` the list
  * used for this refresh (leader first, "" = unknown leader).
  */
 export function addMasterRecords(
@@ -212,7 +212,7 @@ export function generate(state: StateView, hostIPs: HostIPs, opts: GenerateOptio
   const tail = '.' + opts.domain + '.';
   const spec = labelSpec(opts.enforceRFC952);
 
-  // frameworks (§7.2)
+  // frameworks [B§7.2]
   const fnames: string[] = new Array(state.frameworks.length);
   for (let i = 0; i < state.frameworks.length; i++) {
     const f = state.frameworks[i];
@@ -226,7 +226,7 @@ export function generate(state: StateView, hostIPs: HostIPs, opts: GenerateOptio
     if (f.pid !== null) b.add('SRV', '_framework._tcp.' + a, a + ':' + f.pid.port);
   }
 
-  // slaves (§7.3)
+  // slaves [B§7.3]
   const slaveName = 'slave' + tail;
   const slaves = new Map<string, SlaveInfo>();
   for (const s of state.slaves) {
@@ -247,7 +247,7 @@ export function generate(state: StateView, hostIPs: HostIPs, opts: GenerateOptio
     });
   }
 
-  // name server (§7.4)
+  // name server [B§7.4]
   if (opts.listener === '0.0.0.0') {
     for (const addr of opts.interfaceAddrs ?? []) {
       const ip = parseIP(addr);
@@ -262,10 +262,10 @@ export function generate(state: StateView, hostIPs: HostIPs, opts: GenerateOptio
     else warnings.push(`listener ${JSON.stringify(opts.listener)} is not an IP address: no name-server record`);
   }
 
-  // leader and masters (§7.5)
+  // leader and masters [B§7.5]
   addMasterRecords(b, opts.domain, opts.masters, state.leader, warnings);
 
-  // tasks (§7.6, §7.7)
+  // tasks [B§7.6], [B§7.7]
   const em = new TaskEmitter(b, tail, spec, opts.ipSources, warnings);
   for (let i = 0; i < state.frameworks.length; i++) {
     const f = state.frameworks[i];
@@ -456,7 +456,7 @@ class TaskEmitter {
     return d.end(parent);
   }
 
-  /** The record block of §7.6 for task name `n`. */
+  /** The record block of [B§7.6] for task name `n`. */
   private block(n: string): void {
     const { ends, b } = this;
     const task = this.task!;

@@ -22,7 +22,7 @@ export interface BuildParams {
 export interface BuiltZone {
   /** Zone image (zone/image.ts); shared when BuildParams.image.shared. */
   image: ArrayBuffer | SharedArrayBuffer;
-  /** Hash of the content, to bump the SOA serial only when something changed (A.4). */
+  /** Hash of the content, to bump the SOA serial only when something changed [A.4]. */
   contentHash: string;
   counts: { frameworks: number; slaves: number; tasks: number; names: number; records: number };
   /** Records by type (for /metrics). */
