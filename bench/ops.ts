@@ -2,9 +2,10 @@
 // (re)starts, and what the metrics cost. Measured as a user would: process spawn → the first
 // correct answer for a task name (the 3-address probe), the stand-in master serving the same
 // generated state. Why each part is set up as it is:
-//  - cold start (no snapshot) is measured for both state sources (stream: SUBSCRIBE snapshot →
-//    model → build; poll: /master/state → scan → build), several times each, with where the time
-//    went read from the server's own log lines (listening, subscribed/refresh with their stages),
+//  - cold start (no snapshot) is measured for both state sources, several times each (both take
+//    their first zone from /master/state → scan → build; stream mode then subscribes, and the
+//    SUBSCRIBED read and its first version are reported after the first answer), with where the
+//    time went read from the server's own log lines (listening, refresh stages, subscribed),
 //    beside the warm refresh of the same state and the original's figure from the issue (the Go
 //    binary is not available here; `--server=PATH` measures it when it is);
 //  - each stream run gets a master of its own: the stand-in's cluster (made on the first
@@ -80,8 +81,14 @@ interface ColdRun {
   startToListeningMs: number | null;
   /** Spawn → the master's first request (state or SUBSCRIBE). */
   startToMasterAskedMs: number | null;
-  /** The server's own account of the first load: stages (poll) or snapshot read + build (stream). */
-  firstLoad: Record<string, unknown> | null;
+  /** The first zone: the server's 'refresh' line (both sources: stream mode's first zone is a /master/state fetch). */
+  firstLoad: { durationMs: number; stagesMs: Record<string, number> } | null;
+  /**
+   * Stream only: the subscription that follows the first zone. Its SUBSCRIBED record is read and
+   * built while the polled zone is answered; `loopDelayMaxMs` is the answering thread's worst
+   * event-loop delay from the first zone to the stream's first version (a stall would show there).
+   */
+  subscription: { subscribedAtMs: number | null; snapshotReadMs: number | null; firstVersionAtMs: number | null; buildMs: number | null; loopDelayMaxMs: number | null } | null;
 }
 
 /** One cold start: a fresh server (no snapshot) against `master`, until the probe answers right. */
@@ -93,18 +100,28 @@ async function coldStart(b: OpsBench, master: StandInMaster, rs: RecordSet, sour
   const s = await b.startServer(master.hostPort, 3600, tag, { StateSource: source, ReconcileSeconds: 0 });
   try {
     const { firstCorrect } = await b.waitFirstCorrect(s, rs, 180_000);
-    await sleep(200); // the load's log line follows the swap
+    const first = await waitLog(s, 'refresh', 5000); // the load's log line follows the swap
     const listening = logLine(s, 'listening');
-    const first = source === 'poll' ? logLine(s, 'refresh') : logLine(s, 'stream update');
-    const subscribed = source === 'stream' ? logLine(s, 'stream: subscribed; snapshot read') : null;
+    let subscription: ColdRun['subscription'] = null;
+    if (source === 'stream') {
+      // The subscription starts after the first zone: wait for its first (full) version.
+      const version = await waitLog(s, 'stream update', 60_000).catch(() => null);
+      const subscribed = logLine(s, 'stream: subscribed; snapshot read');
+      subscription = {
+        subscribedAtMs: subscribed ? subscribed.time - wall0 : null,
+        snapshotReadMs: subscribed?.ms ?? null,
+        firstVersionAtMs: version ? version.time - wall0 : null,
+        buildMs: version?.buildMs ?? null,
+        loopDelayMaxMs: version?.loopDelayMaxMs ?? null,
+      };
+    }
     return {
       source,
       startToFirstCorrectMs: firstCorrect - s.startedAt,
       startToListeningMs: listening ? listening.time - wall0 : null,
       startToMasterAskedMs: Number.isNaN(askedAt) ? null : askedAt - s.startedAt,
-      firstLoad: source === 'poll'
-        ? (first && { durationMs: first.durationMs, stagesMs: first.stagesMs })
-        : { snapshotReadMs: subscribed?.ms ?? null, buildMs: first?.buildMs ?? null, subscribedAtMs: subscribed ? subscribed.time - wall0 : null },
+      firstLoad: { durationMs: first.durationMs, stagesMs: first.stagesMs },
+      subscription,
     };
   } finally {
     clearInterval(watch);
@@ -132,7 +149,7 @@ async function coldStarts(b: OpsBench, tasks: number, runs: number): Promise<voi
           m.setState(bodyFor(m.hostPort));
           if (source === 'stream') m.cluster().subscribedRecord(15); // made before the server asks (a real master has it)
           const r = await coldStart(b, m, rs, source, `cold-${source}-${tasks}-${i}`);
-          b.log(`ops: cold ${source} ${label}: ${Math.round(r.startToFirstCorrectMs)} ms ${JSON.stringify(r.firstLoad)}`);
+          b.log(`ops: cold ${source} ${label}: ${Math.round(r.startToFirstCorrectMs)} ms ${JSON.stringify(r.firstLoad)}${r.subscription ? ` then ${JSON.stringify(r.subscription)}` : ''}`);
           out.push(r);
         } finally {
           await m.close();
@@ -169,6 +186,14 @@ async function coldStarts(b: OpsBench, tasks: number, runs: number): Promise<voi
     b.rows.push({ section: sec, metric: `process start → listening (log), min–max of ${listening.length}`, value: span(listening), unit: 'ms' });
     b.rows.push({ section: sec, metric: `process start → first correct answer, poll, min–max of ${poll.length}`, value: span(poll), unit: 'ms', baseline: tasks === 50000 ? ORIGINAL_COLD_50K_MS : undefined });
     b.rows.push({ section: sec, metric: `process start → first correct answer, stream, min–max of ${stream.length}`, value: span(stream), unit: 'ms', baseline: tasks === 50000 ? ORIGINAL_COLD_50K_MS : undefined });
+    const subs = out.map((r) => r.subscription).filter((x): x is NonNullable<ColdRun['subscription']> => x !== null);
+    const nums = (f: (x: NonNullable<ColdRun['subscription']>) => number | null) => subs.map(f).filter((x): x is number => x !== null);
+    b.rows.push({
+      section: sec,
+      metric: `stream: then subscribed / its first version (start →), SUBSCRIBED read, loop delay max meanwhile, min–max of ${subs.length}`,
+      value: `${span(nums((x) => x.subscribedAtMs))} / ${span(nums((x) => x.firstVersionAtMs))}; ${span(nums((x) => x.snapshotReadMs))}; ${span(nums((x) => x.loopDelayMaxMs))}`,
+      unit: 'ms',
+    });
     b.rows.push({
       section: sec,
       metric: `warm poll refresh (fetch + build), median / max of ${warm.length} (log); its fetch`,
