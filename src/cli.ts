@@ -9,7 +9,7 @@ import { ConfigError } from './config/error.js';
 import type { Config } from './config/types.js';
 import { createLogger, type Logger } from './log.js';
 import { startServer, VERSION, type RunningServer } from './server.js';
-import { startStandInMaster, rewriteLeader, type StandInMaster } from './demo/master.js';
+import type { StandInMaster } from './demo/master.js';
 import { RUNTIME } from './runtime.js';
 
 const DEMO_STATE = fileURLToPath(new URL('../../src/demo/example-state.json', import.meta.url));
@@ -24,6 +24,8 @@ function envPort(name: string, def: number): number {
 
 async function demoConfig(log: Logger): Promise<{ config: Config; master: StandInMaster }> {
   const state = JSON.parse(readFileSync(DEMO_STATE, 'utf8')) as object;
+  // Loaded only for -demo: a server's start-up does not load the stand-in master.
+  const { startStandInMaster, rewriteLeader } = await import('./demo/master.js');
   const master = await startStandInMaster({ host: '127.0.0.1', port: 0, state: {} });
   master.setState(rewriteLeader(state, `127.0.0.1:${master.port}`));
   log.info({ master: `127.0.0.1:${master.port}` }, 'demo: stand-in Mesos master serving the bundled example cluster');

@@ -29,9 +29,6 @@ import { connectionCaps, watchDescriptors } from './net/fd-budget.js';
 import { startHttpServer } from './http/api.js';
 import { createForwarder } from './forward/index.js';
 import type { ForwarderImpl } from './forward/index.js';
-import {
-  registerAllMetrics, renderMetrics, setDnsCounters, setForwardCounters, setForwarder, setXfr, setZoneInfo,
-} from './metrics/index.js';
 import { stateMetrics, countFailure, setSkipped, countSkipped, addStreamStats } from './state/metrics.js';
 import type { Readiness } from './http/ops.js';
 import { RUNTIME } from './runtime.js';
@@ -113,8 +110,6 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
 
   // With answering threads each forwards for itself (threads/pool.ts); this thread forwards nothing.
   let forwarder: ForwarderImpl | null = config.ExternalOn && threads === 1 ? createForwarder(config, log) : null;
-  registerAllMetrics();
-  setForwarder(forwarder);
   let shuttingDown = false;
   /** Unix seconds when the served data was loaded from a master. */
   let loadedAt = 0;
@@ -124,7 +119,6 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
   let fromFile = false;
   const tooOld = (): boolean => config.StaleAfterSeconds > 0 && loadedAt > 0 && Date.now() / 1000 - loadedAt > config.StaleAfterSeconds;
   const isStale = (): boolean => fromFile || tooOld();
-  setZoneInfo(() => (snapshot ? { serial: snapshot.serial, names, byType, loadedAt, stale: isStale() } : null));
   const readiness = (): Readiness => {
     const serving = snapshot !== null;
     const base = { serving, serial: snapshot ? snapshot.serial : null, ageSeconds: loadedAt ? Math.round(Date.now() / 1000 - loadedAt) : null };
@@ -138,7 +132,6 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
   let detector: MasterDetector = createMasterDetector(config, log);
   const newBuilder = (c: Config) => new ZoneBuilder(c, verbosity, Math.min(c.StateTimeoutSeconds, 10) * 1000);
   let builder = newBuilder(config);
-  builder.warm(); // its module load (~0.2 s) runs beside the listeners' and ZooKeeper's set-up
   // Each bulk body render is logged: seconds of worker time at 50k tasks, and one line per zone
   // version and kind shows that concurrent /v1/axfr requests share one render. It reads
   // `builder` at each call: a reload may replace the builder.
@@ -176,6 +169,13 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
     }
   }
 
+  // The build worker's module load (~0.2 s) runs beside the listeners' and ZooKeeper's set-up:
+  // with nothing to answer from yet, the first fetch waits for it. With the snapshot served, it
+  // starts once the listeners are up, at nice 19 like any worker started while answers are served
+  // (on one core, its start-up would otherwise delay the first answers from the file).
+  if (snapshot) protectAnswers();
+  else builder.warm();
+
   // Client connections may use only part of the open-file limit (net/fd-budget.ts).
   const caps = connectionCaps(TCP_MAX_CONNECTIONS);
   log.info(caps, 'connection caps');
@@ -186,7 +186,16 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
   let http: { port: number; close(): Promise<void> } | null = null;
   // Read on every query, so a reload swaps the forwarder without touching the listeners.
   const xfr: Xfr = createXfr(config, log);
-  setXfr(xfr);
+  // The metrics library and the series declarations (~0.1 s of module loading) are loaded once
+  // the listeners are up: nothing before the first answer needs them, and /metrics waits for them.
+  let metricsModule: Promise<typeof import('./metrics/index.js')> | null = null;
+  const metrics = () => (metricsModule ??= import('./metrics/index.js').then((m) => {
+    m.registerAllMetrics();
+    m.setForwarder(forwarder);
+    m.setZoneInfo(() => (snapshot ? { serial: snapshot.serial, names, byType, loadedAt, stale: isStale() } : null));
+    m.setXfr(xfr);
+    return m;
+  }));
   const handlerDeps = { authority: () => authority, forwarder, transfer: xfr.handle, reverse: () => reverse };
   const handler = createQueryHandler(handlerDeps);
   const listenDns = (c: Config) => startDnsServer({ host: c.Listener, port: c.Port, log, handler, tcp: { maxConnections: caps.dnsTcp } });
@@ -200,13 +209,14 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
   };
   /** /metrics: with answering threads, their counters are summed first (the series read them when rendered). */
   const exposition = async (openMetrics: boolean) => {
+    const m = await metrics();
     const t = pool && await pool.totals().catch(() => null);
     if (t) {
-      setDnsCounters(t.dns);
-      setForwardCounters(t.forward);
-      setForwarder(t.forwarder && forwarderView(t.forwarder));
+      m.setDnsCounters(t.dns);
+      m.setForwardCounters(t.forward);
+      m.setForwarder(t.forwarder && forwarderView(t.forwarder));
     }
-    return renderMetrics(openMetrics);
+    return m.renderMetrics(openMetrics);
   };
   const listenHttp = (c: Config) => startHttpServer({
         config: liveConfig,
@@ -234,6 +244,8 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
     runtime: RUNTIME, answerThreads: config.DnsOn ? threads : 0, dns: dnsPort !== null && `${config.Listener}:${dnsPort}`,
     http: http && `${config.HTTPListener}:${http.port}`, domain: config.Domain,
   }, 'listening');
+  if (snapshot) builder.warm(); // the snapshot is served: now the worker (see above)
+  void metrics();
 
   // ---- refresh loop ----
   // The answering thread's worst event-loop delay since the previous refresh line: the one
@@ -567,7 +579,7 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
         const old = forwarder;
         forwarder = next.ExternalOn ? createForwarder(next, log) : null;
         handlerDeps.forwarder = forwarder;
-        setForwarder(forwarder);
+        void metrics().then((m) => m.setForwarder(forwarder));
         retire(old, () => old?.inFlight ?? 0, prev.Timeout || 5);
       }
       applied.push('forwarding');
