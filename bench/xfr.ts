@@ -9,7 +9,9 @@
 //    core) that our NOTIFY wakes: launch → the secondary answers the new name; our own first
 //    answer is timed beside it, so the transfer's share is visible;
 //  - answering during transfers uses loadgen (open loop, per-query latency) while this process
-//    pulls AXFRs back to back: the transfers compete with answering on the server's core.
+//    pulls one AXFR, then AXFRs back to back: the transfers compete with answering on the
+//    server's core. The single transfer is what the issue's target is about; back to back is
+//    the harsher case (a secondary tier all refreshing at once).
 import net from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -212,26 +214,31 @@ export async function xfrBench(env: XfrBenchEnv): Promise<{ rows: XfrRow[]; raw:
     await named.stop();
     named = null;
 
-    // Answering while AXFRs are pulled back to back.
+    // Answering during one AXFR, then while AXFRs are pulled back to back.
     const qfile = join(env.tmp, 'q-xfr.txt');
     writeFileSync(qfile, [`${FIXED.a3Name} A`, `${FIXED.srv3Name} SRV`, 'leader.mesos. A', `xfr-ten-0.${fw}.mesos. A`].join('\n') + '\n');
-    log(`xfr: ${env.rate} q/s for ${env.loadSeconds} s while AXFRs run back to back`);
-    const lg = spawnPinned(env.loadCpu, 'nice', ['-n', '-10', process.execPath, join(env.root, 'dist', 'bench', 'loadgen.js'),
-      `--port=${server.port}`, `--file=${qfile}`, `--rate=${env.rate}`, `--duration=${env.loadSeconds}`, '--timeout=1']);
-    let running = true, pulled = 0;
-    const puller = (async () => {
-      await sleep(1000); // after loadgen's warm-up second
-      while (running) { await transfer(server.port, transferQuery('mesos', 'AXFR')); pulled++; }
-    })();
-    const code = await lg.exited;
-    running = false;
-    await puller;
-    const line = lg.stdoutLines.find((l) => l.startsWith('{'));
-    if (code !== 0 || !line) throw new Error(`loadgen failed (${code}): ${lg.stderrLines.join(' ')}`);
-    const res = JSON.parse(line) as { sent: number; lost: number; latencyMs: Record<string, number>; rcodes: Record<string, number> };
-    raw.duringTransfers = { ...res, axfrsCompleted: pulled };
-    row(`answering during back-to-back AXFRs (${pulled} completed): sent / lost`, `${res.sent} / ${res.lost}`, '', '0 lost', res.lost === 0);
-    row('  latency p50 / p99 / max', `${r3(res.latencyMs.p50!)} / ${r3(res.latencyMs.p99!)} / ${r3(res.latencyMs.max!)}`, 'ms', 'p99 ≤ 5 ms', res.latencyMs.p99! <= 5);
+    const during = async (backToBack: boolean, seconds: number) => {
+      log(`xfr: ${env.rate} q/s for ${seconds} s during ${backToBack ? 'AXFRs back to back' : 'one AXFR'}`);
+      const lg = spawnPinned(env.loadCpu, 'nice', ['-n', '-10', process.execPath, join(env.root, 'dist', 'bench', 'loadgen.js'),
+        `--port=${server.port}`, `--file=${qfile}`, `--rate=${env.rate}`, `--duration=${seconds}`, '--timeout=1']);
+      let running = true, pulled = 0, axfrMs = 0;
+      const puller = (async () => {
+        await sleep(1000); // after loadgen's warm-up second
+        do { axfrMs = (await transfer(server.port, transferQuery('mesos', 'AXFR'))).ms; pulled++; } while (running && backToBack);
+      })();
+      const code = await lg.exited;
+      running = false;
+      await puller;
+      const line = lg.stdoutLines.find((l) => l.startsWith('{'));
+      if (code !== 0 || !line) throw new Error(`loadgen failed (${code}): ${lg.stderrLines.join(' ')}`);
+      const res = JSON.parse(line) as { sent: number; lost: number; latencyMs: Record<string, number>; rcodes: Record<string, number> };
+      const what = backToBack ? `back-to-back AXFRs (${pulled} completed)` : `one AXFR (${Math.round(axfrMs)} ms) within ${seconds} s`;
+      row(`answering during ${what}: sent / lost`, `${res.sent} / ${res.lost}`, '', '0 lost', res.lost === 0);
+      row('  latency p50 / p99 / max', `${r3(res.latencyMs.p50!)} / ${r3(res.latencyMs.p99!)} / ${r3(res.latencyMs.max!)}`, 'ms', 'p99 ≤ 5 ms', res.latencyMs.p99! <= 5);
+      return { ...res, axfrsCompleted: pulled, lastAxfrMs: axfrMs };
+    };
+    raw.duringOneTransfer = await during(false, Math.max(5, Math.round(env.loadSeconds / 4)));
+    raw.duringTransfers = await during(true, env.loadSeconds);
   } finally {
     await named?.stop();
     await stop(server.proc);

@@ -10,6 +10,7 @@ import { StateGen } from '../bench/gen-state.js';
 import { startServerProcess, type ServerProcess } from './support/procs.js';
 import { buildQuery, decode } from './support/dnsmsg.js';
 import { tcpTransfer, ixfrQuery } from './support/xfr-client.js';
+import { metricValues } from './support/metrics.js';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
@@ -82,12 +83,7 @@ t.test('AXFR messages: one ID, QR AA, question only in the first, each ≤ 64 KB
 });
 
 t.test('refusals: UDP AXFR REFUSED, another zone NOTAUTH, IXFR over UDP a single SOA', async (t) => {
-  const udp = (msg: Buffer) => new Promise<Buffer>((resolve, reject) => {
-    const s = dgram.createSocket('udp4');
-    const timer = setTimeout(() => { s.close(); reject(new Error('no UDP reply')); }, 5000);
-    s.on('message', (m) => { clearTimeout(timer); s.close(); resolve(m); });
-    s.send(msg, server.dnsPort, '127.0.0.1');
-  });
+  const udp = udpQuery;
   const u = decode(await udp(buildQuery('mesos.', 'AXFR', { id: 7 })));
   t.same({ id: u.id, rcode: u.rcode, answer: u.answer, question: u.question }, { id: 7, rcode: 'REFUSED', answer: [], question: [{ name: 'mesos', type: 'AXFR', class: 'IN' }] });
   for (const zone of ['example.com.', 'marathon.mesos.']) {
@@ -138,6 +134,41 @@ t.test('other queries on the same connection are answered, after the transfer', 
   t.ok(ids.slice(1, -1).every((i) => i === 2) && ids.length > 3, 'then the transfer');
   t.equal(ids.at(-1), 3, 'then the A query');
 });
+
+t.test('UDP queries are answered while a slow reader\'s AXFR is in progress, and the transfer waits for it', async (t) => {
+  const full = (await tcpTransfer(server.dnsPort, buildQuery('mesos.', 'AXFR', { id: 1 }))).raw.reduce((n, m) => n + m.length + 2, 0);
+  const want = decode(await udpQuery(buildQuery('leader.mesos.', 'A', { id: 11 })));
+  const bytes = async () => (await metricValues(server.httpPort)).get('mesos_dns_xfr_bytes_total{type="AXFR"}') ?? 0;
+  const before = await bytes();
+  // A slow reader: it takes the first message, then stops reading (its kernel buffers fill).
+  const s = net.connect(server.dnsPort, '127.0.0.1');
+  const q = buildQuery('mesos.', 'AXFR', { id: 12 });
+  s.write(Buffer.concat([Buffer.from([q.length >> 8, q.length & 0xff]), q]));
+  let received = 0;
+  await new Promise<void>((resolve) => s.once('data', (d) => { received += d.length; s.pause(); resolve(); }));
+  // Sent after the transfer started; a writer that held the thread until the whole zone was
+  // written would answer it only then, with every byte of the transfer produced.
+  const got = decode(await udpQuery(buildQuery('leader.mesos.', 'A', { id: 11 })));
+  const produced = (await bytes()) - before;
+  t.same(got, want, 'the whole answer, as when no transfer runs');
+  t.ok(produced < full / 2, `answered mid-transfer: ${produced} of ${full} bytes produced (back-pressure holds the rest)`);
+  // The reader resumes: the rest of the zone follows, ending with the closing SOA.
+  s.on('data', (d) => { received += d.length; if (received >= full) s.destroy(); });
+  const closed = new Promise((r) => s.once('close', r));
+  s.resume();
+  await closed;
+  t.equal(received, full, 'then the whole transfer arrives');
+});
+
+/** One UDP query and its reply (5 s at most). */
+function udpQuery(msg: Buffer): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const s = dgram.createSocket('udp4');
+    const timer = setTimeout(() => { s.close(); reject(new Error('no UDP reply')); }, 5000);
+    s.on('message', (m) => { clearTimeout(timer); s.close(); resolve(m); });
+    s.send(msg, server.dnsPort, '127.0.0.1');
+  });
+}
 
 function rssKiB(pid: number): number {
   const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));

@@ -1,11 +1,16 @@
-// A reply of several messages (a zone transfer): pulled one message at a time by the TCP writer,
-// so a transfer only ever holds the message being written and its writer can wait for the socket
-// to drain between messages. Messages come already framed with their 2-byte TCP length.
+// A reply of several messages (a zone transfer): pulled one step at a time by the TCP writer,
+// so a transfer only ever holds the message being written, its writer can wait for the socket
+// to drain between messages, and the answering thread is never held longer than one step (a few
+// dozen names encoded) before UDP and other connections get their turn (tcp.ts budgets steps per
+// turn of the event loop). Messages come already framed with their 2-byte TCP length.
 
 export interface MessageStream {
   readonly kind: 'stream';
-  /** The next framed message, or null when the reply is complete. */
-  next(): Buffer | null;
+  /**
+   * One step of work: the next framed message, false when a step was done but no message is
+   * complete yet (call again), or null when the reply is complete.
+   */
+  next(): Buffer | false | null;
   /** Called once when the stream ends or its connection closes: release what it holds. */
   close(): void;
 }

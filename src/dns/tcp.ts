@@ -10,9 +10,13 @@
 // - slots: a global cap and a per-source-address cap; when either is full the least recently used
 //   connection that is not being served makes room, rather than the newcomer being refused.
 // - replies of several messages (zone transfers, stream.ts) wait in a per-connection queue and are
-//   pulled a message at a time, only while the output is not backed up, so a stalled transfer holds
+//   pulled a step at a time, only while the output is not backed up, so a stalled transfer holds
 //   at most the bound above; later answers on that connection queue behind it, never interleave.
 //   A connection with a transfer in progress is busy: never evicted, never idle.
+// - transfer work gets a small slice of each turn of the event loop, shared by every transfer in
+//   progress, and then yields: libuv reads at most 32 datagrams from a UDP socket per turn, so the
+//   rate at which queries are answered during a transfer is bounded by 32 / (length of a turn); a
+//   turn spent writing several 60 KB messages (~6 ms at 50k tasks) lost most queries (issue 14).
 // Timers: one per connection, re-armed only on state changes (a message starts, completes, output
 // backs up), never per byte. The drain deadline is the only write deadline, transfers included.
 import net from 'node:net';
@@ -41,8 +45,13 @@ export const TCP_OUTPUT_HARD_LIMIT = 1024 * 1024;
 const MAX_BUFFERED_INPUT = 2 + 65535 + 64 * 1024;
 /** Replies queued behind a transfer on one connection; past it the client is not reading: closed. */
 const MAX_TCP_QUEUED = 256;
-/** Messages of a multi-message reply written per turn of the event loop (UDP answers go between). */
-const STREAM_MESSAGES_PER_TURN = 4;
+/**
+ * Milliseconds of transfer work (encoding and writing) per turn of the event loop, across every
+ * transfer of this listener; UDP and other connections are served between turns. Small next to
+ * the ~0.35 ms that answering libuv's 32 datagrams per turn takes, so answering keeps most of a
+ * busy loop; an idle loop turns at once, so a transfer alone runs at nearly full speed.
+ */
+export const STREAM_SLICE_MS = 0.25;
 
 export interface TcpLimits {
   maxConnections: number;
@@ -78,8 +87,6 @@ interface Conn {
   ended: boolean;
   /** Replies waiting behind a multi-message reply, in order; empty when none is in progress. */
   queue: (Buffer | MessageStream)[];
-  /** A pump of the queue is scheduled for the next turn. */
-  scheduled: boolean;
 }
 
 export interface TcpListener {
@@ -141,19 +148,47 @@ export function createTcpListener(handler: QueryHandler, log: Logger, limits: Tc
     return out;
   };
 
-  /** Write queued replies in order; a transfer's messages only while output is not backed up. */
-  const pump = (c: Conn): void => {
-    c.scheduled = false;
+  /** Connections whose queue starts with a stream and whose output is not backed up; stepped in turn. */
+  const streaming = new Set<Conn>();
+  let turnScheduled = false;
+
+  const schedule = (): void => {
+    if (!turnScheduled && streaming.size > 0) { turnScheduled = true; setImmediate(turn); }
+  };
+
+  /** One slice of transfer work: a step of each ready stream in turn, until the slice is used. */
+  const turn = (): void => {
+    turnScheduled = false;
+    const until = performance.now() + STREAM_SLICE_MS;
+    while (streaming.size > 0) {
+      const c = streaming.values().next().value!;
+      streaming.delete(c); streaming.add(c); // round robin: the next slice starts with another
+      step(c);
+      if (performance.now() >= until) break;
+    }
+    schedule();
+  };
+
+  /** One step of the stream at the head of c's queue; at its end, what queued behind it follows. */
+  const step = (c: Conn): void => {
     const { sock } = c;
-    let budget = STREAM_MESSAGES_PER_TURN;
+    const head = c.queue[0];
+    if (sock.destroyed || c.wait === Wait.Drain || !isMessageStream(head)) { streaming.delete(c); return; }
+    let m: Buffer | false | null;
+    try { m = head.next(); } catch (err) { log.error({ err }, 'zone transfer failed'); streaming.delete(c); sock.destroy(); return; }
+    if (m === false) return;
+    if (m === null) { head.close(); c.queue.shift(); streaming.delete(c); pump(c); return; }
+    write(c, m); // streams frame their own messages; backed up, `write` set Wait.Drain and 'drain' pumps again
+    if ((c.wait as Wait) === Wait.Drain) streaming.delete(c);
+  };
+
+  /** Write queued replies in order until a stream heads the queue; streams are stepped by `turn`. */
+  const pump = (c: Conn): void => {
+    const { sock } = c;
     while (c.queue.length > 0 && c.wait !== Wait.Drain && !sock.destroyed) {
       const head = c.queue[0];
-      if (!isMessageStream(head)) { c.queue.shift(); write(c, frame(head)); continue; }
-      if (budget-- === 0) { c.scheduled = true; setImmediate(pump, c); return; }
-      let m: Buffer | null;
-      try { m = head.next(); } catch (err) { log.error({ err }, 'zone transfer failed'); sock.destroy(); return; }
-      if (m === null) { head.close(); c.queue.shift(); continue; }
-      write(c, m); // streams frame their own messages
+      if (isMessageStream(head)) { streaming.add(c); schedule(); return; }
+      c.queue.shift(); write(c, frame(head));
     }
     if (c.queue.length === 0 && c.ended && !sock.destroyed) serve(c); // half-closed: end when all is out
   };
@@ -164,7 +199,7 @@ export function createTcpListener(handler: QueryHandler, log: Logger, limits: Tc
     if (isMessageStream(b) || c.queue.length > 0) {
       if (c.queue.length >= MAX_TCP_QUEUED) { if (isMessageStream(b)) b.close(); sock.destroy(); return; }
       c.queue.push(b);
-      if (c.wait !== Wait.Drain && !c.scheduled) pump(c);
+      if (c.wait !== Wait.Drain && !streaming.has(c)) pump(c);
       return;
     }
     // Forwarded answers still arrive while reading is stopped; past this the client is not reading.
@@ -213,7 +248,7 @@ export function createTcpListener(handler: QueryHandler, log: Logger, limits: Tc
     }
     dnsMetrics.tcpConnections++;
     const c: Conn = {
-      sock, source, buf: Buffer.alloc(0), pending: 0, wait: Wait.Idle, timer: null, ended: false, queue: [], scheduled: false,
+      sock, source, buf: Buffer.alloc(0), pending: 0, wait: Wait.Idle, timer: null, ended: false, queue: [],
     };
     conns.set(sock, c);
     perSource.set(source, (perSource.get(source) ?? 0) + 1);
@@ -221,6 +256,7 @@ export function createTcpListener(handler: QueryHandler, log: Logger, limits: Tc
     sock.on('close', () => {
       if (c.timer) { clearTimeout(c.timer); c.timer = null; }
       conns.delete(sock);
+      streaming.delete(c);
       const left = (perSource.get(source) ?? 1) - 1;
       if (left > 0) perSource.set(source, left); else perSource.delete(source);
       c.buf = Buffer.alloc(0);
@@ -233,7 +269,7 @@ export function createTcpListener(handler: QueryHandler, log: Logger, limits: Tc
       clearTimeout(c.timer!); c.timer = null; // serve() arms the next deadline
       c.wait = Wait.Idle;
       sock.resume();
-      if (c.queue.length > 0 && !c.scheduled) pump(c);
+      if (c.queue.length > 0) pump(c);
       serve(c);
     });
     sock.on('end', () => { c.ended = true; serve(c); });

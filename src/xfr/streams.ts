@@ -1,5 +1,5 @@
 // The three shapes of a transfer reply (RFC 5936 §2.2, RFC 1995 §2 and §4), as MessageStreams
-// pulled by the TCP writer one message at a time. Everything is read from one pinned zone
+// pulled by the TCP writer one step (one batch of records) at a time. Everything is read from one pinned zone
 // version (BIND rejects a transfer whose first and last SOA differ), and the pin is dropped when
 // the stream is closed — finished, or its connection gone.
 import type { MessageStream } from '../dns/stream.js';
@@ -17,17 +17,21 @@ function streamOf(w: MessageWriter, fill: (add: (m: Buffer | null) => void) => b
   return {
     kind: 'stream',
     next() {
-      while (ready.length === 0 && !ended) {
-        if (!fill(add)) { ended = true; ready.push(w.finish()); }
-      }
-      return ready.shift() ?? null;
+      // One fill call per step at most: a step is a bounded amount of encoding (tcp.ts budgets them).
+      if (ready.length === 0 && !ended && !fill(add)) { ended = true; ready.push(w.finish()); }
+      return ready.shift() ?? (ended ? null : false);
     },
     close() { if (!closed) { closed = true; unpin(); } },
   };
 }
 
-/** Entries written per fill call: small, so one message is never far away. */
-const ENTRIES_PER_FILL = 64;
+/**
+ * Image entries per fill call (one step, dns/stream.ts): at 50k tasks ~5 RRs each, ~0.1 ms of
+ * encoding, well inside the TCP writer's slice per turn of the event loop.
+ */
+const ENTRIES_PER_FILL = 16;
+/** Records per fill call where each is one RR (change sets, reverse zones). */
+const RRS_PER_FILL = 64;
 
 /**
  * A whole zone: SOA, NS, the records `fill` adds (a batch per call, false once done), SOA. The
@@ -87,7 +91,7 @@ export function incrementalTransfer(head: ReplyHead, z: ZoneVersion, oldSoaRdata
   const oldSoa = soaBody(z, oldSoaRdata);
   let phase = 0, i = 0;
   const rrs = (list: RR[], add: (m: Buffer | null) => void): boolean => {
-    for (const end = Math.min(i + 256, list.length); i < end; i++) {
+    for (const end = Math.min(i + RRS_PER_FILL, list.length); i < end; i++) {
       const e = encodeRR(list[i], z.ttl);
       if (e) add(w.add(e.owner, 0, e.owner.length, e.body, 0, e.body.length));
     }
@@ -118,7 +122,7 @@ export function reverseTransfer(head: ReplyHead, z: ZoneVersion, rev: ReverseZon
   const records = rev.records;
   let i = 0;
   return wholeZone(w, z, (add) => {
-    for (const end = Math.min(i + 256, records.length); i < end; i++) {
+    for (const end = Math.min(i + RRS_PER_FILL, records.length); i < end; i++) {
       const r = records[i];
       if (!inDomain(r.owner, z.apex)) continue;
       const owner = Buffer.from(r.owner.buffer, r.owner.byteOffset, r.owner.length);
