@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startStandInMaster, rewriteLeader, type StandInMaster } from '../src/demo/master.js';
 import { startServerProcess, ROOT, waitFor } from './support/procs.js';
-import { buildQuery, decode } from './support/dnsmsg.js';
+import { buildQuery, decode, udpAsk } from './support/dnsmsg.js';
 import { tcpTransfer, ixfrQuery, type TransferReply } from './support/xfr-client.js';
 import { metricValues, delta } from './support/metrics.js';
 
@@ -40,15 +40,6 @@ const serialOf = (m: Buffer) => (decode(m).answer[0]?.data as { serial: number }
 /** Bytes of a reply as the server wrote them: every message with its 2-byte TCP length. */
 const wireBytes = (r: TransferReply) => r.raw.reduce((n, m) => n + m.length + 2, 0);
 const httpSerial = async (port: number) => ((await (await fetch(`http://127.0.0.1:${port}/v1/axfr`)).json()) as Json).Serial as number;
-
-function udpAsk(port: number, msg: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const s = dgram.createSocket('udp4');
-    const timer = setTimeout(() => { s.close(); reject(new Error('no UDP reply')); }, 5000);
-    s.on('message', (m) => { clearTimeout(timer); s.close(); resolve(m); });
-    s.send(msg, port, '127.0.0.1');
-  });
-}
 
 t.test('/metrics: transfers by type and result with their exact bytes, NOTIFY transactions', async (t) => {
   const master = await startStandInMaster({ host: '127.0.0.1', port: 0, state: {} });

@@ -21,39 +21,13 @@ import { RecordDraft, transferList, type DraftTransfer } from '../records/draft.
 import { createLogger } from '../log.js';
 import { writeLastGood } from './lastgood.js';
 import { countSkipped } from '../state/metrics.js';
-import type { Config } from '../config/types.js';
-import type { AxfrHead } from './types.js';
-import { ChangeTracker, type ZoneDiff } from './changes.js';
+import { ChangeTracker } from './changes.js';
 import { imageTransfer } from './image.js';
 import { Subscriber } from '../stream/subscriber.js';
 import type { StreamStatsDelta } from '../state/metrics.js';
 import { createPublisher } from './publish.js';
 import { IncrementalZone } from './incremental.js';
-
-export type WorkerRequest =
-  | { type: 'refresh'; id: number; config: Config; verbosity: number; masters: string[]; params: BuildParams; resolveTimeoutMs: number }
-  | { type: 'axfr'; id: number; draft: DraftTransfer; head: AxfrHead }
-  | { type: 'enumerate'; id: number; draft: DraftTransfer }
-  | { type: 'discard'; id: number; buffers: ArrayBuffer[] }
-  /** Write the copy kept of the last refresh's image to the snapshot file (path ""), or drop it. */
-  | { type: 'lastgood'; id: number; path: string; serial: number; time: number; domain: string; contentHash: string }
-  /** Start the event stream, or give it new masters (leader first) and build parameters. */
-  | { type: 'stream'; id: number; config: Config; verbosity: number; masters: string[]; params: BuildParams; resolveTimeoutMs: number; rebuild?: boolean }
-  /** End the event stream (a reload: polling from now on, or a new worker takes the stream over). */
-  | { type: 'stopStream'; id: number }
-  /** Subscribe again at once; the reply follows the new snapshot's publish (or the attempt's failure). */
-  | { type: 'resubscribe'; id: number }
-  /** The records of a patched stream version (generated now, from the state kept for it). */
-  | { type: 'records'; id: number; pub: number };
-
-/** Messages the stream sends on its own: a zone version, its records, or "no v1 API here". */
-export type StreamMessage =
-  /** `patched`: no `records` message follows; they are generated when asked for (type 'records'). */
-  | { stream: 'zone'; pub: number; zone: import('./build.js').BuiltZone; changes: ZoneDiff | null; full: boolean; patched: boolean; master: string; leader: string; buildMs: number }
-  | { stream: 'records'; pub: number; draft: DraftTransfer }
-  | { stream: 'unsupported'; reason: string }
-  /** The subscriber's counters since the last such message (connected and recovering: as they are now). */
-  | { stream: 'stats'; stats: StreamStatsDelta };
+import type { CallRequest, ReplyOf, StreamMessage, WorkerReply, WorkerRequest } from './protocol.js';
 
 // Again: threads this worker started since the builder lowered them. The first worker starts at
 // normal priority (nothing to protect yet); the answering thread lowers it after the first zone.
@@ -176,6 +150,11 @@ async function stopStream(): Promise<void> {
   subscriber = null;
 }
 
+/** Answers `req` with the reply its type has (zone/protocol.ts ReplyOf). */
+function reply<R extends CallRequest>(req: R, r: Omit<ReplyOf[R['type']], 'id'>, transfer?: ArrayBuffer[]): void {
+  port.postMessage({ ...r, id: req.id }, transfer);
+}
+
 port.on('message', async (req: WorkerRequest) => {
   if (req.type === 'discard') return freeNow(req.buffers); // an old zone: freed on this thread
   try {
@@ -184,8 +163,8 @@ port.on('message', async (req: WorkerRequest) => {
       keptImage = null;
       if (image && req.path) {
         writeLastGood(req.path, { image, serial: req.serial, time: req.time, domain: req.domain, contentHash: req.contentHash });
-        port.postMessage({ id: req.id, ok: true, bytes: image.byteLength });
-      } else port.postMessage({ id: req.id, ok: true });
+        reply(req, { kind: 'written', bytes: image.byteLength });
+      } else reply(req, { kind: 'written', bytes: 0 });
       return;
     }
     if (req.type === 'stream') {
@@ -193,21 +172,21 @@ port.on('message', async (req: WorkerRequest) => {
       startStream(req);
       // New build parameters for a stream already running: its model is published again, whole.
       if (running && req.rebuild) await subscriber!.republish();
-      return port.postMessage({ id: req.id, ok: true });
+      return reply(req, { kind: 'done' });
     }
     if (req.type === 'stopStream') {
       await stopStream();
-      return port.postMessage({ id: req.id, ok: true });
+      return reply(req, { kind: 'done' });
     }
     if (req.type === 'resubscribe') {
       await subscriber?.resubscribe();
-      return port.postMessage({ id: req.id, ok: true });
+      return reply(req, { kind: 'done' });
     }
     if (req.type === 'records') {
       const make = lazyRecords.get(req.pub);
       if (!make) throw new Error(`the records of stream version ${req.pub} are no longer kept`);
       const records = make();
-      return port.postMessage({ id: req.id, ok: true, records }, transferList(records));
+      return reply(req, { kind: 'records', records }, transferList(records));
     }
     if (req.type === 'refresh') {
       if (lowPriority) lowerHelperThreads(); // the first zone of a first worker builds at normal priority
@@ -246,9 +225,9 @@ port.on('message', async (req: WorkerRequest) => {
       // The zone first: answers switch to it while the records for /v1/axfr and /v1/enumerate
       // are packed (40-70 ms at 50k tasks) and follow in a second message.
       // A shared image (several answering threads) is shared by posting it, never transferred.
-      port.postMessage({ id: req.id, ok: true, zone, changes: pub.changes, stages, bytes, master: fetched.master }, imageTransfer(zone.image));
+      reply(req, { kind: 'zone', zone, changes: pub.changes, stages, bytes, master: fetched.master }, imageTransfer(zone.image));
       const draft = generated.draft.toTransfer();
-      port.postMessage({ id: req.id, ok: true, draft }, transferList(draft));
+      port.postMessage({ kind: 'draft', id: req.id, draft } satisfies WorkerReply, transferList(draft));
       // A full collection once this handler's locals (the body, the state) are unreachable: the
       // refresh's garbage goes at once, instead of holding the heap at its high-water mark until
       // the next refresh (at 50k tasks: RSS between refreshes 510 MiB without it, ~260 with it).
@@ -257,10 +236,10 @@ port.on('message', async (req: WorkerRequest) => {
       const d = RecordDraft.fromTransfer(req.draft);
       const text = req.type === 'axfr' ? renderAxfr(d.toRecordSet(), req.head) : renderEnumeration(d.toEnumeration());
       const body = new TextEncoder().encode(text);
-      port.postMessage({ id: req.id, ok: true, body }, [body.buffer as ArrayBuffer]);
+      reply(req, { kind: 'body', body }, [body.buffer as ArrayBuffer]);
     }
   } catch (err) {
-    port.postMessage({ id: req.id, ok: false, rejected: err instanceof StateRejected, error: (err as Error).message ?? String(err) });
+    port.postMessage({ kind: 'failed', id: req.id, rejected: err instanceof StateRejected, error: (err as Error).message ?? String(err) } satisfies WorkerReply);
     // a failed refresh leaves garbage too (a body read up to the limit, a state that was rejected)
     if (req.type === 'refresh') setImmediate(collectGarbage);
   }

@@ -1,5 +1,6 @@
 // Test helpers for DNS messages: build queries with dns-packet and decode replies into plain
 // objects (header flags, rcode, sections) that tests compare whole.
+import dgram from 'node:dgram';
 import dnsPacket from 'dns-packet';
 
 export interface QueryOptions {
@@ -78,4 +79,14 @@ export function decode(buf: Buffer): Decoded {
 /** Sort records for order-insensitive comparison (answers are shuffled on purpose). */
 export function sorted(rrs: RR[]): RR[] {
   return [...rrs].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+}
+
+/** Send `msg` over UDP from a fresh socket to 127.0.0.1:`port`; the reply, or an error after 5 s. */
+export function udpAsk(port: number, msg: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const s = dgram.createSocket('udp4');
+    const timer = setTimeout(() => { s.close(); reject(new Error('no UDP reply')); }, 5000);
+    s.on('message', (m) => { clearTimeout(timer); s.close(); resolve(m); });
+    s.send(msg, port, '127.0.0.1');
+  });
 }
