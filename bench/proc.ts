@@ -4,9 +4,10 @@
 // binary) is measured the same way. Every child is registered so that an abort (wrong answers,
 // Ctrl-C, exceptions) still stops everything the bench started, by pid, and nothing else.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import dgram from 'node:dgram';
-import net from 'node:net';
+import { readFileSync, readdirSync } from 'node:fs';
+
+// The tests' port picker (below the ephemeral range, checked for UDP and TCP): one copy for both.
+export { freePort } from '../test/support/ports.js';
 
 const children = new Set<ChildProcess>();
 
@@ -17,27 +18,6 @@ export const CLK_TCK = (() => {
     return 100;
   }
 })();
-
-/** A port free for both TCP and UDP on 127.0.0.1 (DNS needs both). */
-export async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const s = net.createServer();
-      s.once('error', reject);
-      s.listen(0, '127.0.0.1', () => {
-        const p = (s.address() as net.AddressInfo).port;
-        s.close(() => resolve(p));
-      });
-    });
-    const udpOk = await new Promise<boolean>((resolve) => {
-      const u = dgram.createSocket('udp4');
-      u.once('error', () => resolve(false));
-      u.bind(port, '127.0.0.1', () => u.close(() => resolve(true)));
-    });
-    if (udpOk) return port;
-  }
-  throw new Error('no free port found');
-}
 
 export interface Spawned {
   child: ChildProcess;
@@ -148,4 +128,23 @@ export async function waitStdoutJson(s: Spawned, timeoutMs: number): Promise<Rec
     await sleep(10);
   }
   throw new Error(`child ${s.pid} did not report readiness; stderr: ${s.stderrLines.slice(-5).join(' | ')}`);
+}
+
+export interface ThreadCpu { tid: number; comm: string; nice: number; cpu: number }
+
+/** Per-thread CPU seconds and nice values of `pid` from /proc/<pid>/task/ (threads that exit meanwhile are skipped). */
+export function threadStats(pid: number): ThreadCpu[] {
+  const out: ThreadCpu[] = [];
+  let tids: string[] = [];
+  try { tids = readdirSync(`/proc/${pid}/task`); } catch { return out; }
+  for (const t of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // After "tid (comm) ": utime, stime are fields 14, 15 (rest[11], rest[12]); nice is 19 (rest[16]).
+      out.push({ tid: Number(t), comm, nice: Number(rest[16]), cpu: (Number(rest[11]) + Number(rest[12])) / CLK_TCK });
+    } catch { /* thread gone */ }
+  }
+  return out;
 }

@@ -14,8 +14,7 @@ import type { ChangeHint } from '../src/stream/model.js';
 import { IncrementalZone } from '../src/zone/incremental.js';
 import { compactImage } from '../src/zone/patch.js';
 import { DemoCluster } from '../src/demo/cluster.js';
-import { ClusterModel } from '../src/stream/model.js';
-import { readSubscribed } from '../src/stream/snapshot.js';
+import { attach } from '../test/support/churn.js';
 import { freeNow } from '../src/memory.js';
 
 const arg = (k: string, d: string) => process.argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3) ?? d;
@@ -33,15 +32,7 @@ const params: BuildParams = {
 };
 const gen = new StateGen({ tasks, seed: 1000 + tasks, leader: 'master@127.0.0.1:5050' });
 const cluster = new DemoCluster(gen.state);
-const model = new ClusterModel();
-{
-  const snap = model.beginSnapshot(Date.now());
-  readSubscribed(Buffer.from(JSON.stringify(cluster.subscribed(15))), snap.visitor);
-  snap.end(0);
-  model.setLeader(cluster.leader);
-  model.setFrameworkPids(cluster.summary());
-  cluster.subscribe((e) => model.apply(JSON.parse(JSON.stringify(e))));
-}
+const model = attach(cluster);
 let last: { zone: BuiltZone; changes: ZoneDiff | null; at: number; bytes: number } | null = null;
 const inc = incremental ? new IncrementalZone() : undefined;
 const publish = createPublisher({

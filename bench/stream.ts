@@ -20,14 +20,14 @@
 import dgram from 'node:dgram';
 import os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import dnsPacket from 'dns-packet';
 import { StateGen, Rng } from './gen-state.js';
 import { computeRecords, positiveQueries, domainFrag, type RecordSet } from './expect.js';
 import { sampleQueries, type Sample } from './check.js';
 import { queryUdp } from './dnsclient.js';
-import { memMiB, cpuSeconds, spawnPinned, sleep, CLK_TCK, type Spawned } from './proc.js';
+import { memMiB, cpuSeconds, spawnPinned, sleep, threadStats, type Spawned, type ThreadCpu } from './proc.js';
 import type { StandInMaster } from '../src/demo/master.js';
 import type { Launched } from '../src/demo/cluster.js';
 import { collectGarbage } from '../src/memory.js';
@@ -180,26 +180,7 @@ function stats(xs: number[]): { p50: number; p99: number; max: number; count: nu
   return { p50: at(0.5), p99: at(0.99), max: s.length ? s[s.length - 1]! : NaN, count: s.length };
 }
 
-interface ThreadCpu { tid: number; comm: string; nice: number; cpu: number }
-
-/** Per-thread CPU seconds and nice values from /proc/<pid>/task/. */
-function threads(pid: number): ThreadCpu[] {
-  const out: ThreadCpu[] = [];
-  let tids: string[] = [];
-  try { tids = readdirSync(`/proc/${pid}/task`); } catch { return out; }
-  for (const t of tids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // After "tid (comm) ": utime, stime are fields 14, 15 (rest[11], rest[12]); nice is 19 (rest[16]).
-      out.push({ tid: Number(t), comm, nice: Number(rest[16]), cpu: (Number(rest[11]) + Number(rest[12])) / CLK_TCK });
-    } catch { /* thread gone */ }
-  }
-  return out;
-}
-
-const threadCpu = (pid: number, tid: number) => threads(pid).find((t) => t.tid === tid)?.cpu ?? NaN;
+const threadCpu = (pid: number, tid: number) => threadStats(pid).find((t) => t.tid === tid)?.cpu ?? NaN;
 
 async function metricsOf(httpPort: number): Promise<Map<string, number>> {
   const out = new Map<string, number>();
@@ -271,7 +252,7 @@ async function streamSize(ctx: StreamBenchContext, o: ReturnType<typeof streamOp
       if (!r || r.rcode !== 'NOERROR' || !r.answers.length) throw new Error(`pool task ${fqdn(l.name)} does not answer before the churn (${r?.rcode ?? 'no reply'})`);
     }
     // The build worker thread: the nice-19 thread with the most CPU (it read the snapshot).
-    const helpers = threads(s.proc.pid).filter((t) => t.nice === 19);
+    const helpers = threadStats(s.proc.pid).filter((t) => t.nice === 19);
     const worker = helpers.reduce<ThreadCpu | null>((a, b) => (a && a.cpu >= b.cpu ? a : b), null);
     if (!worker) throw new Error('no nice-19 thread found in the server: cannot tell the build worker');
     log(`stream: build worker thread ${worker.tid} (${worker.comm}, ${r1(worker.cpu)} s CPU so far); ${helpers.length} nice-19 threads`);
@@ -296,7 +277,7 @@ async function streamSize(ctx: StreamBenchContext, o: ReturnType<typeof streamOp
     const lag = monitorEventLoopDelay({ resolution: 1 });
     lag.enable();
     const cpuW0 = threadCpu(s.proc.pid, worker.tid);
-    const helpers0 = threads(s.proc.pid).filter((t) => t.nice === 19).reduce((a, t) => a + t.cpu, 0);
+    const helpers0 = threadStats(s.proc.pid).filter((t) => t.nice === 19).reduce((a, t) => a + t.cpu, 0);
     const cpu0 = cpuSeconds(s.proc.pid);
     const busy0 = ctx.cpuBusy();
     const streamBytes0 = master.streamBytes;
@@ -335,7 +316,7 @@ async function streamSize(ctx: StreamBenchContext, o: ReturnType<typeof streamOp
     const settleEnd = performance.now() + 60_000;
     while (probe.unseen > 0 && performance.now() < settleEnd) await sleep(50);
     const cpuW = threadCpu(s.proc.pid, worker.tid) - cpuW0;
-    const helpersCpu = threads(s.proc.pid).filter((t) => t.nice === 19).reduce((a, t) => a + t.cpu, 0) - helpers0;
+    const helpersCpu = threadStats(s.proc.pid).filter((t) => t.nice === 19).reduce((a, t) => a + t.cpu, 0) - helpers0;
     const cpuAll = cpuSeconds(s.proc.pid) - cpu0;
     const other = ctx.otherLoad(busy0, ctx.cpuBusy(), cpuAll, (performance.now() - t0) / 1000);
     const noisy = other > 0.1;

@@ -5,7 +5,6 @@
 // that carries over to bigger machines; beside it the spread of answers across threads, RSS per
 // extra thread, and the answers/s that CPU cost projects for 1-8 cores. In its own file so that
 // run.ts only names the section; run.ts hands over the helpers it owns (ThreadsKit).
-import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
@@ -13,7 +12,7 @@ import type { StandInMaster } from '../src/demo/master.js';
 import type { RecordSet } from './expect.js';
 import { sampleQueries, type Sample } from './check.js';
 import { runDnsperf } from './dnsperf.js';
-import { stop, cpuSeconds, memMiB, sleep, CLK_TCK } from './proc.js';
+import { stop, cpuSeconds, memMiB, sleep, threadStats } from './proc.js';
 import type { Row, Server } from './run.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -43,18 +42,7 @@ function node24(): string {
 
 /** CPU seconds of each answering thread of `pid` (threads named by threads/thread.ts). */
 function answerThreadCpu(pid: number): number[] {
-  const out: number[] = [];
-  let tids: string[] = [];
-  try { tids = readdirSync(`/proc/${pid}/task`); } catch { return out; }
-  for (const tid of tids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'mdns-answer') continue;
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.push((Number(rest[11]) + Number(rest[12])) / CLK_TCK);
-    } catch { /* thread gone */ }
-  }
-  return out;
+  return threadStats(pid).filter((t) => t.comm === 'mdns-answer').map((t) => t.cpu);
 }
 
 /**

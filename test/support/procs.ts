@@ -1,12 +1,14 @@
 // Start the real mesos-dns process (bin/mesos-dns, built dist/) with a config written to a temp
-// dir, read its pino log lines, and stop it. Also: free ports, temp dirs, bounded waiting.
+// dir, read its pino log lines, and stop it. Also: temp dirs, bounded waiting, and free ports
+// (ports.ts, shared with the bench).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import dgram from 'node:dgram';
-import net from 'node:net';
+import { freePort } from './ports.js';
+
+export { freePort };
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = join(ROOT, 'bin', 'mesos-dns');
@@ -22,47 +24,6 @@ export function childEnv(): NodeJS.ProcessEnv {
 export function tempDir(prefix = 'mesos-dns-test-'): { dir: string; cleanup(): void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-/** The lowest port the kernel hands out to sockets bound to port 0 and to outgoing connections. */
-function ephemeralLow(): number {
-  try {
-    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
-    if (Number.isInteger(low) && low > 12_000) return low;
-  } catch { /* not Linux: assume the IANA range */ }
-  return 49_152;
-}
-const PORT_LOW = 10_000;
-const PORT_HIGH = ephemeralLow(); // exclusive
-
-/** True when `port` can be bound on `host` for both TCP and UDP right now. */
-async function bindable(port: number, host: string): Promise<boolean> {
-  const tcp = await new Promise<boolean>((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, host, () => s.close(() => resolve(true)));
-  });
-  if (!tcp) return false;
-  return new Promise<boolean>((resolve) => {
-    const u = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
-    u.once('error', () => resolve(false));
-    u.bind(port, host, () => u.close(() => resolve(true)));
-  });
-}
-
-/**
- * A port free for both UDP and TCP on `host` right now. Drawn at random from below the kernel's
- * ephemeral range: a port-0 pick lies inside that range, where any outgoing socket of any parallel
- * test (or the server under test) can take it between our check and the server's bind — that race
- * failed a CI run (EADDRINUSE). Below the range only another test's own pick can collide, and
- * startServerProcess retries that on fresh ports.
- */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  for (let i = 0; i < 200; i++) {
-    const port = PORT_LOW + Math.floor(Math.random() * (PORT_HIGH - PORT_LOW));
-    if (await bindable(port, host)) return port;
-  }
-  throw new Error('no free port');
 }
 
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false> | T | undefined | null | false,
