@@ -14,6 +14,11 @@ import { F_UPPER, F_WIDE, NameTable, type NamesTransfer } from './names.js';
 export const T_A = 0;
 export const T_AAAA = 1;
 export const T_SRV = 2;
+/**
+ * Value lists per name, one per type above (TYPES below names them in the same order): the list
+ * of (name, type) is name * TYPE_LISTS + type. A new type is one more index and one more here.
+ */
+export const TYPE_LISTS = 3;
 const TYPES: readonly RRType[] = ['A', 'AAAA', 'SRV'];
 /** A value list longer than this is de-duplicated through `bigSlots` instead of a scan. */
 const SCAN_MAX = 8;
@@ -58,7 +63,7 @@ export function transferList(t: DraftTransfer): ArrayBuffer[] {
 export class RecordDraft {
   /** Every interned name, exactly as spelled (fully qualified, trailing dot). */
   names: NameTable;
-  /** Per (name × 3 + type): first and last node of its value list (-1: none), and its length. */
+  /** Per (name × TYPE_LISTS + type): first and last node of its value list (-1: none), and its length. */
   private head: Int32Array<ArrayBufferLike>;
   private tail: Int32Array<ArrayBufferLike>;
   private count: Int32Array<ArrayBufferLike>;
@@ -69,7 +74,7 @@ export class RecordDraft {
   private bigSlots = new Int32Array(0);
   private bigCount = 0;
   private parents: Int32Array<ArrayBufferLike>;
-  /** Nodes: owner list (name × 3 + type), value key, next node of the same list. */
+  /** Nodes: owner list (name × TYPE_LISTS + type), value key, next node of the same list. */
   private nList: Int32Array<ArrayBufferLike>;
   private nVal: Float64Array<ArrayBufferLike>;
   private nNext: Int32Array<ArrayBufferLike>;
@@ -92,9 +97,9 @@ export class RecordDraft {
   /** `names`, `nodes`: expected sizes (a size known up front saves growing and copying arrays). */
   constructor(names = 1024, nodes = 4096) {
     this.names = new NameTable(names, names * 48);
-    this.head = new Int32Array(names * 3).fill(-1);
-    this.tail = new Int32Array(names * 3);
-    this.count = new Int32Array(names * 3);
+    this.head = new Int32Array(names * TYPE_LISTS).fill(-1);
+    this.tail = new Int32Array(names * TYPE_LISTS);
+    this.count = new Int32Array(names * TYPE_LISTS);
     this.parents = new Int32Array(names);
     this.nList = new Int32Array(nodes);
     this.nVal = new Float64Array(nodes);
@@ -118,7 +123,7 @@ export class RecordDraft {
     return {
       names: this.names.toTransfer(), counts, nodeCount: this.nodeCount,
       text: new Uint8Array(text.buffer.slice(text.byteOffset, text.byteOffset + text.byteLength)), offsets,
-      head: this.head.slice(0, this.names.count * 3), nList: this.nList.slice(0, this.nodeCount),
+      head: this.head.slice(0, this.names.count * TYPE_LISTS), nList: this.nList.slice(0, this.nodeCount),
       nVal: this.nVal.slice(0, this.nodeCount), nNext: this.nNext.slice(0, this.nodeCount),
       taskFw: Int32Array.from(this.taskFw), taskStart: Int32Array.from(this.taskStart),
       taskNodes: this.taskNodes.slice(0, this.taskNodeCount),
@@ -180,12 +185,12 @@ export class RecordDraft {
   /** Name i was just interned. A parent spelled with upper case is not kept (see id()). */
   private added(i: number, parent: number): void {
     if (parent >= 0 && (this.names.flags[parent] & (F_UPPER | F_WIDE)) !== 0) parent = -1;
-    if ((i + 1) * 3 > this.head.length) {
+    if ((i + 1) * TYPE_LISTS > this.head.length) {
       const old = this.head.length;
-      this.head = grow(this.head, (i + 1) * 3);
+      this.head = grow(this.head, (i + 1) * TYPE_LISTS);
       this.head.fill(-1, old);
-      this.tail = grow(this.tail, (i + 1) * 3);
-      this.count = grow(this.count, (i + 1) * 3);
+      this.tail = grow(this.tail, (i + 1) * TYPE_LISTS);
+      this.count = grow(this.count, (i + 1) * TYPE_LISTS);
       this.parents = grow(this.parents, i + 1);
     }
     this.parents[i] = parent;
@@ -209,7 +214,7 @@ export class RecordDraft {
 
   /** Append value `key` to list (name, type) unless present; true when new. */
   private put(name: number, type: number, key: number): boolean {
-    const list = name * 3 + type;
+    const list = name * TYPE_LISTS + type;
     const n = this.count[list];
     let slot = -1;
     if (n > SCAN_MAX) {
@@ -319,23 +324,23 @@ export class RecordDraft {
 
   // ---- reading ----
   /** First node of (name, type), or -1; follow with next(). */
-  first(name: number, type: number): number { return this.head[name * 3 + type]; }
+  first(name: number, type: number): number { return this.head[name * TYPE_LISTS + type]; }
   next(node: number): number { return this.nNext[node]; }
   valueKey(node: number): number { return this.nVal[node]; }
   hasData(name: number): boolean {
-    const b = name * 3;
-    return this.head[b] >= 0 || this.head[b + 1] >= 0 || this.head[b + 2] >= 0;
+    const b = name * TYPE_LISTS;
+    return this.head[b + T_A] >= 0 || this.head[b + T_AAAA] >= 0 || this.head[b + T_SRV] >= 0;
   }
-  /** Records by type (index T_A, T_AAAA, T_SRV): a list is name * 3 + type. */
+  /** Records by type (index T_A, T_AAAA, T_SRV): a list is name * TYPE_LISTS + type. */
   countByType(): [number, number, number] {
     const out: [number, number, number] = [0, 0, 0];
-    for (let i = 0; i < this.nodeCount; i++) out[this.nList[i]! % 3]++;
+    for (let i = 0; i < this.nodeCount; i++) out[this.nList[i]! % TYPE_LISTS]++;
     return out;
   }
   /** Number of (name, type) pairs with values: the original's name count over its three maps. */
   listCount(): number {
     let n = 0;
-    for (let i = 0; i < this.names.count * 3; i++) if (this.head[i] >= 0) n++;
+    for (let i = 0; i < this.names.count * TYPE_LISTS; i++) if (this.head[i] >= 0) n++;
     return n;
   }
 
@@ -353,8 +358,8 @@ export class RecordDraft {
     // Each name decoded once, though it is the target of several SRV values.
     const names: string[] = [];
     for (let i = 0; i < this.names.count; i++) {
-      for (let t = 0; t < 3; t++) {
-        let k = this.head[i * 3 + t];
+      for (let t = 0; t < TYPE_LISTS; t++) {
+        let k = this.head[i * TYPE_LISTS + t];
         if (k < 0) continue;
         const set = new Set<string>();
         for (; k >= 0; k = this.nNext[k]) set.add(this.valueText(t, this.nVal[k], names));
@@ -375,8 +380,8 @@ export class RecordDraft {
       for (let j = this.taskStart[t]; j < end; j++) {
         const node = this.taskNodes[j];
         const list = this.nList[node];
-        const type = list % 3;
-        const i = (list - type) / 3;
+        const type = list % TYPE_LISTS;
+        const i = (list - type) / TYPE_LISTS;
         (records ??= []).push({ name: names[i] ??= this.names.name(i), host: this.valueText(type, this.nVal[node], names), rtype: TYPES[type] });
       }
       fws[this.taskFw[t]].tasks.push({ name: this.taskName[t], id: this.taskId[t], records });
