@@ -6,7 +6,8 @@
 // decodeMessage rejects (checked on mutated replies).
 import t from 'tap';
 import dnsPacket from 'dns-packet';
-import { ReplyScan, decodeMessage, encodeMessage, lowerQname } from '../src/forward/wire.js';
+import { decodeMessage, encodeMessage, lowerQname } from '../src/forward/wire.js';
+import { ReplyScan } from '../src/forward/reply-scan.js';
 import { clientQuery, parseQuery } from '../src/wire/query.js';
 import { buildAnswer, relayAnswer, renderAnswer } from '../src/forward/answer.js';
 import { makeQuery, summarize } from './support/forward-msg.js';

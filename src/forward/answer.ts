@@ -1,5 +1,5 @@
 // A forwarded answer in the form we keep and serve it. Usually `base` is the upstream reply
-// itself (ReplyScan in wire.ts found where everything is): ID zeroed, OPT record and trailing bytes
+// itself (ReplyScan in reply-scan.ts found where everything is): ID zeroed, OPT record and trailing bytes
 // cut off, RFC 2181/2308 TTL fixes patched in. A reply of an unusual shape is decoded and
 // re-encoded (with name compression, without OPT) instead. Every client, fresh or served from the
 // cache, gets a copy of `base` with its own ID, flags and question spelling patched in, TTLs
@@ -20,10 +20,10 @@ import {
   relayableOptions,
   tryDecode,
   type Message,
-  type ReplyScan,
   type RR,
   type WireName,
 } from './wire.js';
+import type { ReplyScan } from './reply-scan.js';
 
 /** The UDP payload size we advertise, upstream and to clients: the shared one (wire/constants.ts). */
 export const EDNS_UDP_SIZE = EDNS_MAX_UDP;

@@ -12,7 +12,7 @@
 //   DNSSEC proofs (DS, NSEC, NSEC3, RRSIG) under those zones;
 // - ADDITIONAL: only records owned by a name that a kept record points to (NS, MX, SRV targets …),
 //   and the OPT record.
-// ReplyScan (wire.ts) decides cheaply, in its one walk, that a reply needs none of this (the usual
+// ReplyScan (reply-scan.ts) decides cheaply, in its one walk, that a reply needs none of this (the usual
 // case: answers owned by the question or its CNAME chain, an SOA/NS of an ancestor, no additional
 // records); only the others are decoded and scrubbed here, so the relay path stays a copy.
 import { inDomain, lowerName } from '../wire/name.js';

@@ -34,7 +34,8 @@ import {
 } from '../wire/constants.js';
 import { clientQuery, parseQuery, ParseStatus, type ClientQuery } from '../wire/query.js';
 import { clientErrorReply, errorReply, writeOpt } from '../wire/reply.js';
-import { ReplyScan, lowerQname, nameToText, tryDecode, type WireName } from './wire.js';
+import { lowerQname, nameToText, tryDecode, type WireName } from './wire.js';
+import { ReplyScan } from './reply-scan.js';
 import { scrub } from './bailiwick.js';
 import { nameToWire } from '../wire/name.js';
 

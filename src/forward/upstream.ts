@@ -14,7 +14,8 @@ import { sameIP } from '../net/ip.js';
 import type { Target } from '../net/hostport.js';
 import type { ForwardMetrics } from './metrics.js';
 import { FLAG_QR, RCODE_NOERROR, RCODE_NXDOMAIN } from '../wire/constants.js';
-import { matchName, type WireName } from './wire.js';
+import type { WireName } from './wire.js';
+import { matchName } from './reply-scan.js';
 
 /** What a reply must echo. */
 export interface Expect {
