@@ -2,12 +2,13 @@
 // reusePort: whole answers over UDP and TCP from every thread (dig from many source ports), zone
 // transfers from whichever thread accepts, /metrics equal to the sum of the threads' counters, a
 // reload reaching every thread, a zone swap under load answering only old-or-new, a killed thread
-// started again, lameduck. On a runtime without reusePort (Node 20), AnswerThreads 2 is a config
+// started again, lameduck; the refresh line's loop delay only where this thread answers. On a runtime without reusePort (Node 20), AnswerThreads 2 is a config
 // error naming the key, and "auto" answers on one thread. Real server (main thread in this
 // process, from dist/ as bin/mesos-dns runs it), real stand-in master, real dig, real UDP/TCP.
 import t, { type Test } from 'tap';
 import dgram from 'node:dgram';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { RunningServer } from '../src/server.js';
@@ -93,6 +94,24 @@ if (why !== null) {
 }
 
 for (const n of why === null ? [1, 2] : [1]) t.test(`AnswerThreads ${n}`, (t) => suite(t, n));
+
+// With answering threads the main thread answers nothing: its loop-delay monitor (a 5 ms timer,
+// 200 wakeups a second) is not run, and the refresh line leaves the figure out.
+t.test('the refresh line: loopDelayMaxMs from the thread that answers; left out when threads answer', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mdns-threads-log-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  for (const n of why === null ? [1, 2] : [1]) {
+    const master = await startStandInMaster({ host: '127.0.0.1', port: 0, state: {} });
+    master.setState(rewriteLeader(JSON.parse(fixtureText) as object, `127.0.0.1:${master.port}`));
+    const file = join(dir, `log-${n}.json`);
+    const server = await startServer(await configFor(master, { AnswerThreads: n }), createLogger(0, file));
+    try { await server.refreshNow(); } finally { await server.close(); await master.close(); }
+    const line = await waitFor('the refresh line', () => readFileSync(file, 'utf8').split('\n').filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'refresh'), 5000);
+    if (n === 1) t.type(line.loopDelayMaxMs, 'number', '1 thread: the answering (main) thread\'s loop delay');
+    else t.notOk('loopDelayMaxMs' in line, `${n} threads: no loop delay of a thread that answers nothing`);
+  }
+});
 
 async function suite(t: Test, n: number): Promise<void> {
   const master = await startStandInMaster({ host: '127.0.0.1', port: 0, state: {} });
