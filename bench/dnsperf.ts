@@ -16,6 +16,8 @@ export interface DnsperfOptions {
   /** dnsperf -t (query timeout, s). */
   timeoutS: number;
   cpu: string | null;
+  /** dnsperf -Q: offer at most this many queries/s (open loop below saturation); absent: as fast as answered. */
+  qps?: number;
 }
 
 export interface DnsperfResult {
@@ -31,7 +33,7 @@ export interface DnsperfResult {
 }
 
 export function dnsperfArgs(o: DnsperfOptions): string[] {
-  return ['-s', '127.0.0.1', '-p', String(o.port), '-d', o.file, '-l', String(o.seconds), '-c', String(o.clients), '-T', '1', '-q', String(o.outstanding), '-t', String(o.timeoutS)];
+  return ['-s', '127.0.0.1', '-p', String(o.port), '-d', o.file, '-l', String(o.seconds), '-c', String(o.clients), '-T', '1', '-q', String(o.outstanding), '-t', String(o.timeoutS), ...(o.qps ? ['-Q', String(o.qps)] : [])];
 }
 
 export function parseDnsperf(text: string): Omit<DnsperfResult, 'command'> {

@@ -130,9 +130,15 @@ export async function waitStdoutJson(s: Spawned, timeoutMs: number): Promise<Rec
   throw new Error(`child ${s.pid} did not report readiness; stderr: ${s.stderrLines.slice(-5).join(' | ')}`);
 }
 
-export interface ThreadCpu { tid: number; comm: string; nice: number; cpu: number }
+export interface ThreadCpu {
+  tid: number; comm: string; nice: number; cpu: number;
+  /** Of `cpu`, the seconds in the kernel. */
+  sys: number;
+  /** Context switches: voluntary (the thread slept, to be woken later) and involuntary (preempted). */
+  slept: number; preempted: number;
+}
 
-/** Per-thread CPU seconds and nice values of `pid` from /proc/<pid>/task/ (threads that exit meanwhile are skipped). */
+/** Per-thread CPU seconds, nice values and switches of `pid` from /proc/<pid>/task/ (threads that exit meanwhile are skipped). */
 export function threadStats(pid: number): ThreadCpu[] {
   const out: ThreadCpu[] = [];
   let tids: string[] = [];
@@ -143,7 +149,12 @@ export function threadStats(pid: number): ThreadCpu[] {
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       // After "tid (comm) ": utime, stime are fields 14, 15 (rest[11], rest[12]); nice is 19 (rest[16]).
-      out.push({ tid: Number(t), comm, nice: Number(rest[16]), cpu: (Number(rest[11]) + Number(rest[12])) / CLK_TCK });
+      const status = readFileSync(`/proc/${pid}/task/${t}/status`, 'utf8');
+      const count = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
+      out.push({
+        tid: Number(t), comm, nice: Number(rest[16]), cpu: (Number(rest[11]) + Number(rest[12])) / CLK_TCK, sys: Number(rest[12]) / CLK_TCK,
+        slept: count('voluntary_ctxt_switches'), preempted: count('nonvoluntary_ctxt_switches'),
+      });
     } catch { /* thread gone */ }
   }
   return out;

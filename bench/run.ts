@@ -103,7 +103,7 @@ async function main(): Promise<void> {
         },
       });
     }
-    if (O.only.has('threads')) await threadsSection(master, { O, rows, results, log, startServer, rateState: (m) => rateState(b, m), waitFirstCorrect, mustBeCorrect, LOAD_CPU });
+    if (O.only.has('threads')) await threadsSection(master, { O, rows, results, log, startServer, rateState: (m) => rateState(b, m), waitFirstCorrect, mustBeCorrect, LOAD_CPU, opt });
     if (O.only.has('xfr')) {
       const x = await xfrBench({
         master, tasks: O.xfrTasks, propagationSamples: quick ? 8 : 20, rate: O.rate, loadSeconds: quick ? 10 : 20,
