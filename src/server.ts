@@ -466,7 +466,7 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
           await refreshOnce(detector.current());
         } catch (err) {
           const e = err as Error;
-          countFailure(e instanceof BuildError ? (e.rejected ? 'rejected' : /worker died/.test(e.message) ? 'worker' : 'unreachable') : 'other');
+          countFailure(e instanceof BuildError ? (e.rejected ? 'rejected' : e.died ? 'worker' : 'unreachable') : 'other');
           log.warn({ err: e.message, rejected: e instanceof BuildError ? e.rejected : undefined },
             snapshot ? 'refresh failed; keeping the previous records' : 'refresh failed; no records yet');
         }

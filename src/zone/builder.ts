@@ -20,8 +20,9 @@ import type { ZoneDiff } from './changes.js';
 import { LazyDraft } from './snapshot.js';
 import type { StreamStatsDelta } from '../state/metrics.js';
 
+/** A request that failed: `rejected`, the state was refused as it was; `died`, the worker ended under it. */
 export class BuildError extends Error {
-  constructor(message: string, readonly rejected: boolean) { super(message); }
+  constructor(message: string, readonly rejected: boolean, readonly died = false) { super(message); }
 }
 
 /** What the answering thread hears from the worker's event stream. */
@@ -61,7 +62,7 @@ export class ZoneBuilder {
     const fail = (err: Error) => {
       if (this.worker !== w) return;
       this.worker = null;
-      const e = new BuildError(`build worker died: ${err.message}`, false);
+      const e = new BuildError(`build worker died: ${err.message}`, false, true);
       for (const p of this.waiting.values()) p.reject(e);
       for (const d of this.drafts.values()) d.reject(e);
       this.waiting.clear();
