@@ -5,7 +5,8 @@
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { MasterDetector, MastersUpdate } from './types.js';
-import { ZkMasterDetector, type ZkDetectorOptions } from './zk.js';
+import type { ZkDetectorOptions } from './zk.js';
+import { parseZkUrl } from '../config/zkurl.js';
 
 export type { MasterDetector, MastersSource, MastersUpdate } from './types.js';
 export { parseZkUrl, type ZkUrl, type ZkServer } from '../config/zkurl.js';
@@ -37,11 +38,43 @@ class StaticMasterDetector implements MasterDetector {
 }
 
 /**
+ * ZooKeeper mode, with the client library (node-zookeeper-client and its dependencies, ~40 ms of
+ * module loading) loaded when detection starts, not with the server: a static-masters server never
+ * loads it, and a ZooKeeper one loads it after it listens. Until then the list is what the
+ * ZooKeeper detector starts from: leader unknown, the configured masters as candidates.
+ */
+class LazyZkMasterDetector implements MasterDetector {
+  private inner: MasterDetector | null = null;
+  private closed = false;
+
+  constructor(private readonly config: Config, private readonly log: Logger, private readonly options: ZkDetectorOptions) {
+    parseZkUrl(config.Zk); // a malformed URL fails now, before anything listens
+  }
+
+  start(onChange: (u: MastersUpdate) => void): void {
+    void import('./zk.js').then(({ ZkMasterDetector }) => {
+      if (this.closed || this.inner) return;
+      this.inner = new ZkMasterDetector(this.config, this.log, this.options);
+      this.inner.start(onChange);
+    });
+  }
+
+  current(): MastersUpdate {
+    return this.inner?.current() ?? { masters: ['', ...new Set((this.config.Masters ?? []).filter((m) => m !== ''))], source: 'zookeeper' };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.inner?.close();
+  }
+}
+
+/**
  * `options` is for tests (shorter sessions, debounce); production uses the defaults.
  * Throws a ConfigError naming `Zk` for a malformed `Zk` URL: validate it at start-up with
  * parseZkUrl so the process exits before listening.
  */
 export function createMasterDetector(config: Config, log: Logger, options: ZkDetectorOptions = {}): MasterDetector {
   if (config.Zk === '') return new StaticMasterDetector(config.Masters);
-  return new ZkMasterDetector(config, log, options);
+  return new LazyZkMasterDetector(config, log, options);
 }
