@@ -13,7 +13,8 @@
 //  - snapshot restarts: the server runs once to write its SnapshotFile, then starts again with the
 //    master down (the case the snapshot exists for) and with the master up (a plain restart);
 //  - metrics on/off: there is no switch to turn the counters off (the hot path only increments
-//    plain arrays, issue 16 item 1), so "off" is the build before metrics, commit ef882aa, given
+//    plain arrays, issue 16 item 1), so "off" is a build before metrics (1dbee43, the parent of the
+//    commit that added them, 0c8bef5, which is then the clean "on"; or ef882aa against main), given
 //    with --premetrics-server; the two are run alternately, best of --repeat each, as the rate
 //    rows are. RSS is compared the same way, plus the growth of our own RSS over 200 scrapes.
 import { existsSync, statSync, rmSync } from 'node:fs';
@@ -271,7 +272,7 @@ async function snapshotRestarts(b: OpsBench, tasks: number): Promise<void> {
   }
 }
 
-/** Answer rate and RSS: this build against the build before metrics (ef882aa), same state, same load. */
+/** Answer rate and RSS: this build against the build before metrics (--premetrics-server), same state, same load. */
 async function metricsCost(b: OpsBench, premetrics: string | null): Promise<void> {
   const sec = 'ops: metrics';
   const tasks = 10000;
@@ -298,7 +299,7 @@ async function metricsCost(b: OpsBench, premetrics: string | null): Promise<void
       await sleep(500);
       const rssScraped = memMiB(ours.proc.pid).rss;
       const result: Record<string, unknown> = { tasks, rssMiB: { ours: rssOurs, premetrics: rssBefore, oursAfter200Scrapes: rssScraped } };
-      b.rows.push({ section: sec, metric: `RSS idle after the first ${tasks / 1000}k load: with metrics (ef882aa in baseline)`, value: Math.round(rssOurs), unit: 'MiB', baseline: before ? Math.round(rssBefore) : 'n/a' });
+      b.rows.push({ section: sec, metric: `RSS idle after the first ${tasks / 1000}k load: with metrics (the --premetrics-server build in baseline)`, value: Math.round(rssOurs), unit: 'MiB', baseline: before ? Math.round(rssBefore) : 'n/a' });
       b.rows.push({ section: sec, metric: `RSS after 200 scrapes of /metrics (growth)`, value: `${Math.round(rssScraped)} (+${Math.round(rssScraped - rssOurs)})`, unit: 'MiB' });
       if (!before) {
         b.rows.push({ section: sec, metric: `answer rate with metrics vs before metrics: give --premetrics-server=PATH (bench/README.md)`, value: 'n/a', unit: '' });
