@@ -203,7 +203,7 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
   const listenThreads = async (c: Config) => {
     const s = snapshot;
     const p = await startAnswerThreads(c, threads, log, verbosity, { maxConnections: caps.dnsTcp },
-      s && s.image.buffer instanceof SharedArrayBuffer ? { image: s.image.buffer, serial: s.serial, changes: s.changes } : null);
+      s && s.image.buffer instanceof SharedArrayBuffer ? { image: s.image.buffer, serial: s.serial, changes: s.changes, ptr: reverseZone?.pairs ?? null } : null);
     if (snapshot && snapshot !== s) postZone(p, snapshot); // a version swapped in while they started
     return p;
   };
@@ -215,6 +215,7 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
       m.setDnsCounters(t.dns);
       m.setForwardCounters(t.forward);
       m.setForwarder(t.forwarder && forwarderView(t.forwarder));
+      m.setXfrCounters(t.xfr);
     }
     return m.renderMetrics(openMetrics);
   };
@@ -279,7 +280,7 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
   /** Answering threads answer from `s` from now on: one message per version to each thread. */
   function postZone(p: AnswerThreads, s: ImageSnapshot): void {
     const b = s.image.buffer;
-    if (b instanceof SharedArrayBuffer) p.setZone(b, s.serial, s.changes);
+    if (b instanceof SharedArrayBuffer) p.setZone(b, s.serial, s.changes, reverseZone?.pairs ?? null);
     else log.error({ serial: s.serial }, 'zone image not shared: the answering threads keep the previous version');
   }
 

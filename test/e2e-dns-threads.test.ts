@@ -1,5 +1,6 @@
 // The DNS end-to-end tests (e2e-dns.test.ts) again, with two answering threads (AnswerThreads 2,
-// threads/pool.ts): every answer must be the same whichever thread the kernel hands a query to.
+// threads/pool.ts), and the PTR tests (xfr-ptr.test.ts) too: every answer must be the same
+// whichever thread the kernel hands a query to.
 // On a runtime without reusePort (Node 20), the process refuses AnswerThreads 2 at start with a
 // config error naming the key, and exits 1.
 import t from 'tap';
@@ -23,6 +24,7 @@ if (why !== null) {
 } else {
   process.env.E2E_ANSWER_THREADS = '2';
   await import('./e2e-dns.test.js');
+  await import('./xfr-ptr.test.js'); // PTR names and reverse-zone transfers, from every thread
 }
 
 // Stream mode (the default source) publishes most versions as patches of the last image

@@ -5,6 +5,8 @@
 // at empty non-terminals, NXDOMAIN for addresses it does not hold — and transferred: a real BIND
 // secondary of it answers `dig -x` exactly as we do. Reverse names we do not own go where they
 // went before (here: no forwarder, REFUSED), and with PTROn off nothing changes.
+// e2e-dns-threads.test.ts runs this file again with two answering threads (E2E_ANSWER_THREADS):
+// each thread must hold the reverse names, and /metrics must count the threads' transfers.
 import t from 'tap';
 import { startStandInMaster, type StandInMaster } from '../src/demo/master.js';
 import { taskHash } from '../bench/expect.js';
@@ -13,6 +15,7 @@ import { startNamed, type NamedInstance } from './support/named.js';
 import { dig, parseDig, recKey, type DigResult } from './support/dig.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { delta, metricValues } from './support/metrics.js';
 
 const run = promisify(execFile);
 
@@ -56,12 +59,14 @@ const whole = (r: DigResult) => ({
 
 let master: StandInMaster;
 let server: ServerProcess;
+const AnswerThreads = Number(process.env.E2E_ANSWER_THREADS ?? 1);
 t.before(async () => {
   master = await startStandInMaster({ host: '127.0.0.1', port: 0, state: {} });
   master.setState(state(`master@127.0.0.1:${master.port}`));
   server = await startServerProcess({
-    masters: [`127.0.0.1:${master.port}`], ExternalOn: false, RefreshSeconds: 3600, PTROn: true, PTRZones: ['10.IN-ADDR.ARPA'],
+    masters: [`127.0.0.1:${master.port}`], ExternalOn: false, RefreshSeconds: 3600, PTROn: true, PTRZones: ['10.IN-ADDR.ARPA'], answerthreads: AnswerThreads,
   });
+  t.equal((await server.waitLog('listening')).answerThreads, AnswerThreads, `answering threads: ${AnswerThreads}`);
   await server.waitLog('refresh');
 });
 t.teardown(async () => { await server?.stop(); await master?.close(); });
@@ -125,6 +130,7 @@ t.test('the configured zone: SOA at its apex, NODATA at empty non-terminals and 
 });
 
 t.test('the reverse zone is transferred: dig AXFR, and a real BIND secondary answers dig -x as we do', async (t) => {
+  const before = await metricValues(server.httpPort);
   const { stdout } = await run('dig', ['@127.0.0.1', '-p', String(server.dnsPort), '+tcp', '10.in-addr.arpa.', 'AXFR'], { timeout: 20_000 });
   const rrs = stdout.split('\n').filter((l) => l && !l.startsWith(';')).map((l) => l.trim().split(/\s+/)).map((f) => `${f[0]} ${f[3]} ${f[3] === 'SOA' ? '' : f[4]}`.trim());
   t.same(rrs, [
@@ -132,6 +138,9 @@ t.test('the reverse zone is transferred: dig AXFR, and a real BIND secondary ans
     '1.0.1.10.in-addr.arpa. PTR slave.mesos.', `1.0.2.10.in-addr.arpa. PTR ${canonical('web', 'web.1', 's11')}`,
     '2.0.1.10.in-addr.arpa. PTR slave.mesos.', '10.in-addr.arpa. SOA',
   ]);
+  const after = await metricValues(server.httpPort);
+  t.equal(delta(before, after, 'mesos_dns_xfr_total{type="AXFR",result="full"}'), 1, '/metrics counts the transfer (with threads: summed over them)');
+  t.ok(delta(before, after, 'mesos_dns_xfr_bytes_total{type="AXFR"}') > 100, 'and its bytes');
   const bind: NamedInstance = await startNamed({ zones: [{ name: '10.in-addr.arpa', primaries: [{ host: '127.0.0.1', port: server.dnsPort }] }] });
   t.teardown(() => bind.stop());
   for (const ip of ['10.2.0.1', '10.1.0.1', '10.1.0.2', '10.2.0.2', '10.9.9.9']) {
@@ -151,7 +160,7 @@ t.test('PTROn off (the default): reverse names are forwarded as before', async (
 t.test('stream mode: a task launched later gets its PTR with the version that adds it', async (t) => {
   const m = await startStandInMaster({ host: '127.0.0.1', port: 0, state: {} });
   m.setState(state(`master@127.0.0.1:${m.port}`));
-  const s = await startServerProcess({ masters: [`127.0.0.1:${m.port}`], ExternalOn: false, StateSource: 'stream', PTROn: true });
+  const s = await startServerProcess({ masters: [`127.0.0.1:${m.port}`], ExternalOn: false, StateSource: 'stream', PTROn: true, answerthreads: AnswerThreads });
   t.teardown(async () => { await s.stop(); await m.close(); });
   await waitFor('the first zone', async () => (await dig(s.dnsPort, 'leader.mesos.', 'A')).status === 'NOERROR', 30_000);
   const l = m.cluster().launch({ framework: 'marathon', name: 'late', ip: '10.2.0.9' });

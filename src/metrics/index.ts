@@ -11,7 +11,7 @@ export { renderMetrics, wantsOpenMetrics, registry } from './registry.js';
 export { setForwarder, setForwardCounters, type ForwarderView } from './forward.js';
 export { setDnsCounters } from './dns.js';
 export { setZoneInfo, type ZoneInfo } from './zone.js';
-export { setXfr } from './xfr.js';
+export { setXfr, setXfrCounters } from './xfr.js';
 
 let done = false;
 export function registerAllMetrics(): void {

@@ -102,8 +102,11 @@ export interface Totals { dns: ThreadCounters['dns']; forward: ThreadCounters['f
 export interface AnswerThreads {
   readonly count: number;
   readonly port: number;
-  /** Hand a new zone version to every thread (and to threads started later). */
-  setZone(image: SharedArrayBuffer, serial: number, changes: ZoneChangeSet | null): void;
+  /**
+   * Hand a new zone version to every thread (and to threads started later). `ptr`: the reverse
+   * names' pairs (PTROn), posted only when they are not the ones posted last (compared by identity).
+   */
+  setZone(image: SharedArrayBuffer, serial: number, changes: ZoneChangeSet | null, ptr?: readonly string[] | null): void;
   /** A reloaded config (the whole one; each thread gets its share). */
   setConfig(config: Config, forwarderChanged: boolean): void;
   /** Every running thread's counters. */
@@ -135,6 +138,8 @@ export async function startAnswerThreads(config: Config, n: number, log: Logger,
   const workers: (Worker | null)[] = new Array<Worker | null>(n).fill(null);
   let version = 0;
   let zone: ZoneMessage | null = initial && { type: 'zone', v: ++version, ...initial };
+  /** The reverse names' pairs last posted: every thread started (again) gets them with the zone. */
+  let ptr: readonly string[] | null = initial?.ptr ?? null;
   let port = config.Port;
   let closing = false;
   let restarts = 0;
@@ -146,7 +151,7 @@ export async function startAnswerThreads(config: Config, n: number, log: Logger,
 
   /** Start thread i; resolves once its sockets are bound (rejects if it dies first). */
   const start = (i: number, failures = 0): Promise<void> => new Promise((resolve, reject) => {
-    const data: ThreadData = { config: cfg, verbosity, index: i, port, nice, tcp: tcpShare, zone };
+    const data: ThreadData = { config: cfg, verbosity, index: i, port, nice, tcp: tcpShare, zone: zone && { ...zone, ptr } };
     const w = new Worker(fileURLToPath(THREAD_URL), { workerData: data });
     workers[i] = w;
     const startedAt = Date.now();
@@ -155,7 +160,7 @@ export async function startAnswerThreads(config: Config, n: number, log: Logger,
       if (m.type === 'listening') {
         port = m.port;
         up = true;
-        if (zone) w.postMessage(zone satisfies ToThread);
+        if (zone) w.postMessage({ ...zone, ptr } satisfies ToThread);
         resolve();
       } else if (m.type === 'stats') {
         waiting.get(m.id)?.(m);
@@ -200,9 +205,11 @@ export async function startAnswerThreads(config: Config, n: number, log: Logger,
   const pool: AnswerThreads = {
     count: n,
     port,
-    setZone(image, serial, changes) {
+    setZone(image, serial, changes, pairs = null) {
       zone = { type: 'zone', v: ++version, image, serial, changes };
-      post(zone);
+      if (pairs === ptr) { post(zone); return; }
+      ptr = pairs;
+      post({ ...zone, ptr });
     },
     setConfig(next, forwarderChanged) {
       cfg = threadConfig(next, n);

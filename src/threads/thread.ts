@@ -14,6 +14,8 @@ import { createAuthority } from '../dns/authority.js';
 import { dnsMetrics } from '../dns/metrics.js';
 import type { TcpLimits } from '../dns/tcp.js';
 import { ZoneImage } from '../zone/image.js';
+import { ReverseZone } from '../zone/reverse.js';
+import { createReverseAuthority, type ReverseAuthority } from '../dns/reverse.js';
 import { markAnswerThread } from '../zone/priority.js';
 import type { ZoneChangeSet } from '../zone/changes.js';
 import { createForwarder, forwardMetrics, type ForwarderImpl } from '../forward/index.js';
@@ -41,7 +43,11 @@ export interface ThreadData {
 }
 
 /** One zone version: `v` orders them (a restarted thread may see the current one twice). */
-export interface ZoneMessage { type: 'zone'; v: number; image: SharedArrayBuffer; serial: number; changes: ZoneChangeSet | null }
+export interface ZoneMessage {
+  type: 'zone'; v: number; image: SharedArrayBuffer; serial: number; changes: ZoneChangeSet | null;
+  /** PTROn: the reverse names' pairs (zone/reverse.ts), sent only when they changed (absent: as before; null: none). */
+  ptr?: readonly string[] | null;
+}
 
 export type ToThread =
   | ZoneMessage
@@ -89,16 +95,26 @@ let authority = createAuthority(config, null, 0);
 let forwarder: ForwarderImpl | null = config.ExternalOn ? createForwarder(config, log) : null;
 // NOTIFY is sent by the main thread only; here the transfer handler and its journal (IXFR).
 const xfr = createXfr({ ...config, NotifyTargets: [] }, log);
-const deps: HandlerDeps = { authority: () => authority, forwarder, transfer: xfr.handle };
+// PTROn: the reverse names, rebuilt when new pairs come (or PTRZones changes); their authority per version.
+let ptrPairs: readonly string[] | null = null;
+let reverseZone: ReverseZone | null = null;
+let reverse: ReverseAuthority | null = null;
+const deps: HandlerDeps = { authority: () => authority, forwarder, transfer: xfr.handle, reverse: () => reverse };
 let server: DnsServer | null = null;
 
 function setZone(m: ZoneMessage): void {
   if (zone && m.v <= zone.v) return;
   zone = { v: m.v, image: new ZoneImage(m.image), serial: m.serial };
   authority = createAuthority(config, zone.image, m.serial);
+  if (m.ptr !== undefined) { ptrPairs = m.ptr; reverseZone = reverseOf(ptrPairs); }
+  reverse = reverseZone && createReverseAuthority(config, reverseZone, m.serial);
   // A shared image lives while anything references it: a transfer's reference is its pin.
-  xfr.serve(transferZone(authority, zone.image, m.serial, () => () => {}));
+  xfr.serve({ ...transferZone(authority, zone.image, m.serial, () => () => {}), reverse });
   xfr.versioned(m.serial, m.changes);
+}
+
+function reverseOf(pairs: readonly string[] | null): ReverseZone | null {
+  return config.PTROn && pairs ? new ReverseZone(pairs, config.PTRZones) : null;
 }
 
 function counters(): ThreadCounters {
@@ -127,6 +143,8 @@ port.on('message', (m: ToThread) => {
       const prevTimeout = config.Timeout || 5;
       config = m.config;
       authority = createAuthority(config, zone?.image ?? null, zone?.serial ?? 0);
+      reverseZone = reverseOf(ptrPairs);
+      reverse = reverseZone && createReverseAuthority(config, reverseZone, zone?.serial ?? 0);
       if (m.forwarder) {
         const old = forwarder;
         forwarder = config.ExternalOn ? createForwarder(config, log) : null;

@@ -17,8 +17,11 @@ export class ReverseZone {
   /** The configured zones, lower-case wire, longest first (the most specific zone wins). */
   readonly zones: Uint8Array[];
 
-  /** `pairs`: owner, target, owner, target… (presentation, trailing dot); `zones`: PTRZones. */
-  constructor(pairs: readonly string[], zones: readonly string[]) {
+  /**
+   * `pairs`: owner, target, owner, target… (presentation, trailing dot), kept as given (the
+   * answering threads are sent them, threads/pool.ts); `zones`: PTRZones.
+   */
+  constructor(readonly pairs: readonly string[], zones: readonly string[]) {
     this.zones = zones.map((z) => nameToWire(z, true)!).sort((a, b) => b.length - a.length);
     for (let i = 0; i + 1 < pairs.length; i += 2) {
       const owner = nameToWire(pairs[i], true), target = nameToWire(pairs[i + 1], true);
