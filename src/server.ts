@@ -186,6 +186,10 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
   let http: { port: number; close(): Promise<void> } | null = null;
   // Read on every query, so a reload swaps the forwarder without touching the listeners.
   const xfr: Xfr = createXfr(config, log);
+  // Serving the snapshot file: a zone transfer sends the zone we answer, under its persisted serial
+  // (a secondary that held it before the restart is told it is up to date), not SERVFAIL until
+  // the first load. Not journaled nor NOTIFYed: the first load from a master starts both.
+  if (snapshot) { const s = snapshot; xfr.serve(transferZone(authority, s.image, s.serial, () => s.pin())); }
   // The metrics library and the series declarations (~0.1 s of module loading) are loaded once
   // the listeners are up: nothing before the first answer needs them, and /metrics waits for them.
   let metricsModule: Promise<typeof import('./metrics/index.js')> | null = null;

@@ -8,6 +8,14 @@ import { startStandInMaster, rewriteLeader } from '../src/demo/master.js';
 import { startServerProcess, tempDir, freePort, waitFor, ROOT } from './support/procs.js';
 import { dig, recKey } from './support/dig.js';
 import { writeLastGood, readLastGood } from '../src/zone/lastgood.js';
+import { buildQuery } from './support/dnsmsg.js';
+import { tcpTransfer } from './support/xfr-client.js';
+
+/** A DNS AXFR of mesos.: its rcode and every record, in order, as "name type data". */
+async function dnsAxfr(port: number): Promise<{ rcode: string; records: string[] }> {
+  const r = await tcpTransfer(port, buildQuery('mesos.', 'AXFR', { id: 77 }));
+  return { rcode: r.messages[0]?.rcode ?? 'none', records: r.messages.flatMap((m) => m.answer.map((a) => `${a.name} ${a.type} ${JSON.stringify(a.data)}`)) };
+}
 
 const fixture = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'fake.json'), 'utf8')) as Record<string, unknown>;
 
@@ -17,14 +25,14 @@ async function ready(port: number): Promise<{ status: number; body: Record<strin
 }
 
 /** Start a server with the snapshot file and let it load from a master, so the file gets written. */
-async function makeSnapshot(file: string): Promise<{ serial: number }> {
+async function makeSnapshot(file: string): Promise<{ serial: number; transfer: { rcode: string; records: string[] } }> {
   const m = await startStandInMaster({ host: '127.0.0.1', port: 0, state: {} });
   m.setState(rewriteLeader(structuredClone(fixture), `127.0.0.1:${m.port}`));
   const s = await startServerProcess({ masters: [`127.0.0.1:${m.port}`], externalon: false, snapshotfile: file });
   try {
     const r = await s.waitLog('refresh');
     await waitFor('the snapshot file', () => existsSync(file) && statSync(file).size > 100);
-    return { serial: r.serial as number };
+    return { serial: r.serial as number, transfer: await dnsAxfr(s.dnsPort) };
   } finally {
     await s.stop();
     await m.close();
@@ -35,7 +43,7 @@ t.test('restart with the master down: answers from the snapshot at once, stale, 
   const { dir, cleanup } = tempDir();
   t.teardown(cleanup);
   const file = join(dir, 'zone.snapshot');
-  const { serial } = await makeSnapshot(file);
+  const { serial, transfer } = await makeSnapshot(file);
   const masterPort = await freePort();
   const s = await startServerProcess({ masters: [`127.0.0.1:${masterPort}`], externalon: false, snapshotfile: file, refreshSeconds: 1, stateTimeoutSeconds: 1 });
   let m: Awaited<ReturnType<typeof startStandInMaster>> | null = null;
@@ -58,6 +66,10 @@ t.test('restart with the master down: answers from the snapshot at once, stale, 
       { status: 503, retryAfter: '5', body: { error: 'serving the snapshot file: /v1/axfr and /v1/enumerate return with the first load from a master' } },
       `/v1/${route} while serving the snapshot file`);
   }
+  // A DNS zone transfer sends what we answer: the snapshot's zone, as transferred before the restart.
+  const fromFile = await dnsAxfr(s.dnsPort);
+  t.ok(transfer.rcode === 'NOERROR' && transfer.records.length > 40, `the transfer before the restart (${transfer.records.length} records)`);
+  t.same(fromFile, transfer, 'AXFR while serving the snapshot file: the same records, the same SOA serial');
 
   m = await startStandInMaster({ host: '127.0.0.1', port: masterPort, state: {} });
   m.setState(rewriteLeader(structuredClone(fixture), `127.0.0.1:${masterPort}`));
