@@ -69,7 +69,21 @@ async function bindUdp(host: string, port: number, reusePort: boolean): Promise<
   }
 }
 
+/**
+ * Port 0 (tests, the bench) takes a free UDP port and then the same number for TCP, where any
+ * other socket may hold it already: such a start is retried on a new port instead of failing.
+ */
 export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDnsServerOnce(o);
+    } catch (err) {
+      if (o.port !== 0 || attempt >= 5 || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    }
+  }
+}
+
+async function startDnsServerOnce(o: DnsServerOptions): Promise<DnsServer> {
   const { handler, log } = o;
   const reusePort = o.reusePort ?? false;
   const udp = await bindUdp(o.host, o.port, reusePort);
@@ -97,8 +111,9 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
   tcp.on('error', listenerErrorLogger(log, 'TCP server error'));
   const tcpHost = o.host === '0.0.0.0' ? '::' : o.host;
   await new Promise<void>((resolve, reject) => {
-    tcp.once('error', reject);
-    const listen = (h: string) => tcp.listen({ port: udpPort, host: h, ipv6Only: false, reusePort } as WithReusePort<net.ListenOptions>, () => { tcp.removeListener('error', reject); resolve(); });
+    const failed = (err: Error) => { udp.close(); reject(err); };
+    tcp.once('error', failed);
+    const listen = (h: string) => tcp.listen({ port: udpPort, host: h, ipv6Only: false, reusePort } as WithReusePort<net.ListenOptions>, () => { tcp.removeListener('error', failed); resolve(); });
     if (isWildcard(o.host)) {
       tcp.once('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EAFNOSUPPORT') listen('0.0.0.0'); });
     }
