@@ -14,6 +14,20 @@ export function freeNow(buffers: ArrayBuffer[]): void {
   port2.close();
 }
 
+let soon = false;
+
+/**
+ * collectGarbage once this turn's work is done (calls in the same turn share one). For a
+ * SharedArrayBuffer let go: V8 counts none of its memory towards the heap, so no collection
+ * would come for it on its own, and its memory returns only when every thread that saw it has
+ * collected its handle (zone/spares.ts).
+ */
+export function collectSoon(): void {
+  if (soon) return;
+  soon = true;
+  setImmediate(() => { soon = false; collectGarbage(); });
+}
+
 let gc: ((options: { type: 'major'; execution: 'sync' }) => void) | null = null;
 
 /**
@@ -28,3 +42,4 @@ export function collectGarbage(): void {
   }
   gc!({ type: 'major', execution: 'sync' });
 }
+

@@ -16,6 +16,7 @@ import { answersProtected, protectAnswers } from './zone/priority.js';
 import type { BuildParams, BuiltZone } from './zone/build.js';
 import type { DraftTransfer } from './records/draft.js';
 import { ImageSnapshot, type BodyRenderer } from './zone/snapshot.js';
+import { collectSoon } from './memory.js';
 import { readLastGood } from './zone/lastgood.js';
 import { shareImage } from './zone/image.js';
 import { SerialPolicy } from './zone/serial.js';
@@ -143,6 +144,8 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
       return body;
     },
     discard: (buffers) => builder.discard(buffers),
+    // Answering threads do not say when they let an image go: theirs are never written again.
+    retire: (image) => { if (threads > 1) collectSoon(); else builder.retire(image); },
   };
   let ifAddrs = config.Listener === '0.0.0.0' ? interfaceAddresses() : [];
 
@@ -276,7 +279,10 @@ export async function startServer(initial: Config, log: Logger, options: ServerO
         enforceRFC952: config.EnforceRFC952, ipSources: config.IPSources,
         masters: update.masters, interfaceAddrs: ifAddrs,
       },
-      image: { domain: config.Domain, ttl: config.TTL, srvWeight: config.SRVRecordDefaultWeight, shared: threads > 1 },
+      // Shared when streaming: stream versions are written into buffers the answering thread gave
+      // back, and reach it without a copy (zone/spares.ts). Polled ones stay plain: freed at once
+      // by transfer (zone/README.md "Memory").
+      image: { domain: config.Domain, ttl: config.TTL, srvWeight: config.SRVRecordDefaultWeight, shared: threads > 1 || config.StateSource !== 'poll' },
       ptr: config.PTROn,
     };
   }

@@ -12,6 +12,7 @@ import { generate } from '../src/records/generate.js';
 import { buildImage, NO_ENTRY, ZoneImage } from '../src/zone/image.js';
 import { IncrementalZone } from '../src/zone/incremental.js';
 import { compactImage, patchImage } from '../src/zone/patch.js';
+import { Spares } from '../src/zone/spares.js';
 import { entryRRs, wireToText, type ZoneDiff } from '../src/zone/changes.js';
 import type { BuildParams } from '../src/zone/build.js';
 import type { State } from '../src/state/types.js';
@@ -154,4 +155,42 @@ t.test('patchImage and compactImage: a name replaced, added, removed; the others
   const dense = new ZoneImage(compactImage(img));
   t.same([...dump(dense)].sort(), [...dump(img)].sort(), 'compaction keeps every name');
   t.ok(dense.buffer.byteLength < img.buffer.byteLength, 'and drops the dead bytes');
+});
+
+t.test('a version written into a reused buffer (zone/spares.ts) is byte for byte the one written into a new buffer', async (t) => {
+  const draft = (recs: [string, string][]) => {
+    const g = generate({ leader: '', slaves: [], frameworks: [] }, new Map(), params.generate).draft;
+    for (const [n, ip] of recs) g.add('A', n, ip);
+    return new ZoneImage(buildImage(g, { ...params.image, shared: true }));
+  };
+  const base = draft([['a.x.mesos.', '10.0.0.1'], ['b.x.mesos.', '10.0.0.2'], ['c.x.mesos.', '10.0.0.3']]);
+  const src = draft([['a.x.mesos.', '10.9.9.9'], ['d.y.mesos.', '10.0.0.4']]);
+  const w = (n: string) => nameToWire(n, true)!;
+  const edit = (n: string, from: ZoneImage | 'ent' | null) => ({ name: w(n), hash: hashWire(w(n)), from, entry: from instanceof ZoneImage ? from.findName(n) : -1 });
+  const edits = [edit('a.x.mesos.', src), edit('d.y.mesos.', src), edit('y.z.mesos.', 'ent'), edit('c.x.mesos.', null)];
+  // A spare holds an older version's bytes: here every byte set, and longer than needed.
+  const dirty = (bytes: number) => { const b = new SharedArrayBuffer(bytes + 64); new Uint8Array(b).fill(0xa5); return b; };
+  const same = (a: ArrayBuffer | SharedArrayBuffer, b: ArrayBuffer | SharedArrayBuffer) => {
+    const n = new ZoneImage(a).size;
+    return n === new ZoneImage(b).size && Buffer.compare(Buffer.from(new Uint8Array(a, 0, n)), Buffer.from(new Uint8Array(b, 0, n))) === 0;
+  };
+  const fresh = patchImage(base, edits)!, reused = patchImage(base, edits, dirty)!;
+  t.ok(fresh.buffer instanceof SharedArrayBuffer, 'shared like its base');
+  t.ok(same(fresh.buffer, reused.buffer), 'patch');
+  const img = new ZoneImage(reused.buffer);
+  t.same(img.addresses('a.x.mesos.').A, ['10.9.9.9']);
+  t.ok(same(compactImage(img), compactImage(img, dirty)), 'compaction');
+
+  let drops = 0;
+  const spares = new Spares(() => drops++);
+  const a = spares.take(1000);
+  t.ok(a.byteLength >= 1300, 'a new buffer has room to grow');
+  spares.give(a, true);
+  t.equal(spares.take(1000), a, 'a spare that fits is written again');
+  spares.give(a, false);
+  t.equal(drops, 1, 'one not wanted is let go (its memory waits for a collection on each thread)');
+  spares.give(a, true);
+  t.not(spares.take(a.byteLength + 1), a, 'a spare too small is not used');
+  t.equal(spares.size, 0);
+  t.equal(drops, 2, 'and is let go');
 });

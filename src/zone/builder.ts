@@ -10,7 +10,7 @@
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { answersProtected, lowerHelperThreads } from './priority.js';
-import { freeNow } from '../memory.js';
+import { collectSoon, freeNow } from '../memory.js';
 import type { BuildParams, BuiltZone } from './build.js';
 import type { CallRequest, FromWorker, ReplyOf, StreamMessage, WorkerReply, WorkerRequest } from './protocol.js';
 import type { Config } from '../config/types.js';
@@ -91,6 +91,7 @@ export class ZoneBuilder {
   }
 
   private onStream(m: StreamMessage): void {
+    if (m.stream === 'collect') return collectSoon();
     const h = this.streamHandlers;
     if (m.stream === 'records') {
       this.streamDrafts.get(m.pub)?.(m.draft);
@@ -210,6 +211,16 @@ export class ZoneBuilder {
     const w = this.worker;
     if (w) w.postMessage({ type: 'discard', id: 0, buffers } satisfies WorkerRequest, buffers);
     else freeNow(buffers);
+  }
+
+  /**
+   * A shared image the answering thread no longer reads (one answering thread only: then nothing
+   * else does): the worker writes a later version into it, or lets it go (zone/spares.ts).
+   */
+  retire(image: SharedArrayBuffer): void {
+    const w = this.worker;
+    if (w) w.postMessage({ type: 'retire', id: 0, image } satisfies WorkerRequest);
+    else collectSoon();
   }
 
   async close(): Promise<void> {

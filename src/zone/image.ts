@@ -390,9 +390,13 @@ export class ZoneImage {
   /** Sink for loads made only to start cache misses early (see answer.ts); its value means nothing. */
   warm = 0;
 
+  /** Bytes the image uses: its buffer may be longer (room for patches in place, zone/patch.ts). */
+  readonly size: number;
+
   constructor(readonly buffer: ArrayBuffer | SharedArrayBuffer) {
     const hdr = new Uint32Array(buffer, 0, HDR);
-    if (hdr[0] !== MAGIC || hdr[5] !== buffer.byteLength) throw new Error('not a zone image');
+    if (hdr[0] !== MAGIC || hdr[5] > buffer.byteLength) throw new Error('not a zone image');
+    this.size = hdr[5];
     this.cap = hdr[1];
     this.entryCount = hdr[2];
     this.tableBase = hdr[3] / 4;

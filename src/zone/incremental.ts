@@ -20,7 +20,8 @@ import type { HostIPs, State, Task } from '../state/types.js';
 import { generate } from '../records/generate.js';
 import { domainFrag, fitFirst, labelSpec, type LabelSpec } from '../records/labels.js';
 import { buildImage, NO_ENTRY, ZoneImage } from './image.js';
-import { compactImage, patchImage, type Edit } from './patch.js';
+import { compactImage, patchImage, type Edit, type ImageAlloc } from './patch.js';
+import type { Spares } from './spares.js';
 import { entryRRs, wireToText, type RR, type ZoneDiff } from './changes.js';
 import type { BuildParams } from './build.js';
 import { hashWire, nameToWire } from '../wire/name.js';
@@ -96,6 +97,12 @@ export class IncrementalZone {
   private dead = 0;
   /** Names of each task, by task object (a model keeps unchanged tasks' objects). */
   private keys = new WeakMap<Task, string[]>();
+
+  /**
+   * @param spares shared buffers the answering thread gave back: a shared version is written into
+   * one of them rather than into a new buffer (zone/spares.ts)
+   */
+  constructor(private readonly spares?: Spares) {}
 
   /** The image last published (the worker's copy). */
   get image(): ZoneImage | null { return this.base; }
@@ -308,15 +315,19 @@ export class IncrementalZone {
     let compacted = false;
     const unused: (ArrayBuffer | SharedArrayBuffer)[] = [];
     if (edits.size) {
-      const p = patchImage(base, [...edits.values()]);
+      const spares = base.buffer instanceof SharedArrayBuffer ? this.spares : undefined;
+      const alloc: ImageAlloc | undefined = spares && ((bytes) => spares.take(bytes));
+      const p = patchImage(base, [...edits.values()], alloc);
       if (p === null) return null;
       image = p.buffer;
       next = new ZoneImage(image);
       unused.push(base.buffer);
       this.dead += p.freed;
-      if (this.dead > image.byteLength * COMPACT_SHARE) {
-        unused.push(image);
-        image = compactImage(next);
+      if (this.dead > next.size * COMPACT_SHARE) {
+        const patched = image;
+        image = compactImage(next, alloc);
+        // The patch compacted at once was never published: no reader, so a spare straight away.
+        if (spares) spares.give(patched as SharedArrayBuffer, true); else unused.push(patched);
         next = new ZoneImage(image);
         this.dead = 0;
         compacted = true;

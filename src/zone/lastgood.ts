@@ -58,7 +58,8 @@ function header(s: Omit<LastGood, 'image'>, imageLen: number): Buffer {
 
 /** Write atomically: temp file in the same directory, fsync, rename, fsync the directory. */
 export function writeLastGood(path: string, s: LastGood): void {
-  const image = new Uint8Array(s.image);
+  // The image's own length (header field 5): a shared image may sit in a longer buffer (zone/spares.ts).
+  const image = new Uint8Array(s.image, 0, new Uint32Array(s.image, 0, 6)[5]);
   const h = header(s, image.length);
   const sum = createHash('sha256').update(h.subarray(COVERED)).update(image).digest();
   sum.copy(h, 16);

@@ -22,6 +22,15 @@ export interface Edit {
   entry: number;
 }
 
+/**
+ * Where a new image is written: a buffer of at least `bytes` that no reader uses (zone/spares.ts
+ * hands back one the answering thread let go; longer than asked is fine, ZoneImage reads the
+ * header's length). Default: a new buffer, shared like the image it is made from.
+ */
+export type ImageAlloc = (bytes: number) => ArrayBuffer | SharedArrayBuffer;
+
+const fresh = (like: ZoneImage): ImageAlloc => (bytes) => imageBuffer(bytes, like.buffer instanceof SharedArrayBuffer);
+
 /** The table may fill to 3/4 before the image must be rebuilt (linear probing stays short). */
 const MAX_LOAD = 0.75;
 
@@ -104,7 +113,7 @@ class Table {
  * the bytes of `base` the new image carries but no longer uses. Null when the table would pass
  * MAX_LOAD: then the image must be built anew.
  */
-export function patchImage(base: ZoneImage, edits: readonly Edit[]): { buffer: ArrayBuffer | SharedArrayBuffer; freed: number } | null {
+export function patchImage(base: ZoneImage, edits: readonly Edit[], alloc: ImageAlloc = fresh(base)): { buffer: ArrayBuffer | SharedArrayBuffer; freed: number } | null {
   const bu32 = new Uint32Array(base.buffer);
   const l = layout(bu32);
   const old = edits.map((ed) => base.find(ed.hash, ed.name));
@@ -118,8 +127,8 @@ export function patchImage(base: ZoneImage, edits: readonly Edit[]): { buffer: A
   if (count > l.cap * MAX_LOAD) return null;
   const indexOff = l.blocksEnd + add * 4;
   const total = indexOff + count * 4;
-  // Shared like the base (answering threads read it without a copy; threads/pool.ts).
-  const buf = imageBuffer(total, base.buffer instanceof SharedArrayBuffer);
+  // Every byte up to `total` is written below: a reused buffer's old content does not show through.
+  const buf = alloc(total);
   const u32 = new Uint32Array(buf), u8 = new Uint8Array(buf);
   u8.set(new Uint8Array(base.buffer, 0, l.blocksEnd));
   const table = new Table(new Uint32Array(buf, l.tableOff, l.cap * 2), u32, u8, l.cap);
@@ -134,6 +143,7 @@ export function patchImage(base: ZoneImage, edits: readonly Edit[]): { buffer: A
     pos[i] = at;
     if (ed.from === 'ent') {
       u32[at] = ed.name.length; u32[at + 1] = 0; u32[at + 2] = 0; u32[at + 3] = 0;
+      u32[at + BLOCK_HEAD + ((ed.name.length + 3) >>> 2) - 1] = 0; // its padding
       u8.set(ed.name, (at + BLOCK_HEAD) * 4);
       at += BLOCK_HEAD + ((ed.name.length + 3) >>> 2);
     } else {
@@ -184,7 +194,7 @@ export function patchImage(base: ZoneImage, edits: readonly Edit[]): { buffer: A
  * entries): what a patched image becomes once its dead bytes are worth a copy. SRV target
  * pointers are moved with their blocks; no name is hashed or compared again.
  */
-export function compactImage(img: ZoneImage): ArrayBuffer | SharedArrayBuffer {
+export function compactImage(img: ZoneImage, alloc: ImageAlloc = fresh(img)): ArrayBuffer | SharedArrayBuffer {
   const su32 = new Uint32Array(img.buffer);
   const l = layout(su32);
   const count = l.count;
@@ -194,8 +204,9 @@ export function compactImage(img: ZoneImage): ArrayBuffer | SharedArrayBuffer {
   let words = 0;
   for (let i = 0; i < count; i++) words += blockWords(su32, img.entryAt(i));
   const total = blocksOff + words * 4;
-  const buf = imageBuffer(total, img.buffer instanceof SharedArrayBuffer);
+  const buf = alloc(total);
   const u32 = new Uint32Array(buf);
+  new Uint32Array(buf, 0, tableOff / 4 + cap * 2).fill(0); // the table starts empty (a reused buffer is not)
   const moved = new Map<number, number>();
   const index = new Uint32Array(buf, indexOff, count);
   let at = blocksOff / 4;

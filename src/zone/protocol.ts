@@ -5,7 +5,7 @@
 // kind by one tag instead of by which optional field happens to be set.
 //
 // The rules the types cannot say, which test/zone-protocol.test.ts pins:
-// - every request but `discard` carries an id unique for the builder's life, and gets exactly one
+// - every request but `discard` and `retire` carries an id unique for the builder's life, and gets exactly one
 //   reply with that id (a refresh: its `zone` reply, then a `draft` reply with its records);
 // - a reply whose id nobody waits for any more (its request failed, or its worker was replaced)
 //   is dropped: it never settles another request;
@@ -29,6 +29,8 @@ export type WorkerRequest =
   | { type: 'enumerate'; id: number; draft: DraftTransfer }
   /** Free these buffers on the worker's thread (id 0: no reply). */
   | { type: 'discard'; id: number; buffers: ArrayBuffer[] }
+  /** A shared image the answering thread let go: a spare for the next stream version (zone/spares.ts). */
+  | { type: 'retire'; id: number; image: SharedArrayBuffer }
   /** Write the copy kept of the last refresh's image to the snapshot file (path ""), or drop it. */
   | { type: 'lastgood'; id: number; path: string; serial: number; time: number; domain: string; contentHash: string }
   /** Start the event stream, or give it new masters (leader first) and build parameters. */
@@ -41,7 +43,7 @@ export type WorkerRequest =
   | { type: 'records'; id: number; pub: number };
 
 /** The requests that are answered (all but `discard`). */
-export type CallRequest = Exclude<WorkerRequest, { type: 'discard' }>;
+export type CallRequest = Exclude<WorkerRequest, { type: 'discard' } | { type: 'retire' }>;
 
 // ---------- worker → main thread: replies ----------
 
@@ -80,6 +82,8 @@ export type StreamMessage =
   | { stream: 'zone'; pub: number; zone: BuiltZone; changes: ZoneDiff | null; full: boolean; patched: boolean; master: string; leader: string; buildMs: number }
   | { stream: 'records'; pub: number; draft: DraftTransfer }
   | { stream: 'unsupported'; reason: string }
+  /** A shared image was let go in the worker: the answering thread collects its handle too (zone/spares.ts). */
+  | { stream: 'collect' }
   /** The subscriber's counters since the last such message (connected and recovering: as they are now). */
   | { stream: 'stats'; stats: StreamStatsDelta };
 

@@ -26,6 +26,8 @@ export interface BodyRenderer {
   render(draft: DraftTransfer, kind: 'axfr' | 'enumerate', head?: AxfrHead): Promise<Uint8Array>;
   /** Free these buffers now, preferably off the answering thread. */
   discard(buffers: ArrayBuffer[]): void;
+  /** A shared image no reader on this thread uses any more: written again, or let go (zone/spares.ts). */
+  retire?(image: SharedArrayBuffer): void;
 }
 
 /**
@@ -128,8 +130,10 @@ export class ImageSnapshot implements ZoneSnapshot {
     // The bodies go with the last pin, with the buffers (a transfer may still be reading them).
     for (const b of this.lease.bodies.values()) clearTimeout(b.timer);
     this.lease.bodies.clear();
-    // A shared image (answering threads) goes when every thread has dropped it: GC, not a discard.
+    // A shared image is not freed by a transfer: it goes back to the build worker to be written
+    // again, or when every thread that saw it has collected it (zone/spares.ts).
     if (this.zone.image instanceof ArrayBuffer) this.renderer.discard([this.zone.image]);
+    else this.renderer.retire?.(this.zone.image);
     if (!(this.draft instanceof LazyDraft) || this.draft.started) this.draft.then((d) => this.renderer.discard(transferList(d)), () => {});
   }
 

@@ -9,7 +9,7 @@
 // cluster model and publishes zone versions (zone/publish.ts) on its own, as `stream` messages.
 import { parentPort, workerData } from 'node:worker_threads';
 import { lowerHelperThreads } from './priority.js';
-import { collectGarbage, freeNow } from '../memory.js';
+import { collectGarbage, collectSoon, freeNow } from '../memory.js';
 import { buildZone, parseStateBody, StateRejected, type BuildParams } from './build.js';
 import { renderAxfr, renderEnumeration } from './render.js';
 import { WarningFilter } from './warnings.js';
@@ -28,6 +28,7 @@ import type { StreamStatsDelta } from '../state/metrics.js';
 import { createPublisher } from './publish.js';
 import { IncrementalZone } from './incremental.js';
 import type { CallRequest, ReplyOf, StreamMessage, WorkerReply, WorkerRequest } from './protocol.js';
+import { Spares } from './spares.js';
 
 // Again: threads this worker started since the builder lowered them. The first worker starts at
 // normal priority (nothing to protect yet); the answering thread lowers it after the first zone.
@@ -42,8 +43,16 @@ const warningFilter = new WarningFilter();
 let keptImage: ArrayBuffer | SharedArrayBuffer | null = null;
 /** The last zone published, to diff the next against (zone/changes.ts). */
 const versions = new ChangeTracker();
-/** Stream versions are patches of the last one (zone/incremental.ts). */
-const incremental = new IncrementalZone();
+/**
+ * Shared images given back, written again by the next stream versions. One let go is freed when
+ * both threads have collected their handles: this one now, the answering thread when told.
+ */
+const spares = new Spares(() => {
+  collectSoon();
+  port.postMessage({ stream: 'collect' } satisfies StreamMessage);
+});
+/** Stream versions are patches of the last one (zone/incremental.ts), written into spares. */
+const incremental = new IncrementalZone(spares);
 /**
  * How to generate the records of the latest patched stream versions, by version: kept for the
  * last few only (a body is asked for the version being served, or one just replaced).
@@ -157,6 +166,8 @@ function reply<R extends CallRequest>(req: R, r: Omit<ReplyOf[R['type']], 'id'>,
 
 port.on('message', async (req: WorkerRequest) => {
   if (req.type === 'discard') return freeNow(req.buffers); // an old zone: freed on this thread
+  // Kept while stream versions are patches (polled versions are full builds: they need none).
+  if (req.type === 'retire') return spares.give(req.image, incremental.image !== null);
   try {
     if (req.type === 'lastgood') {
       const image = keptImage;
