@@ -15,7 +15,7 @@ import { AllowList } from '../net/cidr.js';
 import { forwardMetrics, type ForwardMetrics } from './metrics.js';
 import { ResolverSet, type Upstream } from './resolvers.js';
 import { TcpPool, UdpPool, type FailKind } from './upstream.js';
-import { EDNS_UDP_SIZE, MAX_CACHE_TTL, buildAnswer, relayAnswer, renderAnswer, type Answer } from './answer.js';
+import { MAX_CACHE_TTL, buildAnswer, relayAnswer, renderAnswer, type Answer } from './answer.js';
 import { LRUCache } from 'lru-cache';
 import {
   FLAG_CD,
@@ -27,7 +27,6 @@ import {
   RCODE_NXDOMAIN,
   RCODE_REFUSED,
   RCODE_SERVFAIL,
-  TYPE_OPT,
 } from '../wire/constants.js';
 import { clientQuery, parseQuery, ParseStatus, type ClientQuery } from '../wire/query.js';
 import { clientErrorReply, errorReply } from '../wire/reply.js';

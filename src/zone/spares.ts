@@ -8,7 +8,7 @@
 // The immutable-snapshot rule holds because a buffer comes here only when the answering thread
 // has swapped it out and its last reader has let go (ImageSnapshot.release, after any zone
 // transfer's pin): nothing reads it while it is written again. Only with one answering thread:
-// answering threads (dns/threads.ts) do not say when they let go, so their images are never
+// answering threads (threads/pool.ts) do not say when they let go, so their images are never
 // given back (server.ts).
 
 /** Room a new buffer gets beyond the image written into it: patches append (zone/patch.ts). */
