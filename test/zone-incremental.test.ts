@@ -193,4 +193,10 @@ t.test('a version written into a reused buffer (zone/spares.ts) is byte for byte
   t.not(spares.take(a.byteLength + 1), a, 'a spare too small is not used');
   t.equal(spares.size, 0);
   t.equal(drops, 2, 'and is let go');
+
+  // Bounded: however many readers give buffers back, at most two are kept (two versions in flight).
+  const bufs = [spares.take(1000), spares.take(1000), spares.take(1000)];
+  for (const b of bufs) spares.give(b, true);
+  t.equal(spares.size, 2, 'at most two spares are kept');
+  t.equal(drops, 3, 'the third is let go');
 });
