@@ -13,7 +13,7 @@
 //   index   u32[entryCount]        every entry, in build order (for walking the image)
 //   blocks  one per name; an entry is its block's position in u32 units:
 //           u32 nameLen, aCount, aaaaCount, srvCount
-//           u32[srvCount * 3]      per SRV: RR byte offset, RR length, target entry (NO_ENTRY: not in the zone)
+//           u32[srvCount * SRV_STRIDE] per SRV: RR byte offset, RR length, target entry (NO_ENTRY: not in the zone)
 //           bytes                  the lower-cased wire name, its A RRs (16 B each), AAAA RRs (28 B),
 //                                  SRV RRs (18 B + target), padded to 4 bytes
 // Why blocks: with the table slot holding the hash, a lookup reads one slot and one block, where
@@ -28,12 +28,15 @@ import { hashWire, nameToWire, wireLength } from '../wire/name.js';
 import { ipv4ToBytes, ipv6ToBytes, bytesToIPv4, bytesToIPv6 } from '../net/ip.js';
 
 export const MAGIC = 0x325a444d; // "MDZ2"
+/** u32 fields of the header (see the layout above). */
 export const HDR = 6;
-/** u32 fields before a block's SRV index: nameLen, aCount, aaaaCount, srvCount. */
-export const BLOCK_HEAD = 4;
-export const NO_ENTRY = 0xffffffff;
-export const A_RR_LEN = 16;
-export const AAAA_RR_LEN = 28;
+/**
+ * A block (see the layout above): BLOCK_HEAD u32 fields, srvCount the one at B_SRV_COUNT; then
+ * SRV_STRIDE u32 per SRV (RR byte offset, RR length, target entry or NO_ENTRY); then the name and
+ * the RRs, A ones A_RR_LEN bytes long and AAAA ones AAAA_RR_LEN.
+ */
+export const BLOCK_HEAD = 4, B_SRV_COUNT = 3, SRV_STRIDE = 3, NO_ENTRY = 0xffffffff;
+export const A_RR_LEN = 16, AAAA_RR_LEN = 28;
 
 export interface ImageParams {
   /** Lower-case zone apex without trailing dot, e.g. "mesos". */
@@ -259,7 +262,7 @@ export function buildImage(d: RecordDraft, p: ImageParams): ArrayBuffer | Shared
     aN[e] = a; aaaaN[e] = aaaa; srvN[e] = srv;
     bytes += a * A_RR_LEN + aaaa * AAAA_RR_LEN;
     blockOf[e] = at32;
-    at32 += BLOCK_HEAD + srv * 3 + ((bytes + 3) >>> 2);
+    at32 += BLOCK_HEAD + srv * SRV_STRIDE + ((bytes + 3) >>> 2);
   }
   const total = at32 * 4;
   const buf = imageBuffer(total, p.shared ?? false);
@@ -323,7 +326,7 @@ export function buildImage(d: RecordDraft, p: ImageParams): ArrayBuffer | Shared
     }
     u32[sIdx] = at; u32[sIdx + 1] = 18 + wl; u32[sIdx + 2] = t < 0 ? NO_ENTRY : blockOf[t];
     rOff += 18 + wl;
-    sIdx += 3;
+    sIdx += SRV_STRIDE;
   };
   const hashes = new Int32Array(count);
   const index = new Uint32Array(buf, indexOff, count);
@@ -332,7 +335,7 @@ export function buildImage(d: RecordDraft, p: ImageParams): ArrayBuffer | Shared
     index[e] = base;
     const x = entryIds[e];
     const low = lowered.size > 0 ? lowered.get(e) : undefined;
-    const nameStart = (base + BLOCK_HEAD + srvN[e] * 3) * 4;
+    const nameStart = (base + BLOCK_HEAD + srvN[e] * SRV_STRIDE) * 4;
     const nameEnd = low !== undefined ? writeName(asBuffer, nameStart, low) : writeId(nameStart, x);
     u32[base] = nameEnd - nameStart; u32[base + 1] = aN[e]; u32[base + 2] = aaaaN[e]; u32[base + 3] = srvN[e];
     const ids = merged?.get(e);
@@ -417,7 +420,7 @@ export class ZoneImage {
         const e = v - 1;
         const len = u32[e];
         if (len === lname.length) {
-          const off = (e + BLOCK_HEAD + u32[e + 3] * 3) * 4;
+          const off = (e + BLOCK_HEAD + u32[e + B_SRV_COUNT] * SRV_STRIDE) * 4;
           let i = 0;
           while (i < len && u8[off + i] === lname[i]) i++;
           if (i === len) return e;
@@ -440,7 +443,7 @@ export class ZoneImage {
       if (u32[t] !== h) continue;
       const e = v - 1;
       if (u32[e] !== len) continue;
-      const at = (e + BLOCK_HEAD + u32[e + 3] * 3) * 4;
+      const at = (e + BLOCK_HEAD + u32[e + B_SRV_COUNT] * SRV_STRIDE) * 4;
       let i = 0;
       while (i < len && u8[at + i] === src[off + i]) i++;
       if (i === len) return e;
@@ -460,16 +463,16 @@ export class ZoneImage {
   entryAt(i: number): number { return this.u32[this.indexBase + i]; }
 
   // Entry field accessors (absolute byte offsets into u8 for RR data).
-  private nameOff(e: number): number { return (e + BLOCK_HEAD + this.u32[e + 3] * 3) * 4; }
+  private nameOff(e: number): number { return (e + BLOCK_HEAD + this.u32[e + B_SRV_COUNT] * SRV_STRIDE) * 4; }
   aOff(e: number): number { return this.nameOff(e) + this.u32[e]; }
   aCount(e: number): number { return this.u32[e + 1]; }
   aaaaOff(e: number): number { return this.aOff(e) + this.u32[e + 1] * A_RR_LEN; }
   aaaaCount(e: number): number { return this.u32[e + 2]; }
-  srvCount(e: number): number { return this.u32[e + 3]; }
+  srvCount(e: number): number { return this.u32[e + B_SRV_COUNT]; }
   /** Absolute RR offset, RR length and target entry (or NO_ENTRY) of entry e's i-th SRV. */
-  srvOff(e: number, i: number): number { return this.u32[e + BLOCK_HEAD + i * 3]; }
-  srvLen(e: number, i: number): number { return this.u32[e + BLOCK_HEAD + i * 3 + 1]; }
-  srvTarget(e: number, i: number): number { return this.u32[e + BLOCK_HEAD + i * 3 + 2]; }
+  srvOff(e: number, i: number): number { return this.u32[e + BLOCK_HEAD + i * SRV_STRIDE]; }
+  srvLen(e: number, i: number): number { return this.u32[e + BLOCK_HEAD + i * SRV_STRIDE + 1]; }
+  srvTarget(e: number, i: number): number { return this.u32[e + BLOCK_HEAD + i * SRV_STRIDE + 2]; }
   nameWire(e: number): Uint8Array {
     const off = this.nameOff(e);
     return this.u8.subarray(off, off + this.u32[e]);

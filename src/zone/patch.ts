@@ -10,7 +10,7 @@
 //   at their old positions, replaced ones left dead), the new blocks, the index (live entries).
 // The index goes last so that old blocks keep their positions (table slots and SRV target
 // pointers stay valid); dead bytes accumulate until compactImage rewrites the image densely.
-import { A_RR_LEN, AAAA_RR_LEN, BLOCK_HEAD, HDR, MAGIC, NO_ENTRY, imageBuffer, type ZoneImage } from './image.js';
+import { A_RR_LEN, AAAA_RR_LEN, B_SRV_COUNT, BLOCK_HEAD, HDR, MAGIC, NO_ENTRY, SRV_STRIDE, imageBuffer, type ZoneImage } from './image.js';
 import { hashWire, lowerByte } from '../wire/name.js';
 
 /** A name's new content: entry `entry` of image `from`, an empty non-terminal, or nothing (removed). */
@@ -36,10 +36,10 @@ const MAX_LOAD = 0.75;
 
 /** Size of block e in u32 units. */
 function blockWords(u32: Uint32Array, e: number): number {
-  const srv = u32[e + 3];
+  const srv = u32[e + B_SRV_COUNT];
   let bytes = u32[e] + u32[e + 1] * A_RR_LEN + u32[e + 2] * AAAA_RR_LEN;
-  for (let i = 0; i < srv; i++) bytes += u32[e + BLOCK_HEAD + i * 3 + 1];
-  return BLOCK_HEAD + srv * 3 + ((bytes + 3) >>> 2);
+  for (let i = 0; i < srv; i++) bytes += u32[e + BLOCK_HEAD + i * SRV_STRIDE + 1];
+  return BLOCK_HEAD + srv * SRV_STRIDE + ((bytes + 3) >>> 2);
 }
 
 /** Header fields, and where the blocks end (buildImage puts the index before them; a patch after). */
@@ -54,7 +54,7 @@ function copyBlock(src: Uint32Array, e: number, dst: Uint32Array, at: number): n
   const words = blockWords(src, e);
   dst.set(src.subarray(e, e + words), at);
   const shift = (at - e) * 4;
-  for (let i = 0, n = src[e + 3]; i < n; i++) dst[at + BLOCK_HEAD + i * 3] += shift;
+  for (let i = 0, n = src[e + B_SRV_COUNT]; i < n; i++) dst[at + BLOCK_HEAD + i * SRV_STRIDE] += shift;
   return words;
 }
 
@@ -78,7 +78,7 @@ class Table {
       if (t[s * 2] !== hash) continue;
       const e = v - 1;
       if (u32[e] !== name.length) continue;
-      const at = (e + BLOCK_HEAD + u32[e + 3] * 3) * 4;
+      const at = (e + BLOCK_HEAD + u32[e + B_SRV_COUNT] * SRV_STRIDE) * 4;
       let i = 0;
       while (i < name.length && u8[at + i] === name[i]) i++;
       if (i === name.length) return s;
@@ -169,11 +169,11 @@ export function patchImage(base: ZoneImage, edits: readonly Edit[], alloc: Image
   // SRV targets of the new blocks: whatever entry holds the target name now (data or empty
   // non-terminal), as buildImage points them.
   for (const p of written) {
-    for (let i = 0, n = u32[p + 3]; i < n; i++) {
-      const off = u32[p + BLOCK_HEAD + i * 3], len = u32[p + BLOCK_HEAD + i * 3 + 1];
+    for (let i = 0, n = u32[p + B_SRV_COUNT]; i < n; i++) {
+      const off = u32[p + BLOCK_HEAD + i * SRV_STRIDE], len = u32[p + BLOCK_HEAD + i * SRV_STRIDE + 1];
       const k = targetKey(u8, off + 18, len - 18);
       const s = table.slot(k.hash, k.name);
-      u32[p + BLOCK_HEAD + i * 3 + 2] = s < 0 ? NO_ENTRY : u32[l.tableOff / 4 + s * 2 + 1] - 1;
+      u32[p + BLOCK_HEAD + i * SRV_STRIDE + 2] = s < 0 ? NO_ENTRY : u32[l.tableOff / 4 + s * 2 + 1] - 1;
     }
   }
   const index = new Uint32Array(buf, indexOff, count);
@@ -218,9 +218,9 @@ export function compactImage(img: ZoneImage, alloc: ImageAlloc = fresh(img)): Ar
   }
   for (let i = 0; i < count; i++) {
     const p = index[i];
-    for (let k = 0, n = u32[p + 3]; k < n; k++) {
-      const t = u32[p + BLOCK_HEAD + k * 3 + 2];
-      if (t !== NO_ENTRY) u32[p + BLOCK_HEAD + k * 3 + 2] = moved.get(t) ?? NO_ENTRY;
+    for (let k = 0, n = u32[p + B_SRV_COUNT]; k < n; k++) {
+      const t = u32[p + BLOCK_HEAD + k * SRV_STRIDE + 2];
+      if (t !== NO_ENTRY) u32[p + BLOCK_HEAD + k * SRV_STRIDE + 2] = moved.get(t) ?? NO_ENTRY;
     }
   }
   const table = new Table(new Uint32Array(buf, tableOff, cap * 2), u32, new Uint8Array(buf), cap);
