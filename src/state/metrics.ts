@@ -1,5 +1,5 @@
 // Counters of the state source (polling today; the event stream fills the stream fields), declared
-// in one place; src/metrics/state.ts exports them. The refresh loop (server.ts) and the state
+// in one place; src/metrics/state.ts exports them. The refresh loop (server/source.ts) and the state
 // source write plain numbers; nothing here depends on the metrics library.
 export const stateMetrics = {
   /** Unix seconds of the last state load that produced a zone (0: none yet). */
