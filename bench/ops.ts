@@ -15,8 +15,10 @@
 //  - metrics on/off: there is no switch to turn the counters off (the hot path only increments
 //    plain arrays, issue 16 item 1), so "off" is a build before metrics (1dbee43, the parent of the
 //    commit that added them, 0c8bef5, which is then the clean "on"; or ef882aa against main), given
-//    with --premetrics-server; the two are run alternately, best of --repeat each, as the rate
-//    rows are. RSS is compared the same way, plus the growth of our own RSS over 200 scrapes.
+//    with --premetrics-server; or a copy of this build that never loads the metrics module, the
+//    same-code pair (bench/README.md); the two are run alternately, best of --repeat each, as the
+//    rate rows are, and every run is printed (the run-to-run spread here exceeds the 3% judged).
+//    RSS is compared the same way, plus the growth of our own RSS over 200 scrapes.
 import { existsSync, statSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateGen, FIXED } from './gen-state.js';
@@ -148,7 +150,14 @@ async function coldStarts(b: OpsBench, tasks: number, runs: number): Promise<voi
         const m = await startStandInMaster({ host: '127.0.0.1', port: 0, state: {} });
         try {
           m.setState(bodyFor(m.hostPort));
-          if (source === 'stream') m.cluster().subscribedRecord(15); // made before the server asks (a real master has it)
+          if (source === 'stream') {
+            // Made before the server asks (a real master has it): the SUBSCRIBED record, and the
+            // state's bytes, which the stand-in re-renders from its live model once it has made one
+            // (~1 s at 50k, on the bench's core: it showed as a 1.1 s first fetch in stream mode
+            // against 0.5 s polling, the stand-in's cost, not ours).
+            m.cluster().subscribedRecord(15);
+            m.cluster().stateBytes();
+          }
           const r = await coldStart(b, m, rs, source, `cold-${source}-${tasks}-${i}`);
           b.log(`ops: cold ${source} ${label}: ${Math.round(r.startToFirstCorrectMs)} ms ${JSON.stringify(r.firstLoad)}${r.subscription ? ` then ${JSON.stringify(r.subscription)}` : ''}`);
           out.push(r);
@@ -171,6 +180,7 @@ async function coldStarts(b: OpsBench, tasks: number, runs: number): Promise<voi
         const ev = s.refreshes.filter((e) => e.msg === 'refresh').slice(1);
         warm = ev.map((e) => e.durationMs);
         warmFetch = ev.map((e) => e.stagesMs?.fetch ?? NaN).filter((x) => !Number.isNaN(x));
+        for (const e of ev) b.log(`ops: warm poll ${label}: ${Math.round(e.durationMs)} ms ${JSON.stringify(e.stagesMs)}`);
       } finally {
         await stop(s.proc);
       }
@@ -307,6 +317,7 @@ async function metricsCost(b: OpsBench, premetrics: string | null): Promise<void
         const rates: Record<string, unknown>[] = [];
         for (const [key, file] of [['A', qA], ['cycled', qCycled]] as const) {
           const best = { ours: 0, before: 0, oursCpu: NaN, beforeCpu: NaN };
+          const each: { who: string; qps: number; cpu: number }[] = [];
           for (let i = 0; i < b.repeat; i++) {
             for (const [who, s] of [['ours', ours], ['before', before]] as const) {
               const base = { port: s.port, file, clients: b.clients, outstanding: b.outstanding, timeoutS: 2, cpu: b.loadCpu };
@@ -314,10 +325,12 @@ async function metricsCost(b: OpsBench, premetrics: string | null): Promise<void
               const c0 = cpuSeconds(s.proc.pid);
               const r = await runDnsperf({ ...base, seconds: b.seconds });
               const cpu = ((cpuSeconds(s.proc.pid) - c0) / Math.max(1, r.completed)) * 100_000;
+              each.push({ who, qps: Math.round(r.qps), cpu: Math.round(cpu * 1000) / 1000 });
+              b.log(`ops: metrics ${key} ${who} run ${i + 1}: ${Math.round(r.qps)} q/s, ${cpu.toFixed(3)} CPU s per 100k`);
               if (r.qps > best[who]) { best[who] = r.qps; best[who === 'ours' ? 'oursCpu' : 'beforeCpu'] = cpu; }
             }
           }
-          rates.push({ load: key, ...best });
+          rates.push({ load: key, ...best, runs: each });
           const ratio = best.ours / best.before;
           b.rows.push({
             section: sec,
