@@ -32,7 +32,7 @@ export interface Bench {
   serverCpu: string | null;
   loadCpu: string | null;
   startServer(masterHostPort: string, refreshSeconds: number, tag: string, extra?: Record<string, unknown>, server?: string,
-    run?: { node?: string; cpu?: string | null }): Promise<Server>;
+    run?: { node?: string; cpu?: string | null; args?: string[] }): Promise<Server>;
   measureDnsperf(p: Spawned, port: number, file: string, what: string, warmFile?: string, during?: { before(): Promise<void>; after(): Promise<void> }): ReturnType<typeof measureDnsperf>;
 }
 
@@ -94,7 +94,7 @@ export function serverCommand(server: string, node = process.execPath): [string,
 }
 
 async function startServer(b: Bench, masterHostPort: string, refreshSeconds: number, tag: string, extra: Record<string, unknown> = {}, server = b.O.server,
-  run: { node?: string; cpu?: string | null } = {}): Promise<Server> {
+  run: { node?: string; cpu?: string | null; args?: string[] } = {}): Promise<Server> {
   const { tmp, serverCpu: SERVER_CPU } = b;
   const port = await freePort();
   const httpPort = await freePort();
@@ -121,7 +121,7 @@ async function startServer(b: Bench, masterHostPort: string, refreshSeconds: num
   const startedAt = performance.now();
   // bin/mesos-dns is a sh launcher that execs `node` from PATH: another runtime goes first on it.
   const env = run.node ? { ...process.env, PATH: `${dirname(run.node)}:${process.env.PATH ?? ''}` } : undefined;
-  const proc = spawnPinned(run.cpu === undefined ? SERVER_CPU : run.cpu, cmd, [...pre, `-config=${file}`], env);
+  const proc = spawnPinned(run.cpu === undefined ? SERVER_CPU : run.cpu, cmd, [...pre, `-config=${file}`, ...run.args ?? []], env);
   const refreshes: RefreshEvent[] = [];
   proc.onStderrLine((line) => {
     if (!line.startsWith('{')) return;

@@ -31,6 +31,7 @@ import { memMiB, cpuSeconds, spawnPinned, sleep, threadStats, type Spawned, type
 import type { StandInMaster } from '../src/demo/master.js';
 import type { Launched } from '../src/demo/cluster.js';
 import { collectGarbage } from '../src/memory.js';
+import { breakdown, tracesOf, STAGES, type SeenEvent } from './stream-trace.js';
 
 /** What run.ts lends this section (its server launcher, checks and result tables). */
 export interface StreamBenchContext {
@@ -42,7 +43,8 @@ export interface StreamBenchContext {
   tmp: string;
   root: string;
   log(...a: unknown[]): void;
-  startServer(masterHostPort: string, refreshSeconds: number, tag: string, extra?: Record<string, unknown>): Promise<{ proc: Spawned; port: number; httpPort: number; startedAt: number }>;
+  startServer(masterHostPort: string, refreshSeconds: number, tag: string, extra?: Record<string, unknown>, server?: string,
+    run?: { args?: string[] }): Promise<{ proc: Spawned; port: number; httpPort: number; startedAt: number }>;
   waitFirstCorrect(s: { proc: Spawned; port: number }, rs: RecordSet, deadlineMs: number): Promise<{ firstReply: number; firstCorrect: number }>;
   mustBeCorrect(port: number, rs: RecordSet, samples: Sample[], what: string): Promise<void>;
   stop(p: Spawned): Promise<void>;
@@ -74,6 +76,8 @@ interface Ev {
   superseded?: boolean;
   /** Index in the probe's list. */
   idx?: number;
+  /** Events the stand-in cluster had emitted since the subscription, this one's last record included (stream-trace.ts). */
+  seq?: number;
 }
 
 /** The freshness probe: one UDP socket, oldest pending event first, bursts when events show. */
@@ -240,12 +244,22 @@ async function streamSize(ctx: StreamBenchContext, o: ReturnType<typeof streamOp
 
   const bytes0 = master.streamBytes;
   const req0 = master.requests;
-  const s = await ctx.startServer(master.hostPort, 60, `stream-${tasks}`, { StateSource: 'stream' });
+  // -v: each version's 'stream update' line carries its trace, for the breakdown by stage (stream-trace.ts).
+  const s = await ctx.startServer(master.hostPort, 60, `stream-${tasks}`, { StateSource: 'stream' }, undefined, { args: ['-v'] });
+  let unsubscribe = () => {};
   let probe: Probe | null = null;
   try {
     const { firstCorrect } = await ctx.waitFirstCorrect(s, rs, 240_000);
     await ctx.mustBeCorrect(s.port, rs, samples, `${label}-task state, stream`);
     const snapshotBytes = master.streamBytes - bytes0;
+    // The first zone was polled; the stream's own first version (its SUBSCRIBED snapshot, built
+    // whole) must be in before the churn, or the first events queue behind that build.
+    const streamDeadline = performance.now() + 240_000;
+    while (!s.proc.stderrLines.some((l) => l.includes('"msg":"stream update"'))) {
+      if (performance.now() > streamDeadline) throw new Error('the stream published no version within 240 s');
+      await sleep(50);
+    }
+    await sleep(500);
     // Every pool task answers before the churn starts (its kill must be a visible change).
     for (const l of pool) {
       const r = await queryUdp('127.0.0.1', s.port, fqdn(l.name), 'A', 1000);
@@ -283,10 +297,14 @@ async function streamSize(ctx: StreamBenchContext, o: ReturnType<typeof streamOp
     const streamBytes0 = master.streamBytes;
     const t0 = performance.now();
     let launched = 0, killed = 0;
+    // The stream's events counted as the subscriber counts them (it subscribed before the pool's
+    // events ended; none is emitted between its snapshot and here).
+    let seq = 0;
+    unsubscribe = cluster.subscribe(() => { seq++; });
     cluster.setChurn(o.eventsPerSecond, {
       pool,
       onLaunch: (l) => {
-        const ev: Ev = { kind: 'launch', name: l.name, at: performance.now() };
+        const ev: Ev = { kind: 'launch', name: l.name, at: performance.now(), seq };
         launches.set(l.id, ev);
         probe!.add(ev);
         launched++;
@@ -302,7 +320,7 @@ async function streamSize(ctx: StreamBenchContext, o: ReturnType<typeof streamOp
           launch.superseded = true;
           return;
         }
-        probe!.add({ kind: 'kill', name, at, launch });
+        probe!.add({ kind: 'kill', name, at, launch, seq });
       },
     });
     await sleep(o.duration * 1000);
@@ -339,6 +357,9 @@ async function streamSize(ctx: StreamBenchContext, o: ReturnType<typeof streamOp
     };
     const fl = fresh('launch');
     const fk = fresh('kill');
+    const seenEvs: SeenEvent[] = evs.filter((e) => e.seen !== undefined && !e.superseded && e.seq !== undefined)
+      .map((e) => ({ kind: e.kind, at: e.at, seen: e.seen!, seq: e.seq! }));
+    const bd = breakdown(seenEvs, tracesOf(s.proc.stderrLines));
     const events = launched + killed;
     const versions = (m1.get('mesos_dns_state_loads_total') ?? NaN) - (m0.get('mesos_dns_state_loads_total') ?? NaN);
     // Bytes per hour: the stream's events at this rate, one snapshot per hour (one subscription),
@@ -363,6 +384,7 @@ async function streamSize(ctx: StreamBenchContext, o: ReturnType<typeof streamOp
       startToFirstCorrectMs: firstCorrect - s.startedAt,
       masterRequests: master.requests - req0,
       loadgen: lg,
+      stages: bd,
     };
     (ctx.results.stream as unknown[]).push(res);
 
@@ -376,6 +398,19 @@ async function streamSize(ctx: StreamBenchContext, o: ReturnType<typeof streamOp
     row({ section: sec, metric: `  probe: queries sent (every ${PROBE_TICK_MS} ms, oldest first) / timed out`, value: `${probe.queries} / ${probe.timeouts}`, unit: '' });
     row({ section: sec, metric: `  load generator CPU (s per s of churn, core 1)`, value: r1(loadgenCpu / churnS * 100) / 100, unit: '' });
     row({ section: sec, metric: `  probe's own event-loop delay p99 / max (runner, core 1; adds to freshness)`, value: `${r1(lagMs.p99)} / ${r1(lagMs.max)}`, unit: 'ms' });
+    if (bd.matched > 0) {
+      const ms = (x: number) => (x >= 10 ? Math.round(x) : r1(x));
+      row({ section: sec, metric: `  where the time goes (${bd.matched} of ${bd.events} events matched to ${bd.versions} version traces): stage p50 / p99 / max; mean in the slowest 1% (${bd.tailCount})`, value: '', unit: '' });
+      for (const k of STAGES) {
+        const x = bd.stages[k]!;
+        row({ section: sec, metric: `    ${k}`, value: `${ms(x.p50)} / ${ms(x.p99)} / ${ms(x.max)}; ${ms(bd.tail[k]!)}`, unit: 'ms' });
+      }
+      row({ section: sec, metric: `  versions built whole (reason: count)`, value: Object.entries(bd.full).map(([k, n]) => `${k}: ${n}`).join(', ') || 'none', unit: '' });
+      row({ section: sec, metric: `  per version (worker): p50 / p99 / max`, value: '', unit: '' });
+      for (const [k, x] of Object.entries(bd.perVersion)) row({ section: sec, metric: `    ${k}`, value: `${ms(x.p50)} / ${ms(x.p99)} / ${ms(x.max)}`, unit: k.startsWith('events') ? '' : 'ms' });
+    } else {
+      row({ section: sec, metric: `  where the time goes: no version trace in the server's log (a server without stream/trace.ts)`, value: 'n/a', unit: '' });
+    }
     row({ section: sec, metric: `answering during churn: sent / achieved rate`, value: `${lg.sent} / ${lg.achievedRate}`, unit: 'q/s' });
     row({ section: sec, metric: `  lost queries (no reply within 1 s)`, value: lg.lost, unit: '', target: '0', pass: lg.lost === 0 });
     row({ section: sec, metric: `  latency p50 / p99`, value: `${r2(lat.p50!)} / ${r2(lat.p99!)}`, unit: 'ms', target: 'p99 ≤ 5 ms', pass: lat.p99! <= 5, noisy });
@@ -388,6 +423,7 @@ async function streamSize(ctx: StreamBenchContext, o: ReturnType<typeof streamOp
     row({ section: sec, metric: `bytes from the master: snapshot / per event`, value: `${MB(snapshotBytes)} MB / ${Math.round(streamBytes / Math.max(1, events))} B`, unit: '' });
     row({ section: sec, metric: `bytes from the master per hour: stream (events + 1 snapshot + 6 reconciles) vs polling every 60 s`, value: `${MB(streamPerHour)} vs ${MB(pollPerHour)}`, unit: 'MB' });
   } finally {
+    unsubscribe();
     probe?.close();
     master.cluster().setChurn(0);
     await ctx.stop(s.proc);

@@ -10,6 +10,7 @@ import { countFailure, addStreamStats, stateMetrics } from '../state/metrics.js'
 import type { Live } from './live.js';
 import { buildParams, type Publisher } from './publish.js';
 import { loopDelayMaxMs } from './status.js';
+import { clock } from '../stream/trace.js';
 
 /** Names whose records differ between two `/v1/axfr` bodies (any type, any value, any order). */
 export function differingNames(a: Uint8Array, b: Uint8Array): string[] {
@@ -94,12 +95,14 @@ export function createStateSource(s: Live, publisher: Publisher, loopDelay: Inte
   const streamHandlers: StreamHandlers = {
     zone(m, draft) {
       if (s.closed) return;
+      if (m.trace) m.trace.recv = clock();
       const { changed, serial } = publisher.install(m.zone, m.changes, draft, m.master, performance.now());
+      if (m.trace) m.trace.swap = clock();
       // Per version: one line at debug (dozens a second during churn); a full snapshot at info.
       const line = {
         source: 'stream', stateSource: s.config.StateSource, master: m.master, leader: m.leader, full: m.full, buildMs: m.buildMs, patch: m.zone.patch,
         ...m.zone.counts, skipped: m.zone.warnings.length, serial, changed,
-        loopDelayMaxMs: loopDelayMaxMs(loopDelay),
+        loopDelayMaxMs: loopDelayMaxMs(loopDelay), ...(m.trace ? { trace: m.trace } : {}),
       };
       if (m.full) log.info(line, 'stream update'); else log.debug(line, 'stream update');
       loopDelay?.reset();

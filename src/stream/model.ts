@@ -11,6 +11,7 @@
 // yet (`recovered_agents`). Their last-known agent and tasks are carried over from the previous
 // model, marked stale, and served until the agent re-registers (then its tasks get a short
 // while to be re-added) or the grace period ends (sweep()).
+import type { BatchTrace } from './trace.js';
 import { parseFrameworkEntry, parseSlaveEntry, parseTaskEntry, type ParseResult } from '../state/parse.js';
 import type { Framework, Slave, State, StateView, Task } from '../state/types.js';
 import { MAX_AGENTS, MAX_FRAMEWORKS, MAX_TASKS, overLimit } from '../state/limits.js';
@@ -20,11 +21,20 @@ type Obj = Record<string, unknown>;
 /** What changed since the last publish (the contract with zone/publish.ts). */
 export interface ChangeHint {
   full: boolean;
-  /** Names of the frameworks whose tasks or own records changed. */
+  /** Names of the frameworks whose own records changed, or any of whose tasks may have: all their tasks are looked at. */
   frameworks: ReadonlySet<string>;
+  /**
+   * Tasks that task events changed (added, updated, ended), by framework name and task id: the
+   * task as take() gives it now (null: gone). Why: looking at only these costs the events, not
+   * the framework (Marathon often holds half the tasks). A framework named in `frameworks` is
+   * not listed here.
+   */
+  tasks?: ReadonlyMap<string, ReadonlyMap<string, Task | null>>;
   /** Ids of the agents that changed. */
   agents: ReadonlySet<string>;
   mastersChanged: boolean;
+  /** The batches of events behind this version, timed (stream/trace.ts); merged hints concatenate them. */
+  batches?: BatchTrace[];
 }
 /**
  * How the subscriber hands a state to the zone (zone/publish.ts createPublisher makes one). Declared
@@ -132,6 +142,8 @@ export class ClusterModel {
   private pids = new Map<string, unknown>();
   private warnings: string[] = [];
   private hint = { full: true, frameworks: new Set<string>(), agents: new Set<string>(), mastersChanged: false };
+  /** Task ids changed by task events since the last take(), by framework id (ChangeHint.tasks). */
+  private touched = new Map<string, Set<string>>();
   /** Ids of agents served from before a failover (stale), for the log and the count. */
   readonly recovering = new Set<string>();
 
@@ -274,7 +286,9 @@ export class ClusterModel {
     const frameworks: Framework[] = [];
     let i = 0;
     let taskBudget = MAX_TASKS;
+    const named = new Map<string, number>();
     for (const f of this.frameworks.values()) {
+      named.set(f.name, (named.get(f.name) ?? 0) + 1);
       if (frameworks.length >= MAX_FRAMEWORKS) { this.warnOnce('frameworks', overLimit('frameworks', this.frameworks.size - MAX_FRAMEWORKS, MAX_FRAMEWORKS)); break; }
       if (f.fw === undefined) {
         const raw: Obj = { name: f.name, hostname: f.hostname ?? '', tasks: [] };
@@ -292,7 +306,19 @@ export class ClusterModel {
       frameworks.push({ ...f.fw, tasks });
     }
     const result: ParseResult<State> = { state: { leader: this.leader, slaves, frameworks }, warnings: this.warnings };
-    const hint: ChangeHint = this.hint;
+    // Changed tasks by framework name; a name two frameworks share, or a framework cut by the
+    // limits, is looked at whole.
+    const tasks = new Map<string, Map<string, Task | null>>();
+    for (const [fwId, ids] of this.touched) {
+      const f = this.frameworks.get(fwId);
+      if (!f || !f.fw || this.hint.frameworks.has(f.name)) continue;
+      if (named.get(f.name) !== 1 || taskBudget < 0) { this.hint.frameworks.add(f.name); continue; }
+      let m = tasks.get(f.name);
+      if (!m) tasks.set(f.name, (m = new Map()));
+      for (const id of ids) m.set(id, f.tasks.get(id)?.task ?? null);
+    }
+    this.touched = new Map();
+    const hint: ChangeHint = { ...this.hint, tasks };
     this.warnings = [];
     this.hint = { full: false, frameworks: new Set(), agents: new Set(), mastersChanged: false };
     return { result, hint };
@@ -330,7 +356,7 @@ export class ClusterModel {
     const f = this.frameworks.get(fwId);
     if (f) {
       f.tasks.set(id, this.entry(raw, JSON.stringify(f.name)));
-      this.hint.frameworks.add(f.name);
+      this.touch(fwId, id);
     } else if (this.counts.pending < MAX_PENDING) {
       this.pendingOf(fwId).set(id, this.entry(raw, JSON.stringify(fwId)));
     } else {
@@ -346,7 +372,7 @@ export class ClusterModel {
 
   private dropTask(fwId: string, id: string): void {
     const f = this.frameworks.get(fwId);
-    if (f?.tasks.delete(id)) this.hint.frameworks.add(f.name);
+    if (f?.tasks.delete(id)) this.touch(fwId, id);
     this.pending.get(fwId)?.delete(id);
   }
 
@@ -368,7 +394,13 @@ export class ClusterModel {
     e.raw['state'] = state;
     e.task = parseTaskEntry(e.raw, 0, JSON.stringify(f?.name ?? fwId), this.warnings);
     delete e.staleUntil;
-    if (f) this.hint.frameworks.add(f.name);
+    if (f) this.touch(fwId, id);
+  }
+
+  private touch(fwId: string, id: string): void {
+    let s = this.touched.get(fwId);
+    if (!s) this.touched.set(fwId, (s = new Set()));
+    s.add(id);
   }
 
   private putAgent(a: Obj): void {

@@ -20,6 +20,7 @@ import { joinHostPort, splitHostPort } from '../net/hostport.js';
 import { RecordIOParser } from './recordio.js';
 import { readSubscribed, recordType } from './snapshot.js';
 import { ClusterModel, type PublishState } from './model.js';
+import { BatchClock, clock } from './trace.js';
 
 /** Events are coalesced this long before a zone version is published. */
 export const COALESCE_MS = 20;
@@ -107,6 +108,8 @@ export class Subscriber {
   private readonly maxRecord: number;
   /** The model has a snapshot and the light reads after it: versions may be published. */
   private ready = false;
+  /** When the events of the next batch were read and applied (stream/trace.ts). */
+  private readonly batch = new BatchClock();
 
   constructor(private readonly o: SubscriberOptions) {
     this.access = masterAccess(o.config, o.log);
@@ -272,6 +275,7 @@ export class Subscriber {
     const parser = new RecordIOParser(this.maxRecord, (r) => records.push(r));
     try {
       for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        const readAt = clock();
         this.stats.bytes += chunk.length;
         parser.push(chunk);
         if (!records.length) continue;
@@ -282,6 +286,7 @@ export class Subscriber {
             if (recordType(r) !== 'SUBSCRIBED') throw new Error(`the stream did not start with SUBSCRIBED (got ${JSON.stringify(recordType(r))})`);
             heartbeatS = this.snapshot(master, r);
             subscribed = true;
+            this.batch.reset();
             this.gotSnapshot = true;
             arm();
             // The leader and the framework pids (not in v1) before the first publish. The stream
@@ -298,7 +303,9 @@ export class Subscriber {
           }
           this.count(typeof e['type'] === 'string' ? e['type'] : '');
           if (e['type'] === 'HEARTBEAT') continue;
-          if (!this.model.apply(e)) { log.debug({ type: e['type'] }, 'stream: ignoring an event of an unknown type'); continue; }
+          const known = this.model.apply(e);
+          this.batch.event(readAt);
+          if (!known) { log.debug({ type: e['type'] }, 'stream: ignoring an event of an unknown type'); continue; }
           if (this.model.needsPids) this.schedulePids(master);
           if (e['type'] === 'AGENT_ADDED' && this.model.recovering.size + this.stats.recovering > 0) {
             this.stats.recovering = this.model.recovering.size;
@@ -404,6 +411,7 @@ export class Subscriber {
 
   private publishNow(): Promise<void> {
     const { result, hint } = this.model.take();
+    hint.batches = [this.batch.take()];
     return this.o.publish({ value: result }, hint).then(
       () => this.settle(),
       (e) => { this.o.log.warn({ err: errorText(e) }, 'stream: publishing a zone version failed; keeping the previous one'); this.settle(); },

@@ -30,7 +30,12 @@ import { hashWire, nameToWire } from '../wire/name.js';
 export interface IncrementalHint {
   frameworks: ReadonlySet<string>;
   agents: ReadonlySet<string>;
+  /** Tasks changed by task events, by framework name and id: as they are now, null when gone (stream/model.ts). */
+  tasks?: ReadonlyMap<string, ReadonlyMap<string, Task | null>>;
 }
+
+/** A task's framework: its name, and its label in DNS names. */
+interface Where { fw: string; fn: string }
 
 /** One version's inputs, kept to regenerate the old records of the tasks a batch changes. */
 interface Version { state: State; params: BuildParams; hostIPs: HostIPs }
@@ -97,12 +102,25 @@ export class IncrementalZone {
   private dead = 0;
   /** Names of each task, by task object (a model keeps unchanged tasks' objects). */
   private keys = new WeakMap<Task, string[]>();
+  /**
+   * The last version's tasks: where each is (framework name and DNS label), each by framework
+   * name and task id, and each name key (framework label, NUL, task key) with its tasks. Why:
+   * finding the tasks that share a name with a changed one costs a lookup, not a walk over the
+   * framework (half the cluster in Marathon).
+   */
+  private placed = new Map<Task, Where>();
+  private byId = new Map<string, Task>();
+  private index = new Map<string, Task[]>();
+  private spec: LabelSpec = labelSpec(false);
 
   /**
    * @param spares shared buffers the answering thread gave back: a shared version is written into
    * one of them rather than into a new buffer (zone/spares.ts)
    */
   constructor(private readonly spares?: Spares) {}
+
+  /** Why the last update returned null (for the version's trace). */
+  refused = '';
 
   /** The image last published (the worker's copy). */
   get image(): ZoneImage | null { return this.base; }
@@ -115,6 +133,14 @@ export class IncrementalZone {
     this.apexKey = wireKey(nameToWire(params.image.domain + '.', true)!);
     this.counts = { tasks: counts.tasks, names: counts.names, records: counts.records, ...counts.byType };
     this.dead = 0;
+    const spec = this.spec = labelSpec(params.generate.enforceRFC952);
+    this.placed = new Map();
+    this.byId = new Map();
+    this.index = new Map();
+    for (const f of state.frameworks) {
+      const w: Where = { fw: f.name, fn: domainFrag(f.name, spec) };
+      for (const t of f.tasks) this.place(t, w, spec);
+    }
     const children = new Map<string, number>();
     for (let i = 0; i < image.entryCount; i++) {
       const e = image.entryAt(i);
@@ -131,6 +157,38 @@ export class IncrementalZone {
     this.base = null;
     this.prev = null;
     this.children = new Map();
+    this.placed = new Map();
+    this.byId = new Map();
+    this.index = new Map();
+  }
+
+  /** The name keys of task t in the framework labelled fn. */
+  private keysOf(t: Task, fn: string, spec: LabelSpec): string[] {
+    return this.taskKeys(t, spec).map((k) => fn + '\0' + k);
+  }
+
+  private place(t: Task, w: Where, spec: LabelSpec): void {
+    this.placed.set(t, w);
+    this.byId.set(w.fw + '\0' + t.id, t);
+    for (const k of this.keysOf(t, w.fn, spec)) {
+      const l = this.index.get(k);
+      if (l) l.push(t); else this.index.set(k, [t]);
+    }
+  }
+
+  private unplace(t: Task): void {
+    const w = this.placed.get(t);
+    if (!w) return;
+    this.placed.delete(t);
+    const id = w.fw + '\0' + t.id;
+    if (this.byId.get(id) === t) this.byId.delete(id);
+    for (const k of this.keysOf(t, w.fn, this.spec)) {
+      const l = this.index.get(k);
+      if (!l) continue;
+      const i = l.indexOf(t);
+      if (i >= 0) l.splice(i, 1);
+      if (!l.length) this.index.delete(k);
+    }
   }
 
   private taskKeys(t: Task, spec: LabelSpec): string[] {
@@ -153,56 +211,76 @@ export class IncrementalZone {
    * The next version from `state`, or null when it must be a full build (nothing to start from,
    * other build parameters, a name with records from outside the tasks regenerated, a full table).
    */
-  update(state: State, params: BuildParams, hostIPs: HostIPs, hint: IncrementalHint): Patched | null {
+  update(state: State, params: BuildParams, hostIPs: HostIPs, hint: IncrementalHint, stages: Record<string, number> = {}): Patched | null {
     const P = this.prev, base = this.base;
-    if (!P || !base || JSON.stringify(params) !== this.paramsKey) return null;
+    if (!P || !base) { this.refused = 'no version to patch'; return null; }
+    if (JSON.stringify(params) !== this.paramsKey) { this.refused = 'new build parameters'; return null; }
+    // Stage durations (ms) for the version's trace (stream/trace.ts); a failed attempt's count too.
+    let at = performance.now();
+    const mark = (stage: string) => { const now = performance.now(); stages[stage] = (stages[stage] ?? 0) + (now - at); at = now; };
     const spec = labelSpec(params.generate.enforceRFC952);
     const fnameOf = new Map<string, string>();
     const fname = (raw: string) => { let f = fnameOf.get(raw); if (f === undefined) fnameOf.set(raw, f = domainFrag(raw, spec)); return f; };
 
-    // 1. The tasks the batch changed: of the frameworks named in the hint (by task object and
-    //    framework name: a renamed framework renames its tasks), and every task on a changed agent.
-    const look = (s: State) => {
-      const m = new Map<Task, string>();
-      for (const f of s.frameworks) {
-        const all = hint.frameworks.has(f.name);
-        if (!all && hint.agents.size === 0) continue;
-        const fn = fname(f.name);
-        for (const t of f.tasks) if (all || hint.agents.has(t.slaveId)) m.set(t, fn);
-      }
-      return m;
-    };
-    const before = look(P.state), after = look(state);
+    // 1. The tasks the batch changed. Task events name them (hint.tasks: the task as it is now,
+    //    and as it was from the index); the frameworks named in the hint are looked at whole (by
+    //    task object and framework name: a renamed framework renames its tasks), and so is every
+    //    task on a changed agent.
+    const gone = new Map<Task, Where>(), came = new Map<Task, Where>();
     const wanted = new Set<string>();
-    const seed = (a: Map<Task, string>, b: Map<Task, string>) => {
-      for (const [t, fn] of a) {
-        if (b.get(t) === fn && !hint.agents.has(t.slaveId)) continue;
-        for (const k of this.taskKeys(t, spec)) wanted.add(fn + '\0' + k);
+    if (hint.tasks) for (const [fw, ts] of hint.tasks) {
+      const w: Where = { fw, fn: fname(fw) };
+      for (const [id, neu] of ts) {
+        const old = this.byId.get(fw + '\0' + id);
+        if (old === neu) continue;
+        if (old) gone.set(old, this.placed.get(old)!);
+        if (neu) came.set(neu, w);
       }
-    };
-    seed(before, after);
-    seed(after, before);
+    }
+    if (hint.frameworks.size || hint.agents.size) {
+      const look = (s: State) => {
+        const m = new Map<Task, Where>();
+        for (const f of s.frameworks) {
+          const all = hint.frameworks.has(f.name);
+          if (!all && hint.agents.size === 0) continue;
+          const w: Where = { fw: f.name, fn: fname(f.name) };
+          for (const t of f.tasks) if (all || hint.agents.has(t.slaveId)) m.set(t, w);
+        }
+        return m;
+      };
+      const before = look(P.state), after = look(state);
+      for (const [t, w] of before) {
+        if (after.get(t)?.fn !== w.fn) gone.set(t, this.placed.get(t) ?? w);
+        else if (hint.agents.has(t.slaveId)) for (const k of this.keysOf(t, w.fn, spec)) wanted.add(k);
+      }
+      for (const [t, w] of after) if (before.get(t)?.fn !== w.fn) came.set(t, w);
+    }
+    for (const [t, w] of gone) for (const k of this.keysOf(t, w.fn, spec)) wanted.add(k);
+    for (const [t, w] of came) for (const k of this.keysOf(t, w.fn, spec)) wanted.add(k);
 
-    // 2. Every task sharing a name with them, until no new name is met.
+    // 2. Every task sharing a name with them, until no new name is met: looked up in the index of
+    //    the last version's tasks by name (for the new state: less the tasks gone, plus those come).
+    const cameAt = new Map<string, Task[]>();
+    for (const [t, w] of came) for (const k of this.keysOf(t, w.fn, spec)) {
+      const l = cameAt.get(k);
+      if (l) l.push(t); else cameAt.set(k, [t]);
+    }
+    // Where a task is in either state (a renamed framework's tasks are both gone and come).
+    const whereIn = (neu: boolean, t: Task): Where => (neu ? came.get(t) : undefined) ?? this.placed.get(t)!;
     const pick = (s: State): Set<Task> => {
       const out = new Set<Task>();
-      if (wanted.size === 0) return out;
-      const fns = new Set<string>();
-      for (const w of wanted) fns.add(w.slice(0, w.indexOf('\0')));
-      const cands: [Task, string][] = [];
-      for (const f of s.frameworks) {
-        const fn = fname(f.name);
-        if (fns.has(fn)) for (const t of f.tasks) cands.push([t, fn]);
-      }
-      for (let grew = true; grew;) {
-        grew = false;
-        for (const [t, fn] of cands) {
-          if (out.has(t)) continue;
-          const ks = this.taskKeys(t, spec);
-          if (!ks.some((k) => wanted.has(fn + '\0' + k))) continue;
+      const neu = s !== P.state;
+      const queue = [...wanted];
+      while (queue.length) {
+        const k = queue.pop()!;
+        const visit = (t: Task) => {
+          if (out.has(t)) return;
           out.add(t);
-          for (const k of ks) if (!wanted.has(fn + '\0' + k)) { wanted.add(fn + '\0' + k); grew = true; }
-        }
+          const w = whereIn(neu, t);
+          for (const kk of this.keysOf(t, w.fn, spec)) if (!wanted.has(kk)) { wanted.add(kk); queue.push(kk); }
+        };
+        for (const t of this.index.get(k) ?? []) if (!neu || !gone.has(t)) visit(t);
+        if (neu) for (const t of cameAt.get(k) ?? []) visit(t);
       }
       return out;
     };
@@ -214,15 +292,22 @@ export class IncrementalZone {
       newTasks = pick(state);
     } while (wanted.size !== size);
 
+    mark('look');
     // 3. The records of those tasks (and the cluster-wide names), as they were and as they are.
-    const part = (s: State, tasks: Set<Task>): State => ({
-      leader: s.leader, slaves: s.slaves,
-      frameworks: s.frameworks.map((f) => ({ ...f, tasks: tasks.size ? f.tasks.filter((t) => tasks.has(t)) : [] })),
-    });
+    const part = (s: State, tasks: Set<Task>): State => {
+      const fws = new Set<string>();
+      for (const t of tasks) fws.add(whereIn(s !== P.state, t).fw);
+      return {
+        leader: s.leader, slaves: s.slaves,
+        frameworks: s.frameworks.map((f) => ({ ...f, tasks: fws.has(f.name) ? f.tasks.filter((t) => tasks.has(t)) : [] })),
+      };
+    };
     const gOld = generate(part(P.state, oldTasks), P.hostIPs, P.params.generate);
     const gNew = generate(part(state, newTasks), hostIPs, params.generate);
+    mark('generate');
     const mOld = new ZoneImage(buildImage(gOld.draft, params.image));
     const mNew = new ZoneImage(buildImage(gNew.draft, params.image));
+    mark('images');
 
     // 4. Names with records on either side; each must hold in the last image exactly the old
     //    records (else another contributor shares it: full build).
@@ -243,8 +328,7 @@ export class IncrementalZone {
     for (const n of names.values()) {
       n.base = base.find(n.hash, n.wire);
       const had = n.base >= 0 && base.hasData(n.base);
-      if (had !== n.old >= 0) return null;
-      if (had && !sameRecords(base, n.base, mOld, n.old)) return null;
+      if (had !== n.old >= 0 || (had && !sameRecords(base, n.base, mOld, n.old))) { this.refused = 'a name with records from outside the batch'; return null; }
     }
 
     // 5. What changes: records (the change set), blocks, and names that appear or go.
@@ -309,6 +393,7 @@ export class IncrementalZone {
       }
     }
 
+    mark('compare');
     // 6. The new image: patched, or compacted when dead bytes pass their share.
     let image = base.buffer;
     let next = base;
@@ -318,11 +403,12 @@ export class IncrementalZone {
       const spares = base.buffer instanceof SharedArrayBuffer ? this.spares : undefined;
       const alloc: ImageAlloc | undefined = spares && ((bytes) => spares.take(bytes));
       const p = patchImage(base, [...edits.values()], alloc);
-      if (p === null) return null;
+      if (p === null) { this.refused = 'table full'; return null; }
       image = p.buffer;
       next = new ZoneImage(image);
       unused.push(base.buffer);
       this.dead += p.freed;
+      mark('patch');
       if (this.dead > next.size * COMPACT_SHARE) {
         const patched = image;
         image = compactImage(next, alloc);
@@ -331,11 +417,14 @@ export class IncrementalZone {
         next = new ZoneImage(image);
         this.dead = 0;
         compacted = true;
+        mark('compact');
       }
     }
     const dead = this.dead;
     this.base = next;
     this.prev = { state, params, hostIPs };
+    for (const t of gone.keys()) this.unplace(t);
+    for (const [t, w] of came) this.place(t, w, spec);
     const c = this.counts;
     c.tasks += gNew.draft.taskId.length - gOld.draft.taskId.length;
     c.names += delta.names; c.records += delta.records; c.A += delta.A; c.AAAA += delta.AAAA; c.SRV += delta.SRV;

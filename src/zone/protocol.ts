@@ -20,6 +20,7 @@ import type { StreamStatsDelta } from '../state/metrics.js';
 import type { BuildParams, BuiltZone } from './build.js';
 import type { ZoneDiff } from './changes.js';
 import type { AxfrHead } from './types.js';
+import type { VersionTrace } from '../stream/trace.js';
 
 // ---------- main thread → worker ----------
 
@@ -79,7 +80,7 @@ export type WorkerReply = ReplyOf[keyof ReplyOf] | DraftReply | FailedReply;
 
 export type StreamMessage =
   /** `patched`: no `records` message follows; they are generated when asked for (type 'records'). */
-  | { stream: 'zone'; pub: number; zone: BuiltZone; changes: ZoneDiff | null; full: boolean; patched: boolean; master: string; leader: string; buildMs: number }
+  | { stream: 'zone'; pub: number; zone: BuiltZone; changes: ZoneDiff | null; full: boolean; patched: boolean; master: string; leader: string; buildMs: number; trace?: VersionTrace }
   | { stream: 'records'; pub: number; draft: DraftTransfer }
   | { stream: 'unsupported'; reason: string }
   /** A shared image was let go in the worker: the answering thread collects its handle too (zone/spares.ts). */

@@ -11,7 +11,7 @@
 // zone/README.md for the design and its numbers.
 import { createHash } from 'node:crypto';
 import { hostNamesOf, type ParseResult } from '../state/parse.js';
-import type { HostIPs, State, StateView } from '../state/types.js';
+import type { HostIPs, State, StateView, Task } from '../state/types.js';
 import { buildZone, type BuildParams, type BuiltZone, type HostResolver } from './build.js';
 import { pointerRecords } from '../records/ptr.js';
 import type { ChangeTracker, ZoneDiff } from './changes.js';
@@ -20,17 +20,24 @@ import { generate } from '../records/generate.js';
 import type { IncrementalZone } from './incremental.js';
 import { freeNow } from '../memory.js';
 import type { ChangeHint, PublishState } from '../stream/model.js';
+import { clock } from '../stream/trace.js';
 
 /** Where a published version goes: the worker posts the zone, then its records (as a refresh does). */
 export interface PublishSink {
-  /** `changes`: against the previous version (null without a `versions` tracker, or for the first). */
-  zone(zone: BuiltZone, hint: ChangeHint, changes: ZoneDiff | null): void;
+  /**
+   * `changes`: against the previous version (null without a `versions` tracker, or for the first).
+   * `timing`: when the build started and how long its stages took (ms), for stream/trace.ts.
+   */
+  zone(zone: BuiltZone, hint: ChangeHint, changes: ZoneDiff | null, timing: BuildTiming): void;
   /**
    * The version's records (for /v1/axfr and /v1/enumerate): ready after a full build; after a
    * patch, a function that generates them (1-2 s at 50k tasks: only when a body is asked for).
    */
   records(draft: DraftTransfer | (() => DraftTransfer)): void;
 }
+
+/** When a version's build started (epoch ms, stream/trace.ts clock) and its stages' durations (ms). */
+export interface BuildTiming { start: number; stages: Record<string, number>; /** Why it was built whole. */ full?: string }
 
 /** The union of two hints. */
 export function mergeHints(a: ChangeHint, b: ChangeHint): ChangeHint {
@@ -39,7 +46,20 @@ export function mergeHints(a: ChangeHint, b: ChangeHint): ChangeHint {
     frameworks: new Set([...a.frameworks, ...b.frameworks]),
     agents: new Set([...a.agents, ...b.agents]),
     mastersChanged: a.mastersChanged || b.mastersChanged,
+    ...(a.batches || b.batches ? { batches: [...a.batches ?? [], ...b.batches ?? []] } : {}),
+    ...(a.tasks || b.tasks ? { tasks: mergeTasks(a.tasks, b.tasks) } : {}),
   };
+}
+
+/** Changed tasks of two hints, the later (`b`) winning: it says how the task is now. */
+function mergeTasks(a: ChangeHint['tasks'], b: ChangeHint['tasks']): NonNullable<ChangeHint['tasks']> {
+  const out = new Map<string, Map<string, Task | null>>();
+  for (const h of [a, b]) if (h) for (const [fw, ts] of h) {
+    let m = out.get(fw);
+    if (!m) out.set(fw, (m = new Map()));
+    for (const [id, t] of ts) m.set(id, t);
+  }
+  return out;
 }
 
 export interface PublisherOptions {
@@ -68,14 +88,20 @@ export function createPublisher(o: PublisherOptions): PublishState {
 
   async function build(doc: { value: ParseResult<StateView> | undefined }, hint: ChangeHint): Promise<void> {
     const params = o.params();
+    const timing: BuildTiming = { start: clock(), stages: {} };
+    let at = timing.start;
+    const mark = (stage: string) => { const now = clock(); timing.stages[stage] = (timing.stages[stage] ?? 0) + (now - at); at = now; };
     const state = doc.value?.state as State | null | undefined; // the stream's model: task arrays
     if (inc && state && !hint.full) {
       const names = hostNamesOf(state);
       const hostIPs = names.length ? await o.resolve(names) : new Map<string, string[]>();
-      if (patched(doc.value!, state, params, hostIPs, hint)) { doc.value = undefined; return; }
+      mark('resolve');
+      if (patched(doc.value!, state, params, hostIPs, hint, timing)) { doc.value = undefined; return; }
+      at = clock();
     }
+    timing.full = hint.full ? 'snapshot or reload' : !inc ? 'not incremental' : !state ? 'no state' : inc.refused;
     let hostIPs: HostIPs = new Map();
-    const { zone, generated } = await buildZone(doc, params, async (names) => (hostIPs = await o.resolve(names)));
+    const { zone, generated } = await buildZone(doc, params, async (names) => (hostIPs = await o.resolve(names)), (s) => mark('full ' + s));
     let changes: ZoneDiff | null = null;
     if (o.versions) {
       const pub = o.versions.publish(zone.image);
@@ -85,15 +111,16 @@ export function createPublisher(o: PublisherOptions): PublishState {
       if (changes && !changes.added.length && !changes.removed.length && lastHash) zone.contentHash = lastHash;
       if (inc && state) inc.adopt(o.versions.last!, state, params, hostIPs, { ...zone.counts, byType: zone.byType });
       else inc?.reset();
+      mark('full diff');
     }
     lastHash = zone.contentHash;
-    o.sink.zone(zone, hint, changes);
+    o.sink.zone(zone, hint, changes, timing);
     o.sink.records(generated.draft.toTransfer());
   }
 
   /** Publish `state` as a patch of the last version; false when it must be built whole. */
-  function patched(parsed: ParseResult<StateView>, state: State, params: BuildParams, hostIPs: HostIPs, hint: ChangeHint): boolean {
-    const r = inc!.update(state, params, hostIPs, hint);
+  function patched(parsed: ParseResult<StateView>, state: State, params: BuildParams, hostIPs: HostIPs, hint: ChangeHint, timing: BuildTiming): boolean {
+    const r = inc!.update(state, params, hostIPs, hint, timing.stages);
     if (r === null) return false;
     o.versions!.keep(inc!.image!);
     // 80 MiB each at 50k tasks, many a second under churn: not left to the garbage collector.
@@ -114,7 +141,7 @@ export function createPublisher(o: PublisherOptions): PublishState {
       // PTROn: the PTR records of the whole state (not patched: ~0.1 s at 50k tasks, only when asked for).
       ...(params.ptr ? { ptr: pointerRecords(state, hostIPs, params.generate).flat() } : {}),
     };
-    o.sink.zone(zone, hint, r.changes);
+    o.sink.zone(zone, hint, r.changes, timing);
     o.sink.records(() => generate(state, hostIPs, params.generate).draft.toTransfer());
     return true;
   }

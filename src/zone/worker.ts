@@ -29,6 +29,8 @@ import { createPublisher } from './publish.js';
 import { IncrementalZone } from './incremental.js';
 import type { CallRequest, ReplyOf, StreamMessage, WorkerReply, WorkerRequest } from './protocol.js';
 import { Spares } from './spares.js';
+import { clock, type VersionTrace } from '../stream/trace.js';
+import { PerformanceObserver } from 'node:perf_hooks';
 
 // Again: threads this worker started since the builder lowered them. The first worker starts at
 // normal priority (nothing to protect yet); the answering thread lowers it after the first zone.
@@ -100,6 +102,9 @@ function reportStats(now = false): void {
 }
 let streamResolveMs = 5000;
 let pub = 0;
+/** This thread's garbage collection since the last stream version was posted (ms): for its trace. */
+let gcMs = 0;
+let gcObserver: PerformanceObserver | null = null;
 
 function startStream(req: Extract<WorkerRequest, { type: 'stream' }>): void {
   streamParams = req.params;
@@ -107,21 +112,32 @@ function startStream(req: Extract<WorkerRequest, { type: 'stream' }>): void {
   if (!subscriber) {
     let full = false;
     let t0 = 0;
+    if (!gcObserver) {
+      gcObserver = new PerformanceObserver((list) => { for (const e of list.getEntries()) gcMs += e.duration; });
+      gcObserver.observe({ entryTypes: ['gc'] });
+    }
     const publish = createPublisher({
       params: () => { t0 = performance.now(); return streamParams!; },
       resolve: (names) => resolveHosts(names, streamResolveMs),
       versions,
       incremental,
       sink: {
-        zone(zone, hint, changes) {
+        zone(zone, hint, changes, timing) {
+          const end = clock();
           full = hint.full;
           const report = warningFilter.take(zone.warnings);
           zone.warnings = report.lines;
           zone.warningCounts = { total: report.total, fresh: report.fresh };
-          const msg: StreamMessage = {
+          const msg: Extract<StreamMessage, { stream: 'zone' }> = {
             stream: 'zone', pub: ++pub, zone, changes, full, patched: zone.patch !== undefined, master: subscriber?.master ?? '', leader: zone.leader,
             buildMs: Math.round(performance.now() - t0),
           };
+          const stages: Record<string, number> = {};
+          for (const [k, v] of Object.entries(timing.stages)) stages[k] = Math.round(v * 100) / 100;
+          const trace: VersionTrace = { batches: hint.batches ?? [], start: timing.start, stages, ...(timing.full !== undefined ? { full: timing.full } : {}), gcMs: Math.round(gcMs * 100) / 100, end, posted: 0 };
+          gcMs = 0;
+          msg.trace = trace;
+          trace.posted = clock();
           port.postMessage(msg, imageTransfer(zone.image));
         },
         records(draft) {
