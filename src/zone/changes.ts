@@ -102,10 +102,10 @@ export function diffImages(prev: ZoneImage | null, next: ZoneImage): ZoneDiff {
 }
 
 /**
- * The build worker's memory of the last zone it published, to diff the next one against. It keeps
- * that image and hands a copy on: one image of memory (80 MiB at 50k tasks) is the price of
- * computing change sets off the answering thread. A new worker (after a crash) starts with none:
- * its first version's change set is null.
+ * The build worker's memory of the last zone it published, to diff the next one against. The
+ * server's images are shared, so it keeps the one the answering thread reads (no memory of its
+ * own); a plain image (tests, benches) is copied, as the original is transferred away. A new
+ * worker (after a crash) starts with none: its first version's change set is null.
  */
 export class ChangeTracker {
   private kept: ZoneImage | null = null;
@@ -121,7 +121,7 @@ export class ChangeTracker {
     const next = new ZoneImage(image);
     const changes = this.kept ? diffImages(this.kept, next) : null;
     this.kept = next;
-    // A shared image (answering threads) is never written after it is built: kept, not copied.
+    // A shared image is never written after it is built: kept, not copied.
     return { image: (image instanceof SharedArrayBuffer ? image : image.slice(0)) as B, changes };
   }
 }
