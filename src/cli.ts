@@ -4,9 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseFlags, USAGE } from './config/flags.js';
-import { loadConfig, defaultConfig } from './config/load.js';
+import { loadSettings, defaultConfig, settingsOf } from './config/load.js';
 import { ConfigError } from './config/error.js';
-import type { Config } from './config/types.js';
+import type { Config, Settings } from './config/types.js';
 import { createLogger, type Logger } from './log.js';
 import { startServer, VERSION, type RunningServer } from './server.js';
 import type { StandInMaster } from './demo/master.js';
@@ -71,9 +71,9 @@ function reloader(log: Logger, file: string | null, running: () => RunningServer
     if (!server) { log.info({ signal: 'SIGHUP' }, 'SIGHUP: not serving yet, ignored'); return; }
     if (!file) { log.info({ signal: 'SIGHUP' }, 'SIGHUP: the demo has no config file, ignored'); return; }
     log.info({ signal: 'SIGHUP', file }, 'reloading the config');
-    let next: Config;
+    let next: Settings;
     try {
-      next = loadConfig(file, { warn: (msg) => log.warn({ file }, msg) });
+      next = loadSettings(file, { warn: (msg) => log.warn({ file }, msg) });
     } catch (err) {
       log.error({ file, key: err instanceof ConfigError ? err.key : undefined, err: (err as Error).message }, 'reload failed; keeping the current config');
       return;
@@ -108,22 +108,26 @@ export async function main(argv: string[]): Promise<number> {
   let server: RunningServer | null = null;
   installSignalHandlers(log, () => server, reloader(log, flags.demo ? null : flags.config, () => server));
 
-  let config: Config;
+  let settings: Settings;
   let master: StandInMaster | null = null;
   try {
-    if (flags.demo) ({ config, master } = await demoConfig(log));
-    else config = loadConfig(flags.config, { warn: (msg) => log.warn(msg) });
+    if (flags.demo) {
+      let config: Config;
+      ({ config, master } = await demoConfig(log));
+      settings = settingsOf(config);
+    } else settings = loadSettings(flags.config, { warn: (msg) => log.warn(msg) });
   } catch (err) {
     const msg = err instanceof ConfigError ? err.message : `configuration error: ${(err as Error).message}`;
     process.stderr.write(`mesos-dns: ${msg}\n`);
     log.flush?.();
     return 1;
   }
+  const config = settings.config;
   log.debug({ config: { ...config, MesosCredentials: { Principal: config.MesosCredentials.Principal, Secret: config.MesosCredentials.Secret ? '******' : '' } } }, 'configuration');
 
   let started: RunningServer;
   try {
-    started = server = await startServer(config, log);
+    started = server = await startServer(settings, log);
   } catch (err) {
     process.stderr.write(`mesos-dns: cannot start: ${(err as Error).message}\n`);
     await master?.close();

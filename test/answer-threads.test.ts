@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { RunningServer } from '../src/server.js';
 import type { Config } from '../src/config/types.js';
-import { defaultConfig } from '../src/config/load.js';
+import { defaultConfig, settingsOf } from '../src/config/load.js';
 import { createLogger } from '../src/log.js';
 import { reusePortUnsupported } from '../src/dns/reuseport.js';
 import { TYPE_SLOTS } from '../src/dns/metrics.js';
@@ -45,7 +45,7 @@ async function configFor(master: StandInMaster, over: Partial<Config>): Promise<
     StateSource: 'poll', ShutdownGraceSeconds: 0, ...over,
   };
 }
-const start = async (master: StandInMaster, over: Partial<Config>) => startServer(await configFor(master, over), createLogger(0));
+const start = async (master: StandInMaster, over: Partial<Config>) => startServer(settingsOf(await configFor(master, over)), createLogger(0));
 
 /** Send `query` from a fresh socket (a new source port) and resolve with the reply, or null after `ms`. */
 function ask(port: number, query: Buffer, ms = 2000): Promise<Buffer | null> {
@@ -104,7 +104,7 @@ t.test('the refresh line: loopDelayMaxMs from the thread that answers; left out 
     const master = await startStandInMaster({ host: '127.0.0.1', port: 0, state: {} });
     master.setState(rewriteLeader(JSON.parse(fixtureText) as object, `127.0.0.1:${master.port}`));
     const file = join(dir, `log-${n}.json`);
-    const server = await startServer(await configFor(master, { AnswerThreads: n }), createLogger(0, file));
+    const server = await startServer(settingsOf(await configFor(master, { AnswerThreads: n })), createLogger(0, file));
     try { await server.refreshNow(); } finally { await server.close(); await master.close(); }
     const line = await waitFor('the refresh line', () => readFileSync(file, 'utf8').split('\n').filter(Boolean)
       .map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'refresh'), 5000);
@@ -117,7 +117,7 @@ async function suite(t: Test, n: number): Promise<void> {
   const master = await startStandInMaster({ host: '127.0.0.1', port: 0, state: {} });
   master.setState(rewriteLeader(JSON.parse(fixtureText) as object, `127.0.0.1:${master.port}`));
   const cfg = await configFor(master, { AnswerThreads: n, TTL: 60 });
-  const server = await startServer(cfg, createLogger(0));
+  const server = await startServer(settingsOf(cfg), createLogger(0));
   let closed = false;
   t.teardown(async () => { if (!closed) await server.close(); await master.close(); });
   await server.refreshNow();
@@ -221,7 +221,7 @@ async function suite(t: Test, n: number): Promise<void> {
 
   t.test('reload: a new TTL reaches every thread; AnswerThreads waits for the next start', async (t) => {
     const before = await perThread(server);
-    await server.reload({ ...cfg, TTL: 77, AnswerThreads: n + 1 });
+    await server.reload(settingsOf({ ...cfg, TTL: 77, AnswerThreads: n + 1 }));
     const replies = await pool(48, 8, () => dig(port, LIQUOR, 'A'));
     t.ok(replies.every((r) => r.answer.length === 2 && r.answer.every((a) => a.ttl === 77)), 'every answer has the new TTL');
     const shown = await (await fetch(`http://127.0.0.1:${server.httpPort}/v1/config`)).json() as Config;
@@ -231,6 +231,23 @@ async function suite(t: Test, n: number): Promise<void> {
     t.equal(server.answerThreads()!.count, n);
     const counts = minus(await perThread(server), before);
     t.ok(counts.every((c) => c.udp > 0), `every thread answered after the reload: ${counts.map((c) => c.udp).join(' / ')}`);
+  });
+
+  t.test('reload: TransferAllowFrom reaches every thread', async (t) => {
+    // A thread's transfer handler used to keep the allow-list it started with.
+    const refused = async () => (await server.answerThreads()?.stats() ?? []).map((x) => x.xfr.AXFR.results.refused);
+    const before = await refused();
+    await server.reload(settingsOf({ ...cfg, TTL: 77, TransferAllowFrom: ['10.0.0.0/8'] }));
+    const q = buildQuery('mesos', 'AXFR');
+    const replies = await pool(16, 4, () => tcpTransfer(port, q, 20_000));
+    t.same(replies.map((r) => r.messages.map((m) => m.rcode)), replies.map(() => ['REFUSED']), '127.0.0.1 is no longer allowed');
+    if (n > 1) {
+      const counts = (await refused()).map((c, i) => c - before[i]!);
+      t.ok(counts.every((c) => c > 0), `every thread refused some: ${counts.join(' / ')}`);
+    }
+    await server.reload(settingsOf({ ...cfg, TTL: 77 }));
+    const back = await tcpTransfer(port, q, 20_000);
+    t.equal(back.messages[0]!.rcode, 'NOERROR', 'allowed again after the next reload');
   });
 
   if (n > 1) t.test('a killed thread is started again, with the current zone, while the other answers', async (t) => {

@@ -11,7 +11,8 @@ import { createMasterDetector, parseZkUrl, type MasterDetector, type MastersUpda
 import { ZkMasterDetector } from '../src/detect/zk.js';
 import { decodeMasterInfo, legacyIp } from '../src/detect/masterinfo.js';
 import { ConfigError } from '../src/config/error.js';
-import type { Config } from '../src/config/types.js';
+import { loadSettingsText } from '../src/config/load.js';
+import type { Config, Settings } from '../src/config/types.js';
 import { closeClient, connectClient, freePort, startZooKeeper, type ZooKeeperServer } from './support/zookeeper.js';
 
 // ---------------------------------------------------------------- helpers
@@ -20,6 +21,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function config(over: Partial<Config>): Config {
   return { Zk: '', Masters: null, ZkDetectionTimeout: 0, RefreshSeconds: 60, ...over } as Config;
+}
+
+/** The detector's part of the Settings config loading makes (the `Zk` URL parsed there). */
+function settings(over: Partial<Config>): Pick<Settings, 'config' | 'zk'> {
+  const c = config(over);
+  return { config: c, zk: c.Zk === '' ? null : parseZkUrl(c.Zk) };
 }
 
 /** A pino logger whose lines the test can read. */
@@ -173,7 +180,8 @@ t.test('zk URL parsing', async (t) => {
   } catch (e) {
     t.notMatch((e as Error).message, /hunter2/, 'the error does not echo the password');
   }
-  t.throws(() => createMasterDetector(config({ Zk: 'zk://zk1' }), pino({ level: 'silent' })), ConfigError);
+  t.throws(() => loadSettingsText(JSON.stringify({ Zk: 'zk://zk1' }), 'config.json', { warn: () => {} }), ConfigError,
+    'loading refuses it: the detector is handed the URL parsed');
 });
 
 t.test('MasterInfo decoding', async (t) => {
@@ -203,7 +211,7 @@ t.test('MasterInfo decoding', async (t) => {
 });
 
 t.test('static mode: the configured masters, once', async (t) => {
-  const det = createMasterDetector(config({ Masters: ['1.1.1.1:5050', '1.1.1.2:5050'] }), pino({ level: 'silent' }));
+  const det = createMasterDetector(settings({ Masters: ['1.1.1.1:5050', '1.1.1.2:5050'] }), pino({ level: 'silent' }));
   const w = watch(det, t);
   t.equal(w.seen.length, 0, 'not synchronous inside start()');
   await sleep(50);
@@ -228,7 +236,7 @@ t.test('with ZooKeeper', async (t) => {
 
   async function detector(t: Test, path: string, over: Partial<Config> = {}) {
     const cap = captureLogger();
-    const det = createMasterDetector(config({ Zk: zkUrl(path), ...over }), cap.log);
+    const det = createMasterDetector(settings({ Zk: zkUrl(path), ...over }), cap.log);
     t.teardown(() => det.close());
     return { det, cap, ...watch(det, t) };
   }
@@ -383,7 +391,7 @@ t.test('with ZooKeeper', async (t) => {
     const n1 = await register(admin, path, masterInfo('10.0.7.1'));
     await register(admin, path, masterInfo('10.0.7.2'));
     const cap = captureLogger();
-    const det = new ZkMasterDetector(config({ Zk: zkUrl(path) }), cap.log);
+    const det = new ZkMasterDetector(parseZkUrl(zkUrl(path)), config({ Zk: zkUrl(path) }), cap.log);
     t.teardown(() => det.close());
     const { next, seen } = watch(det, t);
     await next(same(['10.0.7.1:5050', '10.0.7.2:5050']));
@@ -425,7 +433,7 @@ t.test('ZooKeeper stopped, then restarted', async (t) => {
   await register(m2, path, masterInfo('10.1.0.2'));
   // A timeout with no configured masters: the fallback has nothing to offer, the list must stay.
   const cap = captureLogger();
-  const det = createMasterDetector(config({ Zk: `zk://${zk.connectString}${path}`, ZkDetectionTimeout: 1 }), cap.log, {
+  const det = createMasterDetector(settings({ Zk: `zk://${zk.connectString}${path}`, ZkDetectionTimeout: 1 }), cap.log, {
     sessionTimeoutMs: 4000,
   });
   t.teardown(() => det.close());
@@ -465,7 +473,7 @@ t.test('ZooKeeper lost with ZkDetectionTimeout → static-fallback, then back to
   await closeClient(admin);
   const cap = captureLogger();
   const det = createMasterDetector(
-    config({ Zk: `zk://${zk.connectString}${path}`, ZkDetectionTimeout: 1, Masters: ['10.9.9.1:5050', '10.9.9.2:5050'] }),
+    settings({ Zk: `zk://${zk.connectString}${path}`, ZkDetectionTimeout: 1, Masters: ['10.9.9.1:5050', '10.9.9.2:5050'] }),
     cap.log,
     { sessionTimeoutMs: 4000 },
   );
@@ -492,7 +500,7 @@ t.test('ZooKeeper unreachable at start-up → static-fallback; detection once it
   const port = await freePort();
   const cap = captureLogger();
   const det = createMasterDetector(
-    config({ Zk: `zk://127.0.0.1:${port}/mesos`, ZkDetectionTimeout: 1, Masters: ['10.3.0.1:5050', '10.3.0.2:5050'] }),
+    settings({ Zk: `zk://127.0.0.1:${port}/mesos`, ZkDetectionTimeout: 1, Masters: ['10.3.0.1:5050', '10.3.0.2:5050'] }),
     cap.log,
     { sessionTimeoutMs: 4000 },
   );
@@ -526,7 +534,7 @@ t.test('a ZooKeeper that hangs (SIGSTOP) is noticed; following resumes', async (
   const n1 = await register(admin, '/mesos', masterInfo('10.4.0.1'));
   await create(admin, '/mesos/json.info_0000000099', masterInfo('10.4.0.2'), zookeeper.CreateMode.PERSISTENT);
   const cap = captureLogger();
-  const det = createMasterDetector(config({ Zk: `zk://${zk.connectString}/mesos` }), cap.log, { sessionTimeoutMs: 3000 });
+  const det = createMasterDetector(settings({ Zk: `zk://${zk.connectString}/mesos` }), cap.log, { sessionTimeoutMs: 3000 });
   t.teardown(() => det.close());
   const { next, seen } = watch(det, t);
   await next(same(['10.4.0.1:5050', '10.4.0.2:5050']));
@@ -548,7 +556,7 @@ t.test('IPv6 ZooKeeper address ([::1]:port)', async (t) => {
   const zk = await startZooKeeper({ host: '::1' });
   t.teardown(() => zk.dispose());
   t.equal(zk.connectString, `[::1]:${zk.port}`);
-  const det = createMasterDetector(config({ Zk: `zk://[::1]:${zk.port}/mesos` }), pino({ level: 'silent' }));
+  const det = createMasterDetector(settings({ Zk: `zk://[::1]:${zk.port}/mesos` }), pino({ level: 'silent' }));
   t.teardown(() => det.close());
   const { next } = watch(det, t);
   const admin = await connect(zk.connectString);
@@ -566,7 +574,7 @@ t.test('close() stops everything', async (t) => {
   t.teardown(() => closeClient(admin));
   await mkdirp(admin, '/mesos');
   await register(admin, '/mesos', masterInfo('10.5.0.1'));
-  const det = createMasterDetector(config({ Zk: `zk://${zk.connectString}/mesos` }), pino({ level: 'silent' }));
+  const det = createMasterDetector(settings({ Zk: `zk://${zk.connectString}/mesos` }), pino({ level: 'silent' }));
   const { next, seen } = watch(det, t);
   await next(() => true);
   const before = await zkConnections(zk);

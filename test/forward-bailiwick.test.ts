@@ -5,7 +5,7 @@
 // are compared whole (rcode, flags, every section). The last test runs the real server and dig.
 import t from 'tap';
 import dnsPacket from 'dns-packet';
-import { makeQuery, makeRequest, respond, scriptedUpstream, summarize, testConfig } from './support/forward-msg.js';
+import { makeQuery, makeRequest, respond, scriptedUpstream, summarize, testSettings } from './support/forward-msg.js';
 import { createForwarder, createForwardMetrics } from '../src/forward/index.js';
 import type { Config } from '../src/config/types.js';
 import { silentLogger } from '../src/log.js';
@@ -37,7 +37,7 @@ t.teardown(() => up.close());
 
 function make(over: Partial<Config> = {}) {
   const metrics = createForwardMetrics();
-  const f = createForwarder(testConfig({ CacheOn: false, Resolvers: [`127.0.0.1:${up.port}`], ...over }), silentLogger, { metrics });
+  const f = createForwarder(testSettings({ CacheOn: false, Resolvers: [`127.0.0.1:${up.port}`], ...over }), silentLogger, { metrics });
   t.teardown(() => f.close());
   return { f, metrics };
 }

@@ -13,7 +13,7 @@ import {
   scriptedUpstream,
   sorted,
   summarize,
-  testConfig,
+  testSettings,
 } from './support/forward-msg.js';
 import { createForwarder, createForwardMetrics } from '../src/forward/index.js';
 import type { Config } from '../src/config/types.js';
@@ -25,7 +25,7 @@ t.teardown(() => named.stop());
 let clock = 1_000_000;
 function make(over: Partial<Config> = {}) {
   const metrics = createForwardMetrics();
-  const f = createForwarder(testConfig({ Resolvers: [`127.0.0.1:${named.port}`], ...over }), silentLogger, { metrics, now: () => clock });
+  const f = createForwarder(testSettings({ Resolvers: [`127.0.0.1:${named.port}`], ...over }), silentLogger, { metrics, now: () => clock });
   t.teardown(() => f.close());
   return { f, metrics };
 }

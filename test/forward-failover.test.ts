@@ -4,7 +4,7 @@
 // SERVFAIL at once. Time bounds are generous (Timeout plus slack); the backoff clock is a test clock.
 import t from 'tap';
 import { startNamed } from './support/named.js';
-import { blackHole, exampleZone, makeQuery, makeRequest, sorted, summarize, testConfig } from './support/forward-msg.js';
+import { blackHole, exampleZone, makeQuery, makeRequest, sorted, summarize, testSettings } from './support/forward-msg.js';
 import { createForwarder, createForwardMetrics, type ForwarderOptions } from '../src/forward/index.js';
 import { MAX_WAITERS_PER_LOOKUP, WAITERS_PER_OUTSTANDING } from '../src/forward/index.js';
 import type { Config } from '../src/config/types.js';
@@ -16,7 +16,7 @@ const namedAddr = `127.0.0.1:${named.port}`;
 
 function make(over: Partial<Config>, opts: ForwarderOptions = {}) {
   const metrics = createForwardMetrics();
-  const f = createForwarder(testConfig({ CacheOn: false, ...over }), silentLogger, { metrics, ...opts });
+  const f = createForwarder(testSettings({ CacheOn: false, ...over }), silentLogger, { metrics, ...opts });
   t.teardown(() => f.close());
   return { f, metrics };
 }

@@ -15,7 +15,7 @@ import {
   serveForwarder,
   sorted,
   summarize,
-  testConfig,
+  testSettings,
 } from './support/forward-msg.js';
 import { createForwarder, createForwardMetrics, UDP_SOCKET_USES } from '../src/forward/index.js';
 import { MAX_CACHE_TTL } from '../src/forward/answer.js';
@@ -28,7 +28,7 @@ t.teardown(() => named.stop());
 
 function make(over: Partial<Config> = {}) {
   const metrics = createForwardMetrics();
-  const f = createForwarder(testConfig({ Resolvers: [`127.0.0.1:${named.port}`], CacheOn: false, ...over }), silentLogger, { metrics });
+  const f = createForwarder(testSettings({ Resolvers: [`127.0.0.1:${named.port}`], CacheOn: false, ...over }), silentLogger, { metrics });
   t.teardown(() => f.close());
   return { f, metrics };
 }
@@ -209,7 +209,7 @@ t.test('UDP source ports change as sockets are retired', async (t) => {
   const up = await scriptedUpstream((q) => respond(q, { answers: [{ type: 'A', name: dnsPacket.decode(q).questions![0].name, ttl: 60, data: '192.0.2.45' }] }));
   t.teardown(() => up.close());
   const metrics = createForwardMetrics();
-  const f = createForwarder(testConfig({ Resolvers: [`127.0.0.1:${up.port}`], CacheOn: false }), silentLogger, { metrics, udpSockets: 1, udpSocketUses: 2 });
+  const f = createForwarder(testSettings({ Resolvers: [`127.0.0.1:${up.port}`], CacheOn: false }), silentLogger, { metrics, udpSockets: 1, udpSocketUses: 2 });
   t.teardown(() => f.close());
   for (let i = 0; i < 8; i++) t.equal(summarize(await f.forward(makeRequest(makeQuery(`s${i}.test`, 'A')))).rcode, 'NOERROR');
   t.equal(up.ports().size, 4, 'a new source port every two queries');
@@ -218,7 +218,7 @@ t.test('UDP source ports change as sockets are retired', async (t) => {
 t.test('6000 forwarded queries with the default pool leave from many source ports (RFC 5452)', async (t) => {
   const up = await scriptedUpstream((q) => respond(q, { answers: [{ type: 'A', name: dnsPacket.decode(q).questions![0].name, ttl: 60, data: '192.0.2.47' }] }));
   t.teardown(() => up.close());
-  const f = createForwarder(testConfig({ Resolvers: [`127.0.0.1:${up.port}`], CacheOn: false }), silentLogger, { metrics: createForwardMetrics() });
+  const f = createForwarder(testSettings({ Resolvers: [`127.0.0.1:${up.port}`], CacheOn: false }), silentLogger, { metrics: createForwardMetrics() });
   t.teardown(() => f.close());
   for (let b = 0; b < 60; b++) {
     const replies = await Promise.all(Array.from({ length: 100 }, (_, i) => f.forward(makeRequest(makeQuery(`r${b}-${i}.test`, 'A')))));
@@ -235,7 +235,7 @@ t.test('relayed TTLs are capped at one day (MAX_CACHE_TTL), cached or not', asyn
   ] }));
   t.teardown(() => up.close());
   for (const CacheOn of [false, true]) {
-    const f = createForwarder(testConfig({ Resolvers: [`127.0.0.1:${up.port}`], CacheOn }), silentLogger, { metrics: createForwardMetrics() });
+    const f = createForwarder(testSettings({ Resolvers: [`127.0.0.1:${up.port}`], CacheOn }), silentLogger, { metrics: createForwardMetrics() });
     t.teardown(() => f.close());
     for (let i = 0; i < 2; i++) {
       t.same(summarize(await f.forward(makeRequest(makeQuery('ttl.test', 'A')))).answer.sort(),
@@ -254,7 +254,7 @@ t.test('ForwardMaxTTL sets the cap on relayed and cached TTLs, negative answers 
   });
   t.teardown(() => up.close());
   for (const CacheOn of [false, true]) {
-    const f = createForwarder(testConfig({ Resolvers: [`127.0.0.1:${up.port}`], CacheOn, ForwardMaxTTL: 300 }), silentLogger, { metrics: createForwardMetrics() });
+    const f = createForwarder(testSettings({ Resolvers: [`127.0.0.1:${up.port}`], CacheOn, ForwardMaxTTL: 300 }), silentLogger, { metrics: createForwardMetrics() });
     t.teardown(() => f.close());
     for (let i = 0; i < 2; i++) {
       t.same(summarize(await f.forward(makeRequest(makeQuery('ttl.test', 'A')))).answer.sort(),

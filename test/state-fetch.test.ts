@@ -18,7 +18,7 @@ import { leaderHost } from '../src/net/upid.js';
 import { scanDecode, scanLeader, scanLeaderAsync } from './support/leader-scan.js';
 import type { Config } from '../src/config/types.js';
 import { pino } from 'pino';
-import { loadConfigText } from '../src/config/load.js';
+import { loadSettingsText, settingsOf } from '../src/config/load.js';
 import { silentLogger } from '../src/log.js';
 
 function config(over: Partial<Config> = {}): Config {
@@ -50,7 +50,7 @@ async function master(t: Test, opts: Partial<StandInMasterOptions> = {}): Promis
 }
 
 function client(t: Test, over: Partial<Config> = {}, maxBodyBytes?: number): StateClient {
-  const c = createStateClient(config(over), silentLogger, { decode: scanDecode, ...(maxBodyBytes ? { maxBodyBytes } : {}) });
+  const c = createStateClient(settingsOf(config(over)), silentLogger, { decode: scanDecode, ...(maxBodyBytes ? { maxBodyBytes } : {}) });
   t.teardown(() => c.close());
   return c;
 }
@@ -304,7 +304,7 @@ t.test('HTTPS without CACertFile: a warning at start says the masters are not ve
   const log = pino({ level: 'info' }, { write: (l: string) => { lines.push(l); } });
   const warned = (over: Partial<Config>) => {
     lines.length = 0;
-    createStateClient(config(over), log, { decode: scanDecode }).close();
+    createStateClient(settingsOf(config(over)), log, { decode: scanDecode }).close();
     return lines.map((l) => (JSON.parse(l) as { msg: string }).msg).filter((m) => /not verified/.test(m));
   };
   t.same(warned({ MesosHTTPSOn: true }), ['MesosHTTPSOn without CACertFile: the masters\' certificates are not verified (set CACertFile to verify them)']);
@@ -370,8 +370,8 @@ t.test('IAM: RS256 login before each state request, then Authorization: token=<t
   t.equal(m.requests, 2, 'no state request without a token');
 });
 
-t.test('IAM: a file the config loader accepts is the file the client logs in with (keys in any case, A.19)', async (t) => {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+/** An IAM login endpoint that hands out the token "tok" and records the uids that asked. */
+async function iamLogin(t: Test): Promise<{ uids: string[]; loginPort: number }> {
   const uids: string[] = [];
   const loginPort = await rawServer(t, (req, res) => {
     const chunks: Buffer[] = [];
@@ -382,6 +382,12 @@ t.test('IAM: a file the config loader accepts is the file the client logs in wit
       res.end(JSON.stringify({ token: 'tok' }));
     });
   });
+  return { uids, loginPort };
+}
+
+t.test('IAM: a file the config loader accepts is the file the client logs in with (keys in any case, A.19)', async (t) => {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const { uids, loginPort } = await iamLogin(t);
   // Go decodes JSON keys case-insensitively, so the original accepts this file; so does our loader.
   const iamFile = join(dir, 'iam-case.json');
   writeFileSync(iamFile, JSON.stringify({
@@ -390,13 +396,40 @@ t.test('IAM: a file the config loader accepts is the file the client logs in wit
     Login_Endpoint: `http://127.0.0.1:${loginPort}/acs/api/v1/auth/login`,
   }));
   const m = await master(t);
-  const loaded = loadConfigText(JSON.stringify({ masters: [m.hostPort], mesosauthentication: 'iam', iamconfigfile: iamFile }),
+  const loaded = loadSettingsText(JSON.stringify({ masters: [m.hostPort], mesosauthentication: 'iam', iamconfigfile: iamFile }),
     join(dir, 'config.json'), { warn: () => {} });
   const c = createStateClient(loaded, silentLogger, { decode: scanDecode });
   t.teardown(() => c.close());
   t.equal((await c.fetchState([m.hostPort])).master, m.hostPort);
   t.equal(m.lastHeaders?.authorization, 'token=tok');
   t.same(uids, ['dns-svc']);
+});
+
+t.test('the files as loaded are the files used: edited after loading, the client keeps what was validated (A.19)', async (t) => {
+  // The build worker used to read CACertFile and the IAM file again when it made its client, so a
+  // file edited (or half-written) after start-up or a reload was not the one validated.
+  const server = selfSigned('loaded-server', '127.0.0.1');
+  const other = selfSigned('loaded-other', 'someone-else');
+  const caFile = join(dir, 'loaded-ca.crt');
+  writeFileSync(caFile, readFileSync(server.cert));
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const { uids, loginPort } = await iamLogin(t);
+  const iamFile = join(dir, 'iam-loaded.json');
+  const iam = (uid: string, key: string) => JSON.stringify({ uid, private_key: key, login_endpoint: `http://127.0.0.1:${loginPort}/login` });
+  writeFileSync(iamFile, iam('dns-svc', privateKey.export({ type: 'pkcs8', format: 'pem' }) as string));
+  const m = await master(t, { tls: { key: readFileSync(server.key), cert: readFileSync(server.cert) } });
+  const loaded = loadSettingsText(JSON.stringify({
+    masters: [m.hostPort], mesoshttpson: true, cacertfile: caFile, mesosauthentication: 'iam', iamconfigfile: iamFile,
+  }), join(dir, 'config.json'), { warn: () => {} });
+  // Both files change after loading: another CA, and an IAM file whose key does not parse.
+  writeFileSync(caFile, readFileSync(other.cert));
+  writeFileSync(iamFile, iam('someone-else', 'not a key'));
+  // The worker is posted a structured clone of the settings (zone/protocol.ts).
+  const c = createStateClient(structuredClone(loaded), silentLogger, { decode: scanDecode });
+  t.teardown(() => c.close());
+  t.equal((await c.fetchState([m.hostPort])).master, m.hostPort, 'verified with the CA loaded, not the one on disk now');
+  t.equal(m.lastHeaders?.authorization, 'token=tok');
+  t.same(uids, ['dns-svc'], 'signed in as the IAM file loaded said');
 });
 
 // ---- everything failing ----
@@ -438,7 +471,7 @@ t.test('IPv6 masters are bracketed', async (t) => {
 t.test('close() aborts a request in flight', async (t) => {
   const m = await master(t);
   m.setDelay(20_000);
-  const c = createStateClient(config(), silentLogger, { decode: scanDecode });
+  const c = createStateClient(settingsOf(config()), silentLogger, { decode: scanDecode });
   const pending = c.fetchState([m.hostPort]).catch((e: Error) => e);
   await new Promise((r) => setTimeout(r, 100));
   await c.close();

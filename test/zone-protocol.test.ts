@@ -12,7 +12,7 @@ import type { Worker } from 'node:worker_threads';
 import type { Config } from '../src/config/types.js';
 import type { BuildParams } from '../src/zone/build.js';
 import type { FromWorker } from '../src/zone/protocol.js';
-import { defaultConfig } from '../src/config/load.js';
+import { defaultConfig, settingsOf } from '../src/config/load.js';
 import { createLogger } from '../src/log.js';
 import { startStandInMaster, rewriteLeader, type StandInMaster } from '../src/demo/master.js';
 import { buildQuery, decode, udpAsk } from './support/dnsmsg.js';
@@ -49,7 +49,7 @@ t.test('the build worker dies during a refresh: the zone in hand is kept and ans
     ShutdownGraceSeconds: 0,
   };
   const first = workers.length;
-  const s = await startServer(config, createLogger(0));
+  const s = await startServer(settingsOf(config), createLogger(0));
   t.teardown(() => s.close());
   await s.refreshNow();
   t.equal(workers.length, first + 1, 'one build worker');
@@ -95,7 +95,7 @@ t.test('a late reply (its request given up with its worker) settles nothing, not
     },
     image: { domain: config.Domain, ttl: config.TTL, srvWeight: config.SRVRecordDefaultWeight },
   };
-  const b = new ZoneBuilder(config, 0, 5000);
+  const b = new ZoneBuilder(settingsOf(config), 0, 5000);
   t.teardown(() => b.close());
   const first = workers.length;
   const old = (await b.refresh([m.hostPort], params)).zone.contentHash;

@@ -6,7 +6,9 @@
 // every problem is a ConfigError naming the key [A.19] instead of a crash or a bare log.Fatal, and
 // unknown keys are warned about rather than silently ignored. All checks that need the file system
 // (resolv.conf, certificates, the IAM file) happen here, so that a config that loads is one the
-// server can start with; nothing here listens or connects.
+// server can start with; nothing here listens or connects. What it makes is a Settings: the
+// Config (printed by /v1/config) and, parsed once beside it, what the consumers used to parse again
+// each on its own (the ZooKeeper URL, the allow-lists, the TLS material and the IAM key).
 import {
   FileReadError, MAX_CONFIG_FILE_BYTES, MAX_PEM_FILE_BYTES, MAX_SMALL_FILE_BYTES, readBoundedFile, readFileFor,
 } from './file.js';
@@ -14,10 +16,10 @@ import { networkInterfaces } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { ConfigError } from './error.js';
-import { STATE_SOURCES, type Config } from './types.js';
+import { STATE_SOURCES, type Config, type MasterAuth, type MasterSettings, type Settings } from './types.js';
 import { describe, JSONSyntaxError, parseJSON, type JVal } from './json.js';
 import { normalizeIP } from '../net/ip.js';
-import { parseCIDR } from '../net/cidr.js';
+import { parseCIDR, parseCidr, type Cidr } from '../net/cidr.js';
 import { parseHostPort } from '../net/hostport.js';
 import {
   isValidDomainName,
@@ -142,6 +144,16 @@ export function expandConfigPath(p: string, env: NodeJS.ProcessEnv = process.env
 
 /** Read, decode and validate a config file. Throws ConfigError (key "" for the file itself). */
 export function loadConfig(path: string, opts: LoadOptions = {}): Config {
+  return loadSettings(path, opts).config;
+}
+
+/** As loadConfig, for text already read; `file` is what `File` shows unless the text sets it. */
+export function loadConfigText(text: string, file: string, opts: LoadOptions = {}): Config {
+  return loadSettingsText(text, file, opts).config;
+}
+
+/** Read, decode and validate a config file into Settings (what the server runs with). */
+export function loadSettings(path: string, opts: LoadOptions = {}): Settings {
   const abs = expandConfigPath(path, opts.env);
   let text: string;
   try {
@@ -151,11 +163,11 @@ export function loadConfig(path: string, opts: LoadOptions = {}): Config {
     if (e.code === 'ENOENT') throw new ConfigError('', `missing configuration file: ${JSON.stringify(abs)}`);
     throw new ConfigError('', `cannot read configuration file ${JSON.stringify(abs)}: ${e.message}`);
   }
-  return loadConfigText(text, abs, opts);
+  return loadSettingsText(text, abs, opts);
 }
 
-/** As loadConfig, for text already read; `file` is what `File` shows unless the text sets it. */
-export function loadConfigText(text: string, file: string, opts: LoadOptions = {}): Config {
+/** As loadSettings, for text already read. */
+export function loadSettingsText(text: string, file: string, opts: LoadOptions = {}): Settings {
   const warn = opts.warn ?? ((m: string) => console.warn(`WARNING: ${m}`));
   let doc: JVal;
   try {
@@ -170,8 +182,22 @@ export function loadConfigText(text: string, file: string, opts: LoadOptions = {
   c.File = file;
   decodeInto(c, doc, file, warn);
   c.SOASerial = Math.floor(opts.now ? opts.now() : Date.now() / 1000);
-  validate(c, opts, warn);
-  return c;
+  return validate(c, opts, warn);
+}
+
+/**
+ * The Settings of a Config made in code, not loaded (the demo, tests): its values parsed with the
+ * same functions loading uses, so it is what loading the same keys would give. The rest of the
+ * Config is taken as it is (not normalised or checked again).
+ */
+export function settingsOf(c: Config, warn: (m: string) => void = () => {}): Settings {
+  return {
+    config: c,
+    zk: zkOf(c),
+    forwardAllowFrom: allowListOf(c, 'ForwardAllowFrom'),
+    transferAllowFrom: allowListOf(c, 'TransferAllowFrom'),
+    master: masterOf(c, warn),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -354,14 +380,14 @@ function decodeInto(c: Config, doc: JVal, file: string, warn: (m: string) => voi
 // ---------------------------------------------------------------------------------------------
 // Validation, in the original's order [B§2.4]; our added checks sit next to their neighbours.
 
-function validate(c: Config, opts: LoadOptions, warn: (m: string) => void): void {
+function validate(c: Config, opts: LoadOptions, warn: (m: string) => void): Settings {
   if (!c.DnsOn && !c.HttpOn) {
     throw new ConfigError('DnsOn', 'service validation failed: either DNS or HTTP server should be on (DnsOn and HttpOn are both false)');
   }
   if ((c.Masters === null || c.Masters.length === 0) && c.Zk === '') {
     throw new ConfigError('Masters', 'service validation failed: specify Mesos masters or Zookeeper in config.json (set Masters or Zk)');
   }
-  if (c.Zk !== '') parseZkUrl(c.Zk);
+  const zk = zkOf(c);
   validateMasters(c.Masters);
 
   if (c.ExternalOn) {
@@ -388,13 +414,8 @@ function validate(c: Config, opts: LoadOptions, warn: (m: string) => void): void
     }
   }
 
-  for (const key of ['ForwardAllowFrom', 'TransferAllowFrom'] as const) {
-    for (const cidr of c[key]) {
-      if (parseCIDR(cidr) === null) {
-        throw new ConfigError(key, `invalid CIDR ${JSON.stringify(cidr)} (expected address/prefix, e.g. 10.0.0.0/8)`);
-      }
-    }
-  }
+  const forwardAllowFrom = allowListOf(c, 'ForwardAllowFrom');
+  const transferAllowFrom = allowListOf(c, 'TransferAllowFrom');
   for (const target of c.NotifyTargets) {
     const hp = parseHostPort(target);
     if (hp === null || normalizeIP(hp.host) === null || hp.port === 0) {
@@ -414,16 +435,42 @@ function validate(c: Config, opts: LoadOptions, warn: (m: string) => void): void
     throw new ConfigError('StateSource', `expected one of ${STATE_SOURCES.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(c.StateSource)}`);
   }
 
-  validateCertificates(c);
-  validateAuthentication(c, warn);
+  const master = masterOf(c, warn);
+  return { config: c, zk, forwardAllowFrom, transferAllowFrom, master };
+}
+
+function zkOf(c: Config) {
+  return c.Zk !== '' ? parseZkUrl(c.Zk) : null;
+}
+
+/** An allow-list key's networks: each checked as Go's net.ParseCIDR would, then kept parsed. */
+function allowListOf(c: Config, key: 'ForwardAllowFrom' | 'TransferAllowFrom'): Cidr[] {
+  return c[key].map((cidr) => {
+    if (parseCIDR(cidr) === null) {
+      throw new ConfigError(key, `invalid CIDR ${JSON.stringify(cidr)} (expected address/prefix, e.g. 10.0.0.0/8)`);
+    }
+    return parseCidr(cidr); // accepts all parseCIDR does
+  });
+}
+
+/** How the masters are reached [B§5.1]: certificates first, then authentication (the original's order). */
+function masterOf(c: Config, warn: (m: string) => void): MasterSettings {
+  const pem = readCertificates(c);
+  const tls: MasterSettings['tls'] = { rejectUnauthorized: pem.ca !== undefined, ...pem };
+  return { scheme: c.MesosHTTPSOn ? 'https' : 'http', tls, auth: authentication(c, warn) };
 }
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 
-/** Like Go's tls.LoadX509KeyPair and AppendCertsFromPEM at start-up: bad files fail now, not at first use. */
-function validateCertificates(c: Config): void {
+/**
+ * Like Go's tls.LoadX509KeyPair and AppendCertsFromPEM at start-up: bad files fail now, not at
+ * first use. Returns the files' text, which is what the state client connects with.
+ */
+function readCertificates(c: Config): { ca?: string; cert?: string; key?: string } {
+  const out: { ca?: string; cert?: string; key?: string } = {};
   if (c.CACertFile !== '') {
     const pem = readFileFor('CACertFile', c.CACertFile, MAX_PEM_FILE_BYTES);
+    out.ca = pem;
     const ok = (pem.match(PEM_CERT) ?? []).some((block) => {
       try {
         new X509Certificate(block);
@@ -436,7 +483,7 @@ function validateCertificates(c: Config): void {
   }
   if (c.CertFile !== '' && c.KeyFile === '') throw new ConfigError('KeyFile', 'Missing private key: CertFile is set but KeyFile is not');
   if (c.KeyFile !== '' && c.CertFile === '') throw new ConfigError('CertFile', 'Missing certificate: KeyFile is set but CertFile is not');
-  if (c.CertFile === '') return;
+  if (c.CertFile === '') return out;
   const certPem = readFileFor('CertFile', c.CertFile, MAX_PEM_FILE_BYTES);
   const keyPem = readFileFor('KeyFile', c.KeyFile, MAX_PEM_FILE_BYTES);
   let cert: X509Certificate;
@@ -456,9 +503,12 @@ function validateCertificates(c: Config): void {
   if (!cert.checkPrivateKey(key)) {
     throw new ConfigError('KeyFile', `private key ${JSON.stringify(c.KeyFile)} does not match certificate ${JSON.stringify(c.CertFile)}`);
   }
+  out.cert = certPem;
+  out.key = keyPem;
+  return out;
 }
 
-function validateAuthentication(c: Config, warn: (m: string) => void): void {
+function authentication(c: Config, warn: (m: string) => void): MasterAuth {
   const iam = c.IAMConfigFile !== '' ? readIAMConfig(c.IAMConfigFile) : null;
   const auth: string = c.MesosAuthentication;
   const creds = c.MesosCredentials;
@@ -469,15 +519,17 @@ function validateAuthentication(c: Config, warn: (m: string) => void): void {
     if (c.IAMConfigFile !== '') {
       warn('Warning! IAMConfigFile is configured, but MesosAuthentication is set to none. This is probably not intentional');
     }
+    return { kind: 'none' };
   } else if (auth === 'basic') {
     if (creds.Principal === '' && creds.Secret === '') {
       throw new ConfigError('MesosCredentials', 'invalid HTTP Basic configuration: MesosAuthentication is "basic" but neither principal nor secret is set');
     }
+    return { kind: 'basic', principal: creds.Principal, secret: creds.Secret };
   } else if (auth === 'iam') {
     if (iam === null) {
       throw new ConfigError('IAMConfigFile', 'missing configuration for specified authentication mechanism: MesosAuthentication is "iam" but IAMConfigFile is not set');
     }
-    iamCredentials(c.IAMConfigFile, iam); // the state client's own reading: it must not fail later [A.19]
+    return { kind: 'iam', ...iamCredentials(c.IAMConfigFile, iam) }; // what the state client signs in with [A.19]
   } else {
     throw new ConfigError('MesosAuthentication', `unregistered factory requested: ${JSON.stringify(auth)} (valid: "", "basic", "iam")`);
   }

@@ -1,6 +1,11 @@
 // The configuration, in one place. Field names and their order are the original's Go struct
 // (records.Config), because `/v1/config` prints them in exactly this order and operators'
 // tooling reads them by these names. Keys added by this project come after the original ones.
+// Settings (below) is what the loader makes of a Config: the values that need parsing or a file,
+// parsed once.
+import type { KeyObject } from 'node:crypto';
+import type { Cidr } from '../net/cidr.js';
+import type { ZkUrl } from './zkurl.js';
 
 export interface MesosCredentials {
   Principal: string;
@@ -101,3 +106,39 @@ export type StateSource = 'auto' | 'stream' | 'poll';
 export const STATE_SOURCES: readonly StateSource[] = ['auto', 'stream', 'poll'];
 
 export type IPSource = 'host' | 'docker' | 'mesos' | 'netinfo';
+
+/**
+ * How the state client and the stream subscriber reach the masters (state/auth.ts), read and
+ * parsed at load: the TLS material as file contents, the IAM key as a KeyObject. Nothing reads
+ * those files again, so a file edited after start-up (or a reload) cannot make the build worker
+ * diverge from what was validated [A.19]. Structured-cloneable (a KeyObject posts to a worker).
+ */
+export interface MasterSettings {
+  scheme: 'http' | 'https';
+  /** undici `connect` options: no `ca` means any certificate (as the original). */
+  tls: { ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean };
+  auth: MasterAuth;
+}
+
+export type MasterAuth =
+  | { kind: 'none' }
+  | { kind: 'basic'; principal: string; secret: string }
+  | { kind: 'iam'; uid: string; loginEndpoint: string; key: KeyObject };
+
+/**
+ * The config parsed once (config/load.ts): `config` as loaded (what `/v1/config` prints, redacted)
+ * and, beside it, the values consumers used to parse again each on its own: the ZooKeeper URL,
+ * the allow-lists as networks, the master access with its files read. One object, cloneable, so
+ * the build worker and the answering threads get it whole instead of re-reading files.
+ */
+export interface Settings {
+  readonly config: Config;
+  /** `Zk` parsed; null with static Masters. */
+  readonly zk: ZkUrl | null;
+  readonly forwardAllowFrom: readonly Cidr[];
+  readonly transferAllowFrom: readonly Cidr[];
+  readonly master: MasterSettings;
+}
+
+/** The part of Settings answering uses (an answering thread gets only this: no master credentials). */
+export type AnswerSettings = Pick<Settings, 'config' | 'forwardAllowFrom' | 'transferAllowFrom'>;

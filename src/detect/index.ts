@@ -2,11 +2,11 @@
 // in the original: a static list from the config (`Zk` empty), or Mesos' own leader election
 // read from ZooKeeper (zk.ts). Both hand out the same MastersUpdate so the main loop never cares
 // which one runs, and the source travels with the list so operators can see it.
-import type { Config } from '../config/types.js';
+import type { Config, Settings } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { MasterDetector, MastersUpdate } from './types.js';
 import type { ZkDetectorOptions } from './zk.js';
-import { parseZkUrl } from '../config/zkurl.js';
+import type { ZkUrl } from '../config/zkurl.js';
 
 export type { MasterDetector, MastersSource, MastersUpdate } from './types.js';
 export { parseZkUrl, type ZkUrl, type ZkServer } from '../config/zkurl.js';
@@ -47,14 +47,12 @@ class LazyZkMasterDetector implements MasterDetector {
   private inner: MasterDetector | null = null;
   private closed = false;
 
-  constructor(private readonly config: Config, private readonly log: Logger, private readonly options: ZkDetectorOptions) {
-    parseZkUrl(config.Zk); // a malformed URL fails now, before anything listens
-  }
+  constructor(private readonly url: ZkUrl, private readonly config: Config, private readonly log: Logger, private readonly options: ZkDetectorOptions) {}
 
   start(onChange: (u: MastersUpdate) => void): void {
     void import('./zk.js').then(({ ZkMasterDetector }) => {
       if (this.closed || this.inner) return;
-      this.inner = new ZkMasterDetector(this.config, this.log, this.options);
+      this.inner = new ZkMasterDetector(this.url, this.config, this.log, this.options);
       this.inner.start(onChange);
     });
   }
@@ -70,11 +68,11 @@ class LazyZkMasterDetector implements MasterDetector {
 }
 
 /**
- * `options` is for tests (shorter sessions, debounce); production uses the defaults.
- * Throws a ConfigError naming `Zk` for a malformed `Zk` URL: validate it at start-up with
- * parseZkUrl so the process exits before listening.
+ * `options` is for tests (shorter sessions, debounce); production uses the defaults. The `Zk` URL
+ * comes parsed with the settings (config/load.ts), so a malformed one stopped the process before
+ * anything listened.
  */
-export function createMasterDetector(config: Config, log: Logger, options: ZkDetectorOptions = {}): MasterDetector {
-  if (config.Zk === '') return new StaticMasterDetector(config.Masters);
-  return new LazyZkMasterDetector(config, log, options);
+export function createMasterDetector(settings: Pick<Settings, 'config' | 'zk'>, log: Logger, options: ZkDetectorOptions = {}): MasterDetector {
+  if (settings.zk === null) return new StaticMasterDetector(settings.config.Masters);
+  return new LazyZkMasterDetector(settings.zk, settings.config, log, options);
 }

@@ -19,7 +19,7 @@ import zookeeper from 'node-zookeeper-client';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { MasterDetector, MastersUpdate } from './types.js';
-import { parseZkUrl, type ZkUrl } from '../config/zkurl.js';
+import type { ZkUrl } from '../config/zkurl.js';
 import { closeZkClient, connectedServer, createZkClient, errText, isCode } from './zk-client.js';
 import { decodeMasterInfo, isProtobufInfo, jsonInfoSeq, mastersList, type RegisteredMaster } from './masterinfo.js';
 import { detectMetrics } from './metrics.js';
@@ -84,8 +84,8 @@ export class ZkMasterDetector implements MasterDetector {
   private missingPathWarned = false;
   private emptyWarned = false;
 
-  constructor(config: Config, log: Logger, options: ZkDetectorOptions = {}) {
-    this.url = parseZkUrl(config.Zk);
+  constructor(url: ZkUrl, config: Config, log: Logger, options: ZkDetectorOptions = {}) {
+    this.url = url;
     this.opts = { ...DEFAULTS, ...options };
     this.log = log.child({ component: 'detect', zk: this.url.redacted });
     this.timeoutMs = Math.max(0, config.ZkDetectionTimeout) * 1000;

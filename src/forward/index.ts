@@ -7,7 +7,7 @@
 // ends in a complete reply for the client; nothing here throws to the server. One lookup upstream,
 // resolver after resolver, is lookup.ts.
 import { ConfigError } from '../config/error.js';
-import type { Config } from '../config/types.js';
+import type { AnswerSettings, Config } from '../config/types.js';
 import { DEFAULT_FORWARD_ALLOW_FROM } from '../config/load.js';
 import type { Logger } from '../log.js';
 import type { ForwardRequest, Forwarder } from './types.js';
@@ -88,8 +88,8 @@ export interface ForwarderImpl extends Forwarder {
   upstreams(): Upstream[];
 }
 
-export function createForwarder(config: Config, log: Logger, options: ForwarderOptions = {}): ForwarderImpl {
-  return new ForwarderCore(config, log, options);
+export function createForwarder(settings: AnswerSettings, log: Logger, options: ForwarderOptions = {}): ForwarderImpl {
+  return new ForwarderCore(settings, log, options);
 }
 
 export class ForwarderCore implements ForwarderImpl {
@@ -118,18 +118,17 @@ export class ForwarderCore implements ForwarderImpl {
   private readonly maxWaiting: number;
   private closed = false;
 
+  private readonly config: Config;
+
   constructor(
-    private readonly config: Config,
+    settings: AnswerSettings,
     readonly log: Logger,
     o: ForwarderOptions,
   ) {
+    const config = (this.config = settings.config);
     this.metrics = o.metrics ?? forwardMetrics;
     this.now = o.now ?? Date.now;
-    try {
-      this.allow = new AllowList(config.ForwardAllowFrom ?? DEFAULT_FORWARD_ALLOW_FROM);
-    } catch (e) {
-      throw new ConfigError('ForwardAllowFrom', (e as Error).message);
-    }
+    this.allow = new AllowList(settings.forwardAllowFrom);
     const policy = { failThreshold: o.failThreshold ?? 3, backoffMs: o.backoffMs ?? 5000, maxBackoffMs: o.maxBackoffMs ?? 60000 };
     try {
       this.resolvers = config.ExternalOn

@@ -47,12 +47,9 @@ function inCidr(ip: Uint8Array, c: Cidr): boolean {
   return (ip[full] & mask) === (c.bytes[full] & mask);
 }
 
-/** Allow-list of client networks. Unparseable client addresses are never allowed. */
+/** Allow-list of client networks (parsed by the config loader). Unparseable client addresses are never allowed. */
 export class AllowList {
-  private readonly nets: Cidr[];
-  constructor(cidrs: readonly string[]) {
-    this.nets = cidrs.map(parseCidr);
-  }
+  constructor(private readonly nets: readonly Cidr[]) {}
   // Decisions per client address: a resolver's clients are few and repeat on every query.
   private readonly memo = new Map<string, boolean>();
   // The last decision again: usually the same client, and comparing a short string beats hashing it.

@@ -1,12 +1,11 @@
-// How the state client and the event-stream subscriber reach a master: TLS material read once,
-// and the Authorization header (basic, or an IAM login with an RS256 token per request) [B§5.1]
-// [A.19]. Apart from the client (state/fetch.ts) as the original keeps them apart
+// How the state client and the event-stream subscriber reach a master: the TLS material loaded
+// with the config (Settings.master), and the Authorization header (basic, or an IAM login with an
+// RS256 token per request) [B§5.1] [A.19]. Apart from the client (state/fetch.ts) as the original keeps them apart
 // (httpcli/{basic,iam}), so a new mechanism is a change here only.
 import { request, type Dispatcher } from 'undici';
 import { sign, type KeyObject } from 'node:crypto';
-import type { Config } from '../config/types.js';
-import { MAX_PEM_FILE_BYTES, readFileFor } from '../config/file.js';
-import { iamCredentials, type IAMCredentials } from '../config/iam.js';
+import type { MasterSettings } from '../config/types.js';
+import type { IAMCredentials } from '../config/iam.js';
 import type { Logger } from '../log.js';
 import { readBody } from './body.js';
 
@@ -32,44 +31,33 @@ export function mayCarryCredentials(initial: URL, dest: URL): boolean {
 }
 
 /**
- * How to reach the masters: scheme, TLS material and credentials, read once. Shared by the state
- * client and the event-stream subscriber (stream/subscriber.ts), so both speak to a master the
- * same way ([B§5.1]: MesosHTTPSOn, CACertFile, CertFile/KeyFile, basic or IAM).
+ * How to reach the masters: scheme, TLS material and credentials, as loaded (config/load.ts reads
+ * and parses them once: nothing here touches a file). Shared by the state client and the
+ * event-stream subscriber (stream/subscriber.ts), so both speak to a master the same way
+ * ([B§5.1]: MesosHTTPSOn, CACertFile, CertFile/KeyFile, basic or IAM).
  */
 export interface MasterAccess {
   scheme: 'http' | 'https';
   /** undici `connect` options. */
-  tls: { ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean };
+  tls: MasterSettings['tls'];
   /** The Authorization header value (an IAM login per call), or null without authentication. */
   authorization(dispatcher: Dispatcher, signal: AbortSignal): Promise<string | null>;
 }
 
-export function masterAccess(config: Config, log: Logger): MasterAccess {
-  // TLS material is read once, here: a bad file is a start-up problem, not a per-refresh one.
-  const tls: MasterAccess['tls'] = { rejectUnauthorized: false };
-  if (config.CACertFile) {
-    tls.ca = readFileFor('CACertFile', config.CACertFile, MAX_PEM_FILE_BYTES);
-    tls.rejectUnauthorized = true;
-  } else if (config.MesosHTTPSOn) {
-    // as the original (no CA: any certificate), but not silently
+export function masterAccess(m: MasterSettings, log: Logger): MasterAccess {
+  // as the original (no CA: any certificate), but not silently
+  if (m.scheme === 'https' && m.tls.ca === undefined) {
     log.warn('MesosHTTPSOn without CACertFile: the masters\' certificates are not verified (set CACertFile to verify them)');
   }
-  if (config.CertFile && config.KeyFile) {
-    tls.cert = readFileFor('CertFile', config.CertFile, MAX_PEM_FILE_BYTES);
-    tls.key = readFileFor('KeyFile', config.KeyFile, MAX_PEM_FILE_BYTES);
-  }
-  const basic =
-    config.MesosAuthentication === 'basic'
-      ? 'Basic ' + Buffer.from(`${config.MesosCredentials.Principal}:${config.MesosCredentials.Secret}`, 'utf8').toString('base64')
-      : null;
-  const iam = config.MesosAuthentication === 'iam' ? iamCredentials(config.IAMConfigFile) : null;
+  const auth = m.auth;
+  const basic = auth.kind === 'basic' ? 'Basic ' + Buffer.from(`${auth.principal}:${auth.secret}`, 'utf8').toString('base64') : null;
   return {
-    scheme: config.MesosHTTPSOn ? 'https' : 'http',
-    tls,
+    scheme: m.scheme,
+    tls: { ...m.tls },
     async authorization(dispatcher, signal) {
       if (basic !== null) return basic;
-      if (iam === null) return null;
-      return `token=${await iamLogin(iam, dispatcher, signal)}`;
+      if (auth.kind !== 'iam') return null;
+      return `token=${await iamLogin(auth, dispatcher, signal)}`;
     },
   };
 }

@@ -7,7 +7,7 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import { joinHostPort, parsePort, splitHostPortLoose, type HostPort } from '../net/hostport.js';
 import { leaderHost } from '../net/upid.js';
-import type { Config } from '../config/types.js';
+import type { Settings } from '../config/types.js';
 import type { Logger } from '../log.js';
 import { masterAccess, mayCarryCredentials } from './auth.js';
 import { readBody } from './body.js';
@@ -95,8 +95,9 @@ function errorText(e: unknown): string {
   return String(e);
 }
 
-export function createStateClient(config: Config, log: Logger, options: StateClientOptions): StateClient {
-  const access = masterAccess(config, log);
+export function createStateClient(settings: Settings, log: Logger, options: StateClientOptions): StateClient {
+  const config = settings.config;
+  const access = masterAccess(settings.master, log);
   const scheme = access.scheme;
   const timeoutMs = Math.max(1, config.StateTimeoutSeconds) * 1000;
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;

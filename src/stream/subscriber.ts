@@ -12,7 +12,7 @@
 // no leader elected) is retried. A master without the v1 API (404/405/501) ends the stream for
 // good in `auto` mode: the server polls instead.
 import { Agent, Client, request, type Dispatcher } from 'undici';
-import type { Config } from '../config/types.js';
+import type { Settings } from '../config/types.js';
 import type { Logger } from '../log.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../state/fetch.js';
 import { masterAccess, type MasterAccess } from '../state/auth.js';
@@ -38,7 +38,7 @@ const MAX_SMALL_BODY = 64 * 1024 * 1024;
 export class StreamUnsupported extends Error {}
 
 export interface SubscriberOptions {
-  config: Config;
+  settings: Settings;
   log: Logger;
   publish: PublishState;
   /** `auto`: the master has no v1 API; the caller switches to polling. Called once. */
@@ -112,7 +112,7 @@ export class Subscriber {
   private readonly batch = new BatchClock();
 
   constructor(private readonly o: SubscriberOptions) {
-    this.access = masterAccess(o.config, o.log);
+    this.access = masterAccess(o.settings.master, o.log);
     this.agent = new Agent({ connect: this.access.tls, headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 4_000 });
     this.maxRecord = o.maxRecordBytes ?? DEFAULT_MAX_BODY_BYTES;
   }
@@ -144,8 +144,8 @@ export class Subscriber {
    * New settings that need no new subscription (StreamRecoveryGraceSeconds, StateSource between
    * auto and stream). Master access (TLS, credentials) lives in a new worker instead.
    */
-  setConfig(config: Config): void {
-    this.o.config = config;
+  setSettings(settings: Settings): void {
+    this.o.settings = settings;
   }
 
   /**
@@ -191,7 +191,7 @@ export class Subscriber {
         await this.session(master, signal);
       } catch (e) {
         if (e instanceof StreamUnsupported) {
-          if (this.o.config.StateSource === 'auto') {
+          if (this.o.settings.config.StateSource === 'auto') {
             this.o.onUnsupported(e.message);
             this.settle();
             return;
@@ -225,7 +225,7 @@ export class Subscriber {
     for (let hops = 0; ; hops++) {
       const origin = new URL(this.url(target, '/'));
       const client = new Client(origin.origin, {
-        connect: this.access.tls, headersTimeout: this.o.config.StateTimeoutSeconds * 1000, bodyTimeout: 0,
+        connect: this.access.tls, headersTimeout: this.o.settings.config.StateTimeoutSeconds * 1000, bodyTimeout: 0,
       });
       try {
         const authorization = await this.access.authorization(this.agent, signal);
@@ -339,7 +339,7 @@ export class Subscriber {
     const t0 = performance.now();
     const snap = this.model.beginSnapshot(Date.now());
     const { heartbeatSeconds } = readSubscribed(record, snap.visitor);
-    const grace = this.o.config.StreamRecoveryGraceSeconds * 1000;
+    const grace = this.o.settings.config.StreamRecoveryGraceSeconds * 1000;
     const kept = snap.end(grace);
     this.stats.subscribes++;
     this.stats.connected = true;
@@ -347,7 +347,7 @@ export class Subscriber {
     this.stats.recovering = this.model.recovering.size;
     this.stats.recoveredTotal += kept.length;
     if (kept.length) {
-      this.o.log.warn({ master, agents: kept.length, graceSeconds: this.o.config.StreamRecoveryGraceSeconds },
+      this.o.log.warn({ master, agents: kept.length, graceSeconds: this.o.settings.config.StreamRecoveryGraceSeconds },
         'stream: the master has not seen these agents re-register yet (failover); serving their last-known records meanwhile');
       this.scheduleSweep();
     }
@@ -381,7 +381,7 @@ export class Subscriber {
     const authorization = await this.access.authorization(this.agent, signal);
     if (authorization !== null) headers['authorization'] = authorization;
     if (post !== undefined) headers['content-type'] = 'application/json';
-    const deadline = AbortSignal.any([signal, AbortSignal.timeout(this.o.config.StateTimeoutSeconds * 1000)]);
+    const deadline = AbortSignal.any([signal, AbortSignal.timeout(this.o.settings.config.StateTimeoutSeconds * 1000)]);
     const res = await request(this.url(master, path), { dispatcher: this.agent, method: post !== undefined ? 'POST' : 'GET', headers, body: post, signal: deadline });
     if (res.statusCode !== 200) {
       await res.body.dump().catch(() => {});

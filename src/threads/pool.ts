@@ -14,7 +14,7 @@
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import type { Config } from '../config/types.js';
+import type { AnswerSettings, Config } from '../config/types.js';
 import { ConfigError } from '../config/error.js';
 import type { Logger } from '../log.js';
 import type { ZoneChangeSet } from '../zone/changes.js';
@@ -52,6 +52,11 @@ const share = (v: number, n: number) => Math.max(1, Math.floor(v / n));
 /** Each thread's share of the forwarder's bounds. */
 export function threadConfig(c: Config, n: number): Config {
   return { ...c, CacheMaxEntries: share(c.CacheMaxEntries, n), CacheMaxBytes: share(c.CacheMaxBytes, n), ForwardMaxOutstanding: share(c.ForwardMaxOutstanding, n) };
+}
+
+/** What a thread is sent: its share of the config, the allow-lists as parsed; no master credentials. */
+function threadSettings(s: AnswerSettings, n: number): AnswerSettings {
+  return { config: threadConfig(s.config, n), forwardAllowFrom: s.forwardAllowFrom, transferAllowFrom: s.transferAllowFrom };
 }
 
 /** Sum counters field by field: numbers added, typed arrays element by element, objects recursively. */
@@ -107,8 +112,8 @@ export interface AnswerThreads {
    * names' pairs (PTROn), posted only when they are not the ones posted last (compared by identity).
    */
   setZone(image: SharedArrayBuffer, serial: number, changes: ZoneChangeSet | null, ptr?: readonly string[] | null): void;
-  /** A reloaded config (the whole one; each thread gets its share). */
-  setConfig(config: Config, forwarderChanged: boolean): void;
+  /** Reloaded settings (the whole config; each thread gets its share). */
+  setSettings(settings: AnswerSettings, forwarderChanged: boolean): void;
   /** Every running thread's counters. */
   stats(): Promise<ThreadStats[]>;
   /** The process's counters: the running threads' plus what threads that died had counted. */
@@ -130,9 +135,9 @@ const RESTART_MAX_MS = 5000;
 const RESTART_RESET_MS = 10_000;
 const STATS_TIMEOUT_MS = 2000;
 
-export async function startAnswerThreads(config: Config, n: number, log: Logger, verbosity: number,
+export async function startAnswerThreads(settings: AnswerSettings, n: number, log: Logger, verbosity: number,
   tcp: { maxConnections: number }, initial: Omit<ZoneMessage, 'type' | 'v'> | null = null): Promise<AnswerThreads> {
-  let cfg = threadConfig(config, n);
+  let cfg = threadSettings(settings, n);
   const tcpShare: Partial<TcpLimits> = { maxConnections: share(tcp.maxConnections, n), maxPerSource: share(TCP_MAX_PER_SOURCE, n) };
   const nice = os.getPriority();
   const workers: (Worker | null)[] = new Array<Worker | null>(n).fill(null);
@@ -140,7 +145,7 @@ export async function startAnswerThreads(config: Config, n: number, log: Logger,
   let zone: ZoneMessage | null = initial && { type: 'zone', v: ++version, ...initial };
   /** The reverse names' pairs last posted: every thread started (again) gets them with the zone. */
   let ptr: readonly string[] | null = initial?.ptr ?? null;
-  let port = config.Port;
+  let port = settings.config.Port;
   let closing = false;
   let restarts = 0;
   let nextId = 1;
@@ -151,7 +156,7 @@ export async function startAnswerThreads(config: Config, n: number, log: Logger,
 
   /** Start thread i; resolves once its sockets are bound (rejects if it dies first). */
   const start = (i: number, failures = 0): Promise<void> => new Promise((resolve, reject) => {
-    const data: ThreadData = { config: cfg, verbosity, index: i, port, nice, tcp: tcpShare, zone: zone && { ...zone, ptr } };
+    const data: ThreadData = { settings: cfg, verbosity, index: i, port, nice, tcp: tcpShare, zone: zone && { ...zone, ptr } };
     const w = new Worker(fileURLToPath(THREAD_URL), { workerData: data });
     workers[i] = w;
     const startedAt = Date.now();
@@ -211,9 +216,9 @@ export async function startAnswerThreads(config: Config, n: number, log: Logger,
       ptr = pairs;
       post({ ...zone, ptr });
     },
-    setConfig(next, forwarderChanged) {
-      cfg = threadConfig(next, n);
-      post({ type: 'config', config: cfg, forwarder: forwarderChanged });
+    setSettings(next, forwarderChanged) {
+      cfg = threadSettings(next, n);
+      post({ type: 'config', settings: cfg, forwarder: forwarderChanged });
     },
     async stats() {
       const asks = workers.map((w, thread) => new Promise<ThreadStats | null>((resolve) => {
@@ -248,7 +253,7 @@ export async function startAnswerThreads(config: Config, n: number, log: Logger,
       if (final.length) log.info({ queries: final.map((s) => s.dns.queries) }, 'answering threads stopping');
       closing = true;
       // A thread answers what it has in flight (up to Timeout), then says 'closed'.
-      const waitMs = (cfg.Timeout || 5) * 1000 + 2000;
+      const waitMs = (cfg.config.Timeout || 5) * 1000 + 2000;
       await Promise.allSettled(workers.map((w) => w && new Promise<void>((resolve) => {
         const timer = setTimeout(() => { void w.terminate().then(() => resolve()); }, waitMs);
         w.on('message', (m: FromThread) => { if (m.type === 'closed') { clearTimeout(timer); void w.terminate().then(() => resolve()); } });

@@ -23,13 +23,13 @@ import type { UpstreamStats } from '../forward/metrics.js';
 import { createXfr, transferZone } from '../xfr/index.js';
 import type { TransferCounters } from '../xfr/transfer.js';
 import { createLogger } from '../log.js';
-import type { Config } from '../config/types.js';
+import type { AnswerSettings } from '../config/types.js';
 
 markAnswerThread(); // first: the build worker lowers every unnamed thread to nice 19
 
 export interface ThreadData {
-  /** The config with this thread's share of the forwarder's bounds (threads.ts). */
-  config: Config;
+  /** The settings, the config with this thread's share of the forwarder's bounds (pool.ts). */
+  settings: AnswerSettings;
   verbosity: number;
   index: number;
   /** The DNS port (0: pick one; only the first thread does). */
@@ -52,7 +52,7 @@ export interface ZoneMessage {
 export type ToThread =
   | ZoneMessage
   /** A reloaded config (this thread's share); `forwarder`: forwarding keys changed, make a new one. */
-  | { type: 'config'; config: Config; forwarder: boolean }
+  | { type: 'config'; settings: AnswerSettings; forwarder: boolean }
   | { type: 'stats'; id: number }
   /** Lameduck's end: take no new queries, answer the ones in hand. */
   | { type: 'drain' }
@@ -79,7 +79,8 @@ export type FromThread =
 
 const data = workerData as ThreadData;
 const port = parentPort!;
-let config = data.config;
+let settings = data.settings;
+let config = settings.config;
 const log = createLogger(data.verbosity).child({ thread: data.index });
 
 // Lowered before it could name itself (a build job started in between): take the priority back
@@ -92,9 +93,10 @@ try {
 
 let zone: { v: number; image: ZoneImage; serial: number } | null = null;
 let authority = createAuthority(config, null, 0);
-let forwarder: ForwarderImpl | null = config.ExternalOn ? createForwarder(config, log) : null;
+let forwarder: ForwarderImpl | null = config.ExternalOn ? createForwarder(settings, log) : null;
 // NOTIFY is sent by the main thread only; here the transfer handler and its journal (IXFR).
-const xfr = createXfr({ ...config, NotifyTargets: [] }, log);
+const noNotify = (s: AnswerSettings): AnswerSettings => ({ ...s, config: { ...s.config, NotifyTargets: [] } });
+const xfr = createXfr(noNotify(settings), log);
 // PTROn: the reverse names, rebuilt when new pairs come (or PTRZones changes); their authority per version.
 let ptrPairs: readonly string[] | null = null;
 let reverseZone: ReverseZone | null = null;
@@ -141,13 +143,15 @@ port.on('message', (m: ToThread) => {
       return;
     case 'config': {
       const prevTimeout = config.Timeout || 5;
-      config = m.config;
+      settings = m.settings;
+      config = settings.config;
+      xfr.reconfigure(noNotify(settings)); // TransferAllowFrom applies to this thread's next transfer
       authority = createAuthority(config, zone?.image ?? null, zone?.serial ?? 0);
       reverseZone = reverseOf(ptrPairs);
       reverse = reverseZone && createReverseAuthority(config, reverseZone, zone?.serial ?? 0);
       if (m.forwarder) {
         const old = forwarder;
-        forwarder = config.ExternalOn ? createForwarder(config, log) : null;
+        forwarder = config.ExternalOn ? createForwarder(settings, log) : null;
         deps.forwarder = forwarder;
         // Its lookups in flight end within the old Timeout; then its sockets go.
         if (old) setTimeout(() => { void old.close().catch(() => {}); }, prevTimeout * 1000 + 100).unref();

@@ -2,7 +2,7 @@
 // journal of change sets that makes IXFR incremental, and NOTIFY on every serial change. The
 // server tells it what it serves (`serve`, on every zone swap) and that a new serial was
 // published (`published`); everything else happens here.
-import type { Config } from '../config/types.js';
+import type { AnswerSettings, Config } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { ZoneChangeSet } from '../zone/changes.js';
 import type { ZoneImage } from '../zone/image.js';
@@ -44,15 +44,16 @@ export interface Xfr {
    * the old one's unanswered NOTIFYs dropped, and the current serial notified to the new list.
    * True when TransferAllowFrom or NotifyTargets changed.
    */
-  reconfigure(next: Config): boolean;
+  reconfigure(next: AnswerSettings): boolean;
   close(): void;
 }
 
-export function createXfr(initial: Config, log: Logger): Xfr {
-  let config = initial;
+export function createXfr(initial: AnswerSettings, log: Logger): Xfr {
+  let settings = initial;
+  let config = initial.config;
   let current: PinnableZone | null = null;
   const journal = new Journal(config.TransferJournalMaxBytes);
-  const { handle, counters } = createTransferHandler({ config: () => config, current: () => current, journal, log });
+  const { handle, counters } = createTransferHandler({ settings: () => settings, current: () => current, journal, log });
   const notifyCounters = newNotifyCounters();
   // One Notifier per zone: the domain, and each reverse zone with PTROn (same serial, same targets).
   const newNotifiers = (c: Config) => (c.NotifyTargets.length > 0
@@ -69,8 +70,9 @@ export function createXfr(initial: Config, log: Logger): Xfr {
   const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
   return {
     handle, journal, counters, notifyCounters, watch,
-    reconfigure(next) {
-      const prev = config;
+    reconfigure(nextSettings) {
+      const prev = config, next = nextSettings.config;
+      settings = nextSettings;
       config = next;
       const allowChanged = !same(prev.TransferAllowFrom, next.TransferAllowFrom);
       const targetsChanged = !same(prev.NotifyTargets, next.NotifyTargets);

@@ -11,7 +11,7 @@ import type { MessageStream } from '../dns/stream.js';
 import type { TransferHandler } from '../dns/handler.js';
 import { AllowList } from '../net/cidr.js';
 import { soaRdata } from '../dns/authority.js';
-import type { Config } from '../config/types.js';
+import type { AnswerSettings } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { ReplyHead } from './messages.js';
 import type { ZoneVersion } from './records.js';
@@ -24,8 +24,8 @@ import type { Journal } from './journal.js';
 export interface PinnableZone { zone: ZoneVersion; pin(): () => void; reverse?: ReverseAuthority | null }
 
 export interface TransferDeps {
-  /** The live config (a SIGHUP reload replaces it; read per query). */
-  config(): Config;
+  /** The live settings (a SIGHUP reload replaces them; read per query). */
+  settings(): AnswerSettings;
   current(): PinnableZone | null;
   journal: Journal;
   log: Logger;
@@ -79,7 +79,7 @@ export function createTransferHandler(deps: TransferDeps, counters = newTransfer
   const { log } = deps;
   const now = deps.now ?? Date.now;
   // Rebuilt when a reload brings another TransferAllowFrom list (compared by identity).
-  let allowFrom = deps.config().TransferAllowFrom;
+  let allowFrom = deps.settings().transferAllowFrom;
   let allow = new AllowList(allowFrom);
   const refusedAt = new Map<string, number>();
 
@@ -105,8 +105,8 @@ export function createTransferHandler(deps: TransferDeps, counters = newTransfer
   };
 
   const handle: TransferHandler = (msg, q, transport, client) => {
-    const config = deps.config();
-    if (config.TransferAllowFrom !== allowFrom) { allowFrom = config.TransferAllowFrom; allow = new AllowList(allowFrom); }
+    const settings = deps.settings(), config = settings.config;
+    if (settings.transferAllowFrom !== allowFrom) { allowFrom = settings.transferAllowFrom; allow = new AllowList(allowFrom); }
     const ra = config.RecurseOn;
     const isAxfr = q.qtype === TYPE_AXFR;
     const type: XfrType = isAxfr ? 'AXFR' : 'IXFR';

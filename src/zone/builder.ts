@@ -13,7 +13,7 @@ import { answersProtected, lowerHelperThreads } from './priority.js';
 import { collectSoon, freeNow } from '../memory.js';
 import type { BuildParams, BuiltZone } from './build.js';
 import type { CallRequest, FromWorker, ReplyOf, StreamMessage, WorkerReply, WorkerRequest } from './protocol.js';
-import type { Config } from '../config/types.js';
+import type { Settings } from '../config/types.js';
 import type { DraftTransfer } from '../records/draft.js';
 import type { AxfrHead } from './types.js';
 import type { ZoneDiff } from './changes.js';
@@ -49,7 +49,7 @@ export class ZoneBuilder {
   private streamHandlers: StreamHandlers | null = null;
   private readonly streamDrafts = new Map<number, (d: DraftTransfer) => void>();
 
-  constructor(private config: Config, private readonly verbosity = 0, private readonly resolveTimeoutMs = 5000) {}
+  constructor(private settings: Settings, private readonly verbosity = 0, private readonly resolveTimeoutMs = 5000) {}
 
   private ensure(): Worker {
     if (this.worker) return this.worker;
@@ -117,11 +117,11 @@ export class ZoneBuilder {
    * Run the event stream in the worker (stream/subscriber.ts), or hand it new masters (leader
    * first) and build parameters. Versions arrive through `handlers` from then on.
    */
-  async stream(masters: string[], params: BuildParams, handlers: StreamHandlers, o: { config?: Config; rebuild?: boolean } = {}): Promise<void> {
+  async stream(masters: string[], params: BuildParams, handlers: StreamHandlers, o: { settings?: Settings; rebuild?: boolean } = {}): Promise<void> {
     this.streamHandlers = handlers;
-    if (o.config) this.config = o.config;
+    if (o.settings) this.settings = o.settings;
     const req = {
-      type: 'stream' as const, id: this.nextId++, config: this.config, verbosity: this.verbosity,
+      type: 'stream' as const, id: this.nextId++, settings: this.settings, verbosity: this.verbosity,
       masters, params, resolveTimeoutMs: this.resolveTimeoutMs,
     };
     this.streamReq = req;
@@ -175,7 +175,7 @@ export class ZoneBuilder {
     let r: ReplyOf['refresh'];
     try {
       r = await this.call({
-        type: 'refresh', id, config: this.config, verbosity: this.verbosity,
+        type: 'refresh', id, settings: this.settings, verbosity: this.verbosity,
         masters, params, resolveTimeoutMs: this.resolveTimeoutMs,
       });
     } catch (err) {

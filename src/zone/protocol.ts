@@ -14,7 +14,7 @@
 // - `stream` messages carry no id: the event stream sends them on its own, a zone version
 //   (ordered by `pub`), its records, the subscriber's counters, or "no v1 API here".
 // The answering threads (threads/thread.ts) have their own, smaller protocol: no ids but `stats`.
-import type { Config } from '../config/types.js';
+import type { Settings } from '../config/types.js';
 import type { DraftTransfer } from '../records/draft.js';
 import type { StreamStatsDelta } from '../state/metrics.js';
 import type { BuildParams, BuiltZone } from './build.js';
@@ -25,7 +25,7 @@ import type { VersionTrace } from '../stream/trace.js';
 // ---------- main thread → worker ----------
 
 export type WorkerRequest =
-  | { type: 'refresh'; id: number; config: Config; verbosity: number; masters: string[]; params: BuildParams; resolveTimeoutMs: number }
+  | { type: 'refresh'; id: number; settings: Settings; verbosity: number; masters: string[]; params: BuildParams; resolveTimeoutMs: number }
   | { type: 'axfr'; id: number; draft: DraftTransfer; head: AxfrHead }
   | { type: 'enumerate'; id: number; draft: DraftTransfer }
   /** Free these buffers on the worker's thread (id 0: no reply). */
@@ -35,7 +35,7 @@ export type WorkerRequest =
   /** Write the copy kept of the last refresh's image to the snapshot file (path ""), or drop it. */
   | { type: 'lastgood'; id: number; path: string; serial: number; time: number; domain: string; contentHash: string }
   /** Start the event stream, or give it new masters (leader first) and build parameters. */
-  | { type: 'stream'; id: number; config: Config; verbosity: number; masters: string[]; params: BuildParams; resolveTimeoutMs: number; rebuild?: boolean }
+  | { type: 'stream'; id: number; settings: Settings; verbosity: number; masters: string[]; params: BuildParams; resolveTimeoutMs: number; rebuild?: boolean }
   /** End the event stream (a reload: polling from now on, or a new worker takes the stream over). */
   | { type: 'stopStream'; id: number }
   /** Subscribe again at once; the reply follows the new snapshot's publish (or the attempt's failure). */

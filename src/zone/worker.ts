@@ -154,14 +154,14 @@ function startStream(req: Extract<WorkerRequest, { type: 'stream' }>): void {
       after: () => { if (full) setImmediate(collectGarbage); },
     });
     subscriber = new Subscriber({
-      config: req.config, log: createLogger(req.verbosity), publish,
+      settings: req.settings, log: createLogger(req.verbosity), publish,
       onUnsupported: (reason) => port.postMessage({ stream: 'unsupported', reason } satisfies StreamMessage),
       // A disconnect is reported at once (the gauge must not say "connected" meanwhile); the rest coalesced.
       onStats: () => reportStats(subscriber !== null && !subscriber.stats.connected),
     });
     reported = { subscribes: 0, bytes: 0, events: new Map() };
   } else {
-    subscriber.setConfig(req.config);
+    subscriber.setSettings(req.settings);
   }
   subscriber.setMasters(req.masters);
 }
@@ -225,7 +225,7 @@ port.on('message', async (req: WorkerRequest) => {
       // and IAM material loaded once, not per refresh. The body is parsed once, by the client's
       // leader check; a body that is not JSON counts as that master failing, as one without a
       // leader does.
-      client ??= createStateClient(req.config, createLogger(req.verbosity), {
+      client ??= createStateClient(req.settings, createLogger(req.verbosity), {
         decode: (body) => {
           mark('fetch');
           bytes += body.length;
@@ -248,7 +248,7 @@ port.on('message', async (req: WorkerRequest) => {
       mark('diff');
       // The image travels to the answering thread; the snapshot file is written from a copy, here.
       // A shared image is never written after it is built: it needs no copy.
-      keptImage = !req.config.SnapshotFile ? null : zone.image instanceof SharedArrayBuffer ? zone.image : zone.image.slice(0);
+      keptImage = !req.settings.config.SnapshotFile ? null : zone.image instanceof SharedArrayBuffer ? zone.image : zone.image.slice(0);
       // The zone first: answers switch to it while the records for /v1/axfr and /v1/enumerate
       // are packed (40-70 ms at 50k tasks) and follow in a second message.
       // A shared image (several answering threads) is shared by posting it, never transferred.

@@ -6,8 +6,8 @@
 import dnsPacket from 'dns-packet';
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { defaultConfig } from '../../src/config/load.js';
-import type { Config } from '../../src/config/types.js';
+import { defaultConfig, settingsOf } from '../../src/config/load.js';
+import type { Config, Settings } from '../../src/config/types.js';
 import type { ForwardRequest, Forwarder } from '../../src/forward/types.js';
 
 const DNSSEC_OK = 0x8000;
@@ -157,6 +157,11 @@ export function testConfig(over: Partial<Config> = {}): Config {
     ForwardAllowFrom: ['127.0.0.0/8', '::1/128'],
     ...over,
   };
+}
+
+/** testConfig's Settings, parsed as loading would (what createForwarder takes). */
+export function testSettings(over: Partial<Config> = {}): Settings {
+  return settingsOf(testConfig(over));
 }
 
 /** A resolver that reads every query (UDP, and TCP connections) and never answers. */
