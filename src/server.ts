@@ -6,7 +6,7 @@
 // source, poll or stream (source.ts), publishing a zone version (publish.ts), reload (reload.ts),
 // readiness and staleness (status.ts) and shutdown (shutdown.ts).
 import { createRequire } from 'node:module';
-import type { Config } from './config/types.js';
+import type { Settings } from './config/types.js';
 import type { Logger } from './log.js';
 import { createMasterDetector } from './detect/index.js';
 import { protectAnswers } from './zone/priority.js';
@@ -43,7 +43,7 @@ export interface RunningServer {
   /** What /ready says now. */
   readiness(): Readiness;
   /** Apply a new validated config (SIGHUP); resolves with what was replaced, after the refresh it triggers. */
-  reload(next: Config): Promise<string[]>;
+  reload(next: Settings): Promise<string[]>;
   /** Lameduck: /ready answers 503 from now on, everything else keeps working until close(). */
   beginShutdown(): void;
   /** Call `listener` with every zone version swapped in (serial, change set); returns the unsubscribe. */
@@ -58,7 +58,8 @@ export interface ServerOptions {
   serial?: number;
 }
 
-export async function startServer(config: Config, log: Logger, options: ServerOptions = {}): Promise<RunningServer> {
+export async function startServer(settings: Settings, log: Logger, options: ServerOptions = {}): Promise<RunningServer> {
+  const config = settings.config;
   const verbosity = log.level === 'trace' ? 2 : log.level === 'debug' ? 1 : 0;
   // Several answering threads where the runtime can share the port (threads/pool.ts); otherwise
   // this thread answers, exactly as it always has. Fixed for the process's life (a reload keeps it).
@@ -66,9 +67,9 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   if (why) log.info({ AnswerThreads: config.AnswerThreads, why }, 'answering on one thread');
 
   // With answering threads each forwards for itself (threads/pool.ts); this thread forwards nothing.
-  const forwarder = config.ExternalOn && threads === 1 ? createForwarder(config, log) : null;
-  const detector = createMasterDetector(config, log);
-  const builder = newBuilder(config, verbosity);
+  const forwarder = config.ExternalOn && threads === 1 ? createForwarder(settings, log) : null;
+  const detector = createMasterDetector(settings, log);
+  const builder = newBuilder(settings, verbosity);
   const renderer = bodyRenderer(() => s.builder, threads, log);
   const ifAddrs = config.Listener === '0.0.0.0' ? interfaceAddresses() : [];
 
@@ -87,10 +88,10 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   log.info(caps, 'connection caps');
   const stopFdWatch = watchDescriptors(log);
   // Read on every query, so a reload swaps the forwarder without touching the listeners.
-  const xfr = createXfr(config, log);
+  const xfr = createXfr(settings, log);
   const serials = file?.serials ?? new SerialPolicy(options.serial);
   const s: Live = {
-    log, config, threads, verbosity, serials,
+    log, settings, config, threads, verbosity, serials,
     snapshot: file?.snapshot ?? null,
     authority: file?.authority ?? createAuthority(config, null, serials.current),
     reverseZone: null, reverse: null,
@@ -111,7 +112,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   if (file) { const f = file.snapshot; xfr.serve(transferZone(s.authority, f.image, f.serial, () => f.pin())); }
   const listeners = createListeners(s, caps, VERSION);
   try {
-    if (config.DnsOn && threads > 1) s.pool = await listeners.listenThreads(config);
+    if (config.DnsOn && threads > 1) s.pool = await listeners.listenThreads(settings);
     else if (config.DnsOn) s.dns = await listeners.listenDns(config);
     if (config.HttpOn) s.http = await listeners.listenHttp(config);
   } catch (err) {

@@ -1,7 +1,7 @@
 // The listeners: DNS on this thread or on answering threads (threads/pool.ts), HTTP, and what
 // they are wired to (the query handler, /metrics). Both start and a reload re-binds them through
 // the same functions, so a reload binds exactly as the start did, before the old socket closes.
-import type { Config } from '../config/types.js';
+import type { AnswerSettings, Config } from '../config/types.js';
 import type { ConnectionCaps } from '../net/fd-budget.js';
 import { createQueryHandler } from '../dns/handler.js';
 import { startDnsServer } from '../dns/server.js';
@@ -30,7 +30,7 @@ export function createListeners(s: Live, caps: ConnectionCaps, version: string) 
   const handler = createQueryHandler(handlerDeps);
   const listenDns = (c: Config) => startDnsServer({ host: c.Listener, port: c.Port, log, handler, tcp: { maxConnections: caps.dnsTcp } });
   /** Answering threads on `c`'s address, answering from the current zone once listening. */
-  const listenThreads = async (c: Config) => {
+  const listenThreads = async (c: AnswerSettings) => {
     const snap = s.snapshot;
     const p = await startAnswerThreads(c, s.threads, log, s.verbosity, { maxConnections: caps.dnsTcp },
       snap && snap.image.buffer instanceof SharedArrayBuffer ? { image: snap.image.buffer, serial: snap.serial, changes: snap.changes, ptr: s.reverseZone?.pairs ?? null } : null);

@@ -1,9 +1,9 @@
-// What the server's parts share: the config, the zone served and what answers from it, the
+// What the server's parts share: the settings, the zone served and what answers from it, the
 // listeners and the state source in use. One mutable record that server.ts makes and hands to
 // each part (publish, source, listeners, reload, shutdown), so that a part sees another's change
 // at once, as the one closure they were written in did.
 import os from 'node:os';
-import type { Config } from '../config/types.js';
+import type { Config, Settings } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { MasterDetector } from '../detect/index.js';
 import type { ZoneBuilder } from '../zone/builder.js';
@@ -19,6 +19,8 @@ import type { Xfr } from '../xfr/index.js';
 
 export interface Live {
   readonly log: Logger;
+  /** What the config was loaded into (config/load.ts); `config` is `settings.config`, kept apart for its many readers. */
+  settings: Settings;
   config: Config;
   /** Answering threads; fixed for the process's life (a reload keeps it). */
   readonly threads: number;

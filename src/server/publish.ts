@@ -2,7 +2,7 @@
 // served snapshot. The serial, the authority, the reverse zones, zone transfers, the answering
 // threads and the version listeners all switch to it together, and the previous image is
 // released: the zone the answerer reads is an immutable snapshot swapped whole.
-import type { Config } from '../config/types.js';
+import type { Settings } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { MastersUpdate } from '../detect/index.js';
 import { ZoneBuilder } from '../zone/builder.js';
@@ -20,7 +20,7 @@ import { stateMetrics, setSkipped, countSkipped } from '../state/metrics.js';
 import { transferZone } from '../xfr/index.js';
 import type { Live } from './live.js';
 
-export const newBuilder = (c: Config, verbosity: number) => new ZoneBuilder(c, verbosity, Math.min(c.StateTimeoutSeconds, 10) * 1000);
+export const newBuilder = (c: Settings, verbosity: number) => new ZoneBuilder(c, verbosity, Math.min(c.config.StateTimeoutSeconds, 10) * 1000);
 
 // Each bulk body render is logged: seconds of worker time at 50k tasks, and one line per zone
 // version and kind shows that concurrent /v1/axfr requests share one render. It reads

@@ -1,7 +1,7 @@
 // SIGHUP: apply a new, already validated config without dropping a query. Its own module because
 // it touches every other part (listeners, forwarder, state client, detector, state source) and
 // must decide, key by key, which of them is replaced and which keeps running.
-import type { Config } from '../config/types.js';
+import type { Config, Settings } from '../config/types.js';
 import { createMasterDetector } from '../detect/index.js';
 import { createAuthority } from '../dns/authority.js';
 import { createReverseAuthority } from '../dns/reverse.js';
@@ -19,11 +19,14 @@ const changed = (a: Config, b: Config, keys: (keyof Config)[]) => keys.some((k) 
  * the state client are replaced only when their keys changed; then a refresh rebuilds the zone
  * (TTL, domain, … live in the zone image). Resolves with what was replaced.
  */
-export function createReload(s: Live, listeners: Listeners, src: StateSource): (next: Config) => Promise<string[]> {
+export function createReload(s: Live, listeners: Listeners, src: StateSource): (next: Settings) => Promise<string[]> {
   const { log, threads } = s;
   const { listenDns, listenThreads, listenHttp, retire, metrics, handlerDeps } = listeners;
-  return async function reload(next: Config): Promise<string[]> {
+  return async function reload(loaded: Settings): Promise<string[]> {
     const prev = s.config;
+    let next = loaded.config;
+    /** The reloaded settings with `next`, the config as this reload applies it (some keys kept below). */
+    const nextSettings = (): Settings => ({ ...loaded, config: next });
     const applied: string[] = [];
     if (next.AnswerThreads !== prev.AnswerThreads) {
       // The threads own the sockets, the forwarders and the journal: their number is fixed at start.
@@ -36,7 +39,7 @@ export function createReload(s: Live, listeners: Listeners, src: StateSource): (
       try {
         if (threads > 1) {
           // New threads bound first, then the old ones take no new queries and end (pool.close waits for their in-flight).
-          const fresh = await listenThreads(next);
+          const fresh = await listenThreads(nextSettings());
           const old = s.pool;
           s.pool = fresh;
           freshPool = true;
@@ -79,7 +82,7 @@ export function createReload(s: Live, listeners: Listeners, src: StateSource): (
       forwarderChanged = true;
       if (threads === 1) {
         const old = s.forwarder;
-        const forwarder = next.ExternalOn ? createForwarder(next, log) : null;
+        const forwarder = next.ExternalOn ? createForwarder(nextSettings(), log) : null;
         s.forwarder = forwarder;
         handlerDeps.forwarder = forwarder;
         void metrics().then((m) => m.setForwarder(s.forwarder));
@@ -103,19 +106,20 @@ export function createReload(s: Live, listeners: Listeners, src: StateSource): (
       // The worker's state client holds TLS and credentials: a new worker. The old one still
       // renders bodies of the zone being served, until that zone is replaced.
       const old = s.builder;
-      s.builder = newBuilder(next, s.verbosity);
+      s.builder = newBuilder(nextSettings(), s.verbosity);
       s.retiredBuilders.push(old);
       applied.push('state client');
     }
-    if (s.xfr.reconfigure(next)) applied.push('zone transfer');
+    if (s.xfr.reconfigure(nextSettings())) applied.push('zone transfer');
     if (changed(prev, next, ['PTROn', 'PTRZones'])) s.reverseZone = null; // rebuilt by the next version
     s.ifAddrs = next.Listener === '0.0.0.0' ? interfaceAddresses() : [];
+    s.settings = nextSettings();
     s.config = next;
     const config = next;
     s.authority = createAuthority(config, s.snapshot?.image ?? null, s.snapshot?.serial ?? s.serials.current);
     s.reverse = config.PTROn && s.reverseZone ? createReverseAuthority(config, s.reverseZone, s.snapshot?.serial ?? s.serials.current) : null;
     // Threads started by this reload already have it; the others take it (and new forwarders) now.
-    if (s.pool && !freshPool) s.pool.setConfig(config, forwarderChanged);
+    if (s.pool && !freshPool) s.pool.setSettings(s.settings, forwarderChanged);
     if (restart) {
       s.source = next.StateSource === 'poll' ? 'poll' : 'stream';
       if (sourceChanged) applied.push('state source');
@@ -123,7 +127,7 @@ export function createReload(s: Live, listeners: Listeners, src: StateSource): (
     }
     if (mastersChanged) {
       const old = s.detector;
-      s.detector = createMasterDetector(next, log);
+      s.detector = createMasterDetector(s.settings, log);
       s.detector.start(src.onMasters);
       void old.close().catch(() => {});
       applied.push('masters');
@@ -142,7 +146,7 @@ export function createReload(s: Live, listeners: Listeners, src: StateSource): (
         // The same subscription: its model is published again when the new settings change what
         // is built (TTL, domain, IPSources …); it hears the rest (StreamRecoveryGraceSeconds).
         const rebuild = JSON.stringify(buildParams(s, update)) !== paramsBefore;
-        await s.builder.stream(update.masters, buildParams(s, update), src.streamHandlers, { config: next, rebuild })
+        await s.builder.stream(update.masters, buildParams(s, update), src.streamHandlers, { settings: s.settings, rebuild })
           .catch((err) => log.warn({ err: (err as Error).message }, 'reload: the stream did not take the new settings'));
       }
     }

@@ -117,7 +117,7 @@ export function createStateSource(s: Live, publisher: Publisher, loopDelay: Inte
     stats: addStreamStats,
   };
   function startStream(update: MastersUpdate): void {
-    s.builder.stream(update.masters, buildParams(s, update), streamHandlers, { config: s.config }).catch((err) => {
+    s.builder.stream(update.masters, buildParams(s, update), streamHandlers, { settings: s.settings }).catch((err) => {
       log.warn({ err: (err as Error).message }, 'stream: the build worker did not take the stream');
     });
   }
