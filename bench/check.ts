@@ -4,7 +4,7 @@
 // probes, and one NXDOMAIN. Frameworks that churn between refreshes are never sampled, so the
 // check stays valid whichever variant of the state the server has loaded at that moment.
 import type { RecordType } from 'dns-packet';
-import { query, type Reply } from './dnsclient.js';
+import { query, type Reply } from '../test/support/dnsmsg.js';
 import type { RecordSet } from './expect.js';
 import { Rng, FIXED, CHURN_FRAMEWORKS } from './gen-state.js';
 import { domainFrag } from './expect.js';

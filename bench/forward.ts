@@ -1,4 +1,4 @@
-// The `forward` section: forwarded queries against a local BIND (named.ts, on the load core),
+// The `forward` section: forwarded queries against a local BIND (test/support/named.ts, on the load core),
 // cache hit and cache miss (unique names), beside the authoritative A rate of the same server in
 // the same run, so forwarding reads as a fraction of what this server does from its own zone.
 import { writeFileSync, appendFileSync } from 'node:fs';
@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { StateGen, FIXED } from './gen-state.js';
 import { computeRecords } from './expect.js';
 import { sampleQueries } from './check.js';
-import { queryUdp } from './dnsclient.js';
+import { queryUdp } from '../test/support/dnsmsg.js';
 import { stop } from './proc.js';
-import { startNamed } from './named.js';
+import { startNamed } from '../test/support/named.js';
 import type { StandInMaster } from '../src/demo/master.js';
 import { log, NOISY, r1, r3, waitFirstCorrect, mustBeCorrect, type Bench, type Server } from './harness.js';
 
@@ -47,7 +47,7 @@ export async function forwarding(b: Bench, master: StandInMaster): Promise<void>
     `* 300 IN A ${FWD_WILDCARD_ADDR}`,
   ].join('\n') + '\n';
   log(`forward: starting named (authoritative for ${FWD_ZONE}) on ${LOAD_CPU === null ? 'any core' : `core ${LOAD_CPU}, with dnsperf`}`);
-  const named = await startNamed({ zones: [{ name: FWD_ZONE, content: zone }], cpu: LOAD_CPU, probe: FWD_WWW.name });
+  const named = await startNamed({ zones: [{ name: FWD_ZONE, content: zone }], cpu: LOAD_CPU, querylog: false, statistics: true });
   let server: Server | null = null;
   try {
     const tasks = O.forwardTasks;

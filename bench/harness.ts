@@ -10,7 +10,7 @@ import { join, dirname } from 'node:path';
 import { FIXED, Rng, type StateGen } from './gen-state.js';
 import type { RecordSet } from './expect.js';
 import { checkAnswers, type Sample } from './check.js';
-import { queryUdp } from './dnsclient.js';
+import { queryUdp } from '../test/support/dnsmsg.js';
 import { runDnsperf } from './dnsperf.js';
 import { freePort, spawnPinned, cpuSeconds, sleep, CLK_TCK, type Spawned } from './proc.js';
 import type { StandInMaster } from '../src/demo/master.js';

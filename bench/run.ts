@@ -10,7 +10,7 @@
 //  - the stand-in master hands out a different (pre-serialised) variant of the state on every
 //    request, so each refresh really has new content, while serialising costs the master nothing
 //    during the measurements.
-//  - forwarding rates are measured against a local BIND (named.ts) on the load core, beside the
+//  - forwarding rates are measured against a local BIND (test/support/named.ts) on the load core, beside the
 //    authoritative A rate of the same server in the same run, so they read as "fraction of what
 //    this server does from its own zone".
 // Options: --quick, --only=rates,states,refresh,forward,stream,ops (default), httpload, threads, xfr (ops options: bench/ops.ts), --seconds=N, --sizes=1000,10000,50000,

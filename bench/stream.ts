@@ -26,7 +26,7 @@ import dnsPacket from 'dns-packet';
 import { StateGen, Rng } from './gen-state.js';
 import { computeRecords, positiveQueries, domainFrag, type RecordSet } from './expect.js';
 import { sampleQueries, type Sample } from './check.js';
-import { queryUdp } from './dnsclient.js';
+import { queryUdp } from '../test/support/dnsmsg.js';
 import { memMiB, cpuSeconds, spawnPinned, sleep, threadStats, type Spawned, type ThreadCpu } from './proc.js';
 import type { StandInMaster } from '../src/demo/master.js';
 import type { Launched } from '../src/demo/cluster.js';

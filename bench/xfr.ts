@@ -17,9 +17,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateGen, FIXED } from './gen-state.js';
 import { domainFrag } from './expect.js';
-import { queryUdp } from './dnsclient.js';
+import { queryUdp } from '../test/support/dnsmsg.js';
 import { freePort, spawnPinned, stop, sleep, type Spawned } from './proc.js';
-import { startNamed } from './named.js';
+import { startNamed } from '../test/support/named.js';
 import type { StandInMaster } from '../src/demo/master.js';
 
 export interface XfrRow { section: string; metric: string; value: number | string; unit: string; target?: string; pass?: boolean }
@@ -192,7 +192,7 @@ export async function xfrBench(env: XfrBenchEnv): Promise<{ rows: XfrRow[]; raw:
 
     // Propagation to a real BIND secondary, woken by our NOTIFY.
     log('xfr: starting a BIND secondary and waiting for its first transfer');
-    named = await startNamed({ zones: [{ name: 'mesos', primary: { host: '127.0.0.1', port: server.port } }], cpu: env.loadCpu, probe: FIXED.a3Name, port: bindPort, readyTimeoutMs: 300_000 });
+    named = await startNamed({ zones: [{ name: 'mesos', primaries: [{ host: '127.0.0.1', port: server.port }] }], cpu: env.loadCpu, querylog: false, port: bindPort, readyTimeoutMs: 300_000 });
     const ours: number[] = [], theirs: number[] = [];
     log(`xfr: ${env.propagationSamples} launches, each timed to our answer and to the secondary's`);
     for (let i = 0; i < env.propagationSamples; i++) {
@@ -209,7 +209,7 @@ export async function xfrBench(env: XfrBenchEnv): Promise<{ rows: XfrRow[]; raw:
     const p99 = pct(theirs, 0.99);
     row(`launch → BIND secondary answers (NOTIFY + IXFR): p50 / p99 / max${missed ? ` (${missed} never)` : ''}`,
       `${Math.round(pct(theirs, 0.5))} / ${Math.round(p99)} / ${Math.round(pct(theirs, 1))}`, 'ms', 'p99 ≤ 1000 ms', missed === 0 && p99 <= 1000);
-    const log2 = named.proc.stderrLines.join('\n');
+    const log2 = named.output();
     raw.secondaryTransfers = (log2.match(/Transfer status: success/g) ?? []).length;
     await named.stop();
     named = null;

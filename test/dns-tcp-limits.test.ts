@@ -6,9 +6,8 @@ import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { startStandInMaster, rewriteLeader } from '../src/demo/master.js';
 import { startServerProcess, waitFor, type ServerProcess } from './support/procs.js';
-import { buildQuery, decode } from './support/dnsmsg.js';
+import { buildQuery, decode, queryUdp, queryTcp } from './support/dnsmsg.js';
 import { respond } from './support/forward-msg.js';
-import { queryUdp, queryTcp } from '../bench/dnsclient.js';
 import { startDnsServer } from '../src/dns/server.js';
 import { silentLogger } from '../src/log.js';
 

@@ -7,7 +7,7 @@ import dnsPacket from 'dns-packet';
 import { waitFor, type ServerProcess } from './support/procs.js';
 import { httpGet as get, startOnGeneratedState } from './support/serve.js';
 import { respond, scriptedUpstream } from './support/forward-msg.js';
-import { queryUdp, queryTcp } from '../bench/dnsclient.js';
+import { queryUdp, queryTcp } from './support/dnsmsg.js';
 
 const startSmall = (t: Test, fdLimit: number, extra: Record<string, unknown> = {}): Promise<ServerProcess> =>
   startOnGeneratedState(t, { tasks: 10, seed: 3, config: extra, fdLimit });

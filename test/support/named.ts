@@ -1,5 +1,6 @@
 // Launcher for a real BIND `named` on loopback, for tests that need a real upstream (forwarding)
-// or a real resolver in front of us (a forward zone pointing at our server).
+// or a real resolver in front of us (a forward zone pointing at our server), and for the bench's
+// forwarding upstream and zone-transfer secondary (one toolkit, built into dist/test/support).
 // Why it is built this way:
 // - A local root zone is always configured, so named never sends a query to the real root
 //   servers (TOOLCHAIN.md); zones it forwards to are delegated in that root zone, otherwise named
@@ -10,14 +11,17 @@
 //   lines in order) without sleeping.
 // - Ports are picked free (bound and released) and readiness is a real DNS query over UDP and
 //   TCP; if the port was taken in between, named is restarted on another one.
+// - For the bench: `querylog: false` (logging every query would cost named more than answering
+//   it), `-n 1` (one worker) pinned to the load core with `cpu`, and `statistics: true` for a
+//   statistics channel (JSON over HTTP on loopback) that counts the queries named received, i.e.
+//   how many forwarded queries reached upstream, for one HTTP request before and after a run.
 import { spawn, type ChildProcess } from 'node:child_process';
-import dgram from 'node:dgram';
-import net from 'node:net';
 import { mkdtempSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { freePort, stopDaemon } from './procs.js';
+import { queryTcp, queryUdp, type Reply } from './dnsmsg.js';
 
 export interface NamedZone {
   /** Zone name without trailing dot, e.g. "example.test". */
@@ -43,6 +47,12 @@ export interface NamedOptions {
   port?: number;
   /** named's debug level (`-d`); 3 logs how each zone transfer was answered ("got incremental response"). */
   debug?: number;
+  /** Log every query (default true; count() and sync() read the log). */
+  querylog?: boolean;
+  /** A statistics channel for queriesReceived() (default false). */
+  statistics?: boolean;
+  /** Pin named to this core list (`taskset -c`); default: not pinned. */
+  cpu?: string | null;
 }
 
 export interface QueryLogEntry {
@@ -65,6 +75,8 @@ export interface NamedInstance {
   sync(): Promise<void>;
   /** All of named's stderr so far (for failure messages). */
   output(): string;
+  /** Queries named has received so far (statistics channel), or null if it cannot be read. */
+  queriesReceived(): Promise<number | null>;
   stop(): Promise<void>;
 }
 
@@ -80,59 +92,13 @@ function fwd(f: string | { host: string; port: number }): string {
   return m ? `${m[1]} port ${m[2]}` : f;
 }
 
-/** A SOA query for `name` as bytes (hand-built so this file needs nothing but node). */
-function soaQuery(name: string, id: number): Buffer {
-  const labels = name.split('.').filter(Boolean);
-  const parts: Buffer[] = [Buffer.from([id >> 8, id & 0xff, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0])];
-  for (const l of labels) parts.push(Buffer.from([l.length]), Buffer.from(l, 'latin1'));
-  parts.push(Buffer.from([0, 0, 6, 0, 1]));
-  return Buffer.concat(parts);
-}
-
-const okRcode = (b: number) => (b & 0x0f) === 0 || (b & 0x0f) === 3;
-
-/** Sends `msg` and resolves true on a reply with its ID and rcode NOERROR or NXDOMAIN. */
-function udpAsk(port: number, msg: Buffer, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = dgram.createSocket('udp4');
-    const done = (ok: boolean) => {
-      clearTimeout(t);
-      try {
-        s.close();
-      } catch {
-        /* closed */
-      }
-      resolve(ok);
-    };
-    const t = setTimeout(() => done(false), timeoutMs);
-    s.on('error', () => done(false));
-    s.on('message', (m) => done(m.length >= 4 && m[0] === msg[0] && m[1] === msg[1] && okRcode(m[3])));
-    s.send(msg, port, '127.0.0.1');
-  });
-}
-
-function tcpAsk(port: number, msg: Buffer, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    let buf = Buffer.alloc(0);
-    const done = (ok: boolean) => {
-      clearTimeout(t);
-      s.destroy();
-      resolve(ok);
-    };
-    const t = setTimeout(() => done(false), timeoutMs);
-    s.on('error', () => done(false));
-    s.on('connect', () => s.write(Buffer.concat([Buffer.from([msg.length >> 8, msg.length & 0xff]), msg])));
-    s.on('data', (d) => {
-      buf = Buffer.concat([buf, d]);
-      if (buf.length >= 6) done(buf[2] === msg[0] && buf[3] === msg[1] && okRcode(buf[5]));
-    });
-  });
-}
+/** A reply with rcode NOERROR or NXDOMAIN: named is answering. */
+const answering = (r: Reply | null) => r !== null && (r.rcode === 'NOERROR' || r.rcode === 'NXDOMAIN');
 
 const QUERY_RE = /query: (\S+) (\S+) (\S+) (\S*)/;
 
 async function startOnce(opts: NamedOptions, port: number): Promise<NamedInstance | null> {
+  const statsPort = opts.statistics ? await freePort() : 0;
   const dir = mkdtempSync(join(tmpdir(), 'named-'));
   const zones = opts.zones.map((z) => ({ ...z, name: z.name.replace(/^\.+|\.+$/g, '') }));
   const recursion = opts.recursion ?? zones.some((z) => z.forwarders);
@@ -168,18 +134,21 @@ async function startOnce(opts: NamedOptions, port: number): Promise<NamedInstanc
   recursion ${recursion ? 'yes' : 'no'};
   ${recursion ? 'allow-recursion { 127.0.0.1; };' : ''}
   dnssec-validation no;
-  querylog yes;
+  querylog ${opts.querylog === false ? 'no' : 'yes'};
   notify no;
   ${opts.extraOptions ?? ''}
 };
 controls { };
+${statsPort ? `statistics-channels { inet 127.0.0.1 port ${statsPort} allow { 127.0.0.1; }; };` : ''}
 zone "." { type primary; file "${join(dir, 'root.zone')}"; };
 ${zoneStanzas.join('\n')}
 `;
   writeFileSync(join(dir, 'named.conf'), conf);
 
   const debug = opts.debug ? ['-d', String(opts.debug)] : [];
-  const child = spawn('named', ['-g', '-4', '-n', '1', ...debug, '-c', join(dir, 'named.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const cmd = ['named', '-g', '-4', '-n', '1', ...debug, '-c', join(dir, 'named.conf')];
+  if (opts.cpu != null) cmd.unshift('taskset', '-c', opts.cpu);
+  const child = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
   running.add(child);
   let out = '';
   let partial = '';
@@ -206,7 +175,6 @@ ${zoneStanzas.join('\n')}
 
   const syncZone = zones.find((z) => !z.forwarders)?.name ?? '';
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 15000);
-  let id = 1;
   for (;;) {
     if (exited) {
       await stop();
@@ -221,8 +189,8 @@ ${zoneStanzas.join('\n')}
       await stop();
       return null;
     }
-    const q = soaQuery(syncZone, id++);
-    if ((await udpAsk(port, q, 300)) && (await tcpAsk(port, soaQuery(syncZone, id++), 1000))) break;
+    if (answering(await queryUdp('127.0.0.1', port, syncZone || '.', 'SOA', 300))
+      && answering(await queryTcp('127.0.0.1', port, syncZone || '.', 'SOA', 1000))) break;
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`named did not answer on port ${port}:\n${out}`);
@@ -240,9 +208,20 @@ ${zoneStanzas.join('\n')}
     queryLog: () => [...log],
     count,
     output: () => out,
+    async queriesReceived() {
+      if (!statsPort) return null;
+      try {
+        const res = await fetch(`http://127.0.0.1:${statsPort}/json/v1/server`, { signal: AbortSignal.timeout(2000) });
+        const j = (await res.json()) as { nsstats?: Record<string, number>; opcodes?: Record<string, number> };
+        const n = (j.nsstats?.Requestv4 ?? 0) + (j.nsstats?.Requestv6 ?? 0);
+        return n || (j.opcodes?.QUERY ?? null);
+      } catch {
+        return null;
+      }
+    },
     async sync() {
       const marker = `sync-${randomBytes(4).toString('hex')}${syncZone ? '.' + syncZone : ''}`;
-      await udpAsk(port, soaQuery(marker, 0x5353), 1000);
+      await queryUdp('127.0.0.1', port, marker, 'SOA', 1000);
       const until = Date.now() + 5000;
       while (count(marker) === 0) {
         if (Date.now() > until) throw new Error('named query log did not show the sync marker');
