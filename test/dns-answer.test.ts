@@ -1,7 +1,8 @@
 // Authoritative answering (SPEC Part A 1–11) on a small hand-built record set: every reply is
 // decoded and compared whole (rcode, flags, question, answer, authority, additional, OPT).
 import t from 'tap';
-import { buildImage, ZoneImage } from '../src/zone/image.js';
+import { ZoneImage } from '../src/zone/image.js';
+import { buildImage } from '../src/zone/image-write.js';
 import { draftFromRecordSet } from './support/records.js';
 import { createAuthority } from '../src/dns/authority.js';
 import { createQueryHandler } from '../src/dns/handler.js';

@@ -5,7 +5,8 @@
 import t, { type Test } from 'tap';
 import { generate } from '../src/records/generate.js';
 import { parseState } from '../src/state/parse.js';
-import { buildImage, ZoneImage } from '../src/zone/image.js';
+import { ZoneImage } from '../src/zone/image.js';
+import { buildImage } from '../src/zone/image-write.js';
 import { diffImages, ChangeTracker, type RR } from '../src/zone/changes.js';
 import { SerialPolicy } from '../src/zone/serial.js';
 import type { RecordSet } from '../src/records/types.js';

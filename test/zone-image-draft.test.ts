@@ -9,7 +9,8 @@ import { generate } from '../src/records/generate.js';
 import { parseState } from '../src/state/parse.js';
 import { RecordDraft } from '../src/records/draft.js';
 import { draftFromRecordSet } from './support/records.js';
-import { buildImage, ZoneImage, NO_ENTRY } from '../src/zone/image.js';
+import { ZoneImage, NO_ENTRY } from '../src/zone/image.js';
+import { buildImage } from '../src/zone/image-write.js';
 
 const port = (number: number, protocol: string, name: string) => ({ number, protocol, name });
 const tasks: unknown[] = [];

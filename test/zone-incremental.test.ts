@@ -9,7 +9,8 @@
 import t from 'tap';
 import { DemoCluster } from '../src/demo/cluster.js';
 import { generate } from '../src/records/generate.js';
-import { buildImage, NO_ENTRY, ZoneImage } from '../src/zone/image.js';
+import { NO_ENTRY, ZoneImage } from '../src/zone/image.js';
+import { buildImage } from '../src/zone/image-write.js';
 import { IncrementalZone } from '../src/zone/incremental.js';
 import { compactImage, patchImage } from '../src/zone/patch.js';
 import { Spares } from '../src/zone/spares.js';

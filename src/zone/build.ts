@@ -9,7 +9,8 @@ import { scanState, type ScannedState } from '../state/scan.js';
 import { generate } from '../records/generate.js';
 import { pointerRecords } from '../records/ptr.js';
 import type { Generated, GenerateOptions } from '../records/types.js';
-import { buildImage, type ImageParams } from './image.js';
+import type { ImageParams } from './image.js';
+import { buildImage } from './image-write.js';
 import { T_A, T_AAAA, T_SRV } from '../records/draft.js';
 
 export interface BuildParams {

@@ -19,7 +19,8 @@
 import type { HostIPs, State, Task } from '../state/types.js';
 import { generate } from '../records/generate.js';
 import { domainFrag, fitFirst, labelSpec, type LabelSpec } from '../records/labels.js';
-import { buildImage, NO_ENTRY, ZoneImage } from './image.js';
+import { NO_ENTRY, ZoneImage } from './image.js';
+import { buildImage } from './image-write.js';
 import { compactImage, patchImage, type Edit, type ImageAlloc } from './patch.js';
 import type { Spares } from './spares.js';
 import { entryRRs, wireToText, type RR, type ZoneDiff } from './changes.js';
