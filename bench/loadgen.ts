@@ -11,7 +11,7 @@
 // Usage: node dist/bench/loadgen.js --port=P --file=queries.txt --rate=20000 --duration=60 [--timeout=1] [--warmup=1]
 // The file is in dnsperf format ("name TYPE" per line), cycled in order. Prints one JSON object.
 import dgram from 'node:dgram';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import dnsPacket from 'dns-packet';
 
 const arg = (k: string, d: string) => process.argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3) ?? d;
@@ -23,6 +23,9 @@ const timeoutMs = Number(arg('timeout', '1')) * 1000;
 const file = arg('file', '');
 /** Seconds of identical load sent first and left out of every statistic (JIT warm-up on both sides). */
 const warmupMs = Number(arg('warmup', '1')) * 1000;
+/** Diagnostics: write each answer slower than 5 ms here ("epoch ms sent, latency ms" per line), to lay beside the server's GC log. */
+const slowOut = arg('slow-out', '');
+const slow: string[] = [];
 if (!file || !port || !(rate > 0) || !(durationS > 0)) {
   console.error('usage: loadgen --port=P --file=F [--rate=R] [--duration=S] [--timeout=S] [--host=H]');
   process.exit(2);
@@ -95,7 +98,10 @@ sock.on('message', (msg) => {
   const s = perSec[Math.min(seconds - 1, Math.floor((at - m0) / 1000))]!;
   s.recv++;
   if (us > s.maxUs) s.maxUs = us;
-  if (us > 5000) s.over5ms++;
+  if (us > 5000) {
+    s.over5ms++;
+    if (slowOut && slow.length < 100_000) slow.push(`${(performance.timeOrigin + at).toFixed(3)} ${(us / 1000).toFixed(3)}`);
+  }
 });
 
 function sweep(now: number, all: boolean): void {
@@ -186,6 +192,7 @@ function finish(): void {
     perSecond: perSec.map((s, t) => ({ t, sent: s.sent, recv: s.recv, lost: s.lost, maxMs: s.maxUs / 1000, over5ms: s.over5ms })).filter((s) => s.sent > 0),
   };
   process.stdout.write(JSON.stringify(out) + '\n');
+  if (slowOut) writeFileSync(slowOut, slow.join('\n') + '\n');
   sock.close();
   process.exit(0);
 }

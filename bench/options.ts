@@ -31,6 +31,8 @@ export function parseOptions(argv: string[], root: string) {
     pin: !flag('no-pin'),
     out: opt('out', join(root, 'bench', 'results', 'latest.json')),
     xfrTasks: Number(opt('xfr-tasks', quick ? '10000' : '50000')),
+    xfrTrace: opt('xfr-trace', '') || null,
+    xfrParts: new Set(opt('xfr-parts', 'transfer,propagation,one,b2b').split(',').map((s) => s.trim()).filter(Boolean)),
   };
   return { O, opt, flag, quick };
 }

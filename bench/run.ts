@@ -106,7 +106,7 @@ async function main(): Promise<void> {
     if (O.only.has('threads')) await threadsSection(master, { O, rows, results, log, startServer, rateState: (m) => rateState(b, m), waitFirstCorrect, mustBeCorrect, LOAD_CPU, opt });
     if (O.only.has('xfr')) {
       const x = await xfrBench({
-        master, tasks: O.xfrTasks, propagationSamples: quick ? 8 : 20, rate: O.rate, loadSeconds: quick ? 10 : 20,
+        master, tasks: O.xfrTasks, parts: O.xfrParts, trace: O.xfrTrace, propagationSamples: quick ? 8 : 20, rate: O.rate, loadSeconds: quick ? 10 : 20,
         startServer: async (extra) => (await startServer(master.hostPort, 3600, 'xfr', extra)), loadCpu: LOAD_CPU, root: ROOT, tmp, log,
       });
       rows.push(...x.rows);

@@ -13,7 +13,7 @@
 //    server's core. The single transfer is what the issue's target is about; back to back is
 //    the harsher case (a secondary tier all refreshing at once).
 import net from 'node:net';
-import { writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateGen, FIXED } from './gen-state.js';
 import { domainFrag } from './expect.js';
@@ -29,6 +29,14 @@ export interface XfrBenchEnv {
   tasks: number;
   /** Launches timed for propagation. */
   propagationSamples: number;
+  /** Rows to run (`--xfr-parts`): transfer (AXFR, IXFR), propagation, one (answering during one AXFR), b2b (back to back). */
+  parts: ReadonlySet<string>;
+  /**
+   * `--xfr-trace=DIR`: the server runs with bench/gclog.ts preloaded (its GC pauses with wall times
+   * in DIR/gc.log) and loadgen writes its answers slower than 5 ms to DIR/slow-{one,b2b}.txt; each
+   * answering row then says how many of those slow answers overlapped a collection.
+   */
+  trace: string | null;
   /** Offered q/s and seconds of the answering-during-transfers load. */
   rate: number;
   loadSeconds: number;
@@ -147,6 +155,38 @@ const pct = (xs: number[], p: number) => {
 const r1 = (x: number) => Math.round(x * 10) / 10;
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
+/** Runs `start` with the server's node told to preload bench/gclog.ts writing to `file` (when given). */
+async function withGcLog<T>(file: string | null, root: string, start: () => Promise<T>): Promise<T> {
+  if (!file) return start();
+  const saved = { o: process.env.NODE_OPTIONS, g: process.env.BENCH_GC_LOG };
+  process.env.NODE_OPTIONS = `${saved.o ?? ''} --import=${join(root, 'dist', 'bench', 'gclog.js')}`.trim();
+  process.env.BENCH_GC_LOG = file;
+  try { return await start(); } finally {
+    if (saved.o === undefined) delete process.env.NODE_OPTIONS; else process.env.NODE_OPTIONS = saved.o;
+    if (saved.g === undefined) delete process.env.BENCH_GC_LOG; else process.env.BENCH_GC_LOG = saved.g;
+  }
+}
+
+/**
+ * Slow answers (loadgen --slow-out: send time, latency) laid beside the server's GC pauses
+ * (gclog.ts): how many were in flight during a collection, and the pauses within their span.
+ */
+function slowBesideGc(slowFile: string, gcFile: string) {
+  const read = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ')) : []);
+  const slow = read(slowFile).map(([t, ms]) => ({ t: Number(t), end: Number(t) + Number(ms) }));
+  const gcs = read(gcFile).map(([t, ms, kind]) => ({ t: Number(t), ms: Number(ms), kind: kind! }));
+  if (slow.length === 0) return { slow: 0 };
+  const from = slow[0]!.t, to = Math.max(...slow.map((s) => s.end));
+  const inSpan = gcs.filter((g) => g.t + g.ms >= from - 1000 && g.t <= to);
+  const overlapped = slow.filter((s) => inSpan.some((g) => g.t < s.end && g.t + g.ms > s.t)).length;
+  const byKind: Record<string, { n: number; ms: number; maxMs: number }> = {};
+  for (const g of inSpan) {
+    const k = (byKind[g.kind] ??= { n: 0, ms: 0, maxMs: 0 });
+    k.n++; k.ms = r1(k.ms + g.ms); k.maxMs = Math.max(k.maxMs, r1(g.ms));
+  }
+  return { slow: slow.length, slowDuringGc: overlapped, gcDuringSlowSpan: byKind };
+}
+
 export async function xfrBench(env: XfrBenchEnv): Promise<{ rows: XfrRow[]; raw: Record<string, unknown> }> {
   const { master, tasks, log } = env;
   const rows: XfrRow[] = [];
@@ -157,7 +197,9 @@ export async function xfrBench(env: XfrBenchEnv): Promise<{ rows: XfrRow[]; raw:
   master.setState(new StateGen({ tasks, seed: 1400 + tasks, leader: `master@${master.hostPort}` }).serialize());
   const cluster = master.cluster();
   const bindPort = await freePort();
-  const server = await env.startServer({ StateSource: 'stream', NotifyTargets: [`127.0.0.1:${bindPort}`] });
+  const gcLog = env.trace ? join(env.trace, 'gc.log') : null;
+  if (env.trace) { mkdirSync(env.trace, { recursive: true }); rmSync(gcLog!, { force: true }); }
+  const server = await withGcLog(gcLog, env.root, () => env.startServer({ StateSource: 'stream', NotifyTargets: [`127.0.0.1:${bindPort}`] }));
   let named: Awaited<ReturnType<typeof startNamed>> | null = null;
   try {
     const until = performance.now() + 300_000;
@@ -167,60 +209,65 @@ export async function xfrBench(env: XfrBenchEnv): Promise<{ rows: XfrRow[]; raw:
     }
     await sleep(1500); // the serial settles (at most one bump a second)
 
-    // AXFR: time and bytes, median of three.
-    const axfrs: TransferStats[] = [];
-    for (let i = 0; i < 3; i++) axfrs.push(await transfer(server.port, transferQuery('mesos', 'AXFR')));
-    const axfr = axfrs.slice().sort((a, b) => a.ms - b.ms)[1]!;
-    raw.axfr = axfrs;
-    row('AXFR: time (median of 3)', Math.round(axfr.ms), 'ms');
-    row('AXFR: bytes / messages / records', `${r1(axfr.bytes / 1e6)} MB / ${axfr.messages} / ${axfr.records}`, '');
-
-    // IXFR after 10 tasks launched.
     const fw = domainFrag(String((cluster.state['frameworks'] as { name: string; tasks: unknown[] }[])
       .reduce((a, b) => (b.tasks.length > a.tasks.length ? b : a)).name));
-    const s0 = await soaSerial(server.port);
-    for (let i = 0; i < 10; i++) cluster.launch({ name: `xfr-ten-${i}`, ip: `10.251.0.${i + 1}` });
-    const t10 = performance.now();
-    if (Number.isNaN(await firstAnswer(server.port, `xfr-ten-9.${fw}.mesos.`, t10, 60_000))) throw new Error('xfr: the 10 launched tasks never answered');
-    await sleep(1500);
-    const s1 = await soaSerial(server.port);
-    const ixfr = await transfer(server.port, transferQuery('mesos', 'IXFR', s0));
-    raw.ixfr = { fromSerial: s0, toSerial: s1, ...ixfr };
-    const share = (ixfr.bytes / axfr.bytes) * 100;
-    row(`IXFR after 10 tasks launched: bytes (${ixfr.incremental ? 'incremental' : 'NOT incremental'})`, ixfr.bytes, 'B', '< 1% of AXFR', ixfr.incremental && share < 1);
-    row('  IXFR bytes as a share of AXFR bytes', r3(share), '%');
+    if (env.parts.has('transfer')) {
+      // AXFR: time and bytes, median of three.
+      const axfrs: TransferStats[] = [];
+      for (let i = 0; i < 3; i++) axfrs.push(await transfer(server.port, transferQuery('mesos', 'AXFR')));
+      const axfr = axfrs.slice().sort((a, b) => a.ms - b.ms)[1]!;
+      raw.axfr = axfrs;
+      row('AXFR: time (median of 3)', Math.round(axfr.ms), 'ms');
+      row('AXFR: bytes / messages / records', `${r1(axfr.bytes / 1e6)} MB / ${axfr.messages} / ${axfr.records}`, '');
 
-    // Propagation to a real BIND secondary, woken by our NOTIFY.
-    log('xfr: starting a BIND secondary and waiting for its first transfer');
-    named = await startNamed({ zones: [{ name: 'mesos', primaries: [{ host: '127.0.0.1', port: server.port }] }], cpu: env.loadCpu, querylog: false, port: bindPort, readyTimeoutMs: 300_000 });
-    const ours: number[] = [], theirs: number[] = [];
-    log(`xfr: ${env.propagationSamples} launches, each timed to our answer and to the secondary's`);
-    for (let i = 0; i < env.propagationSamples; i++) {
-      const name = `xfr-prop-${i}.${fw}.mesos.`;
-      const t0 = performance.now();
-      cluster.launch({ name: `xfr-prop-${i}`, ip: `10.252.${i >> 8}.${(i & 255) + 1}` });
-      const [a, b] = await Promise.all([firstAnswer(server.port, name, t0, 60_000), firstAnswer(named.port, name, t0, 60_000)]);
-      ours.push(a); theirs.push(b);
-      await sleep(500 + ((i * 379) % 1000)); // launches spread over the second, as they come
+      // IXFR after 10 tasks launched.
+      const s0 = await soaSerial(server.port);
+      for (let i = 0; i < 10; i++) cluster.launch({ name: `xfr-ten-${i}`, ip: `10.251.0.${i + 1}` });
+      const t10 = performance.now();
+      if (Number.isNaN(await firstAnswer(server.port, `xfr-ten-9.${fw}.mesos.`, t10, 60_000))) throw new Error('xfr: the 10 launched tasks never answered');
+      await sleep(1500);
+      const s1 = await soaSerial(server.port);
+      const ixfr = await transfer(server.port, transferQuery('mesos', 'IXFR', s0));
+      raw.ixfr = { fromSerial: s0, toSerial: s1, ...ixfr };
+      const share = (ixfr.bytes / axfr.bytes) * 100;
+      row(`IXFR after 10 tasks launched: bytes (${ixfr.incremental ? 'incremental' : 'NOT incremental'})`, ixfr.bytes, 'B', '< 1% of AXFR', ixfr.incremental && share < 1);
+      row('  IXFR bytes as a share of AXFR bytes', r3(share), '%');
     }
-    raw.propagation = { oursMs: ours, secondaryMs: theirs };
-    const missed = theirs.filter((x) => Number.isNaN(x)).length;
-    row('launch → our answer: p50 / p99 / max', `${Math.round(pct(ours, 0.5))} / ${Math.round(pct(ours, 0.99))} / ${Math.round(pct(ours, 1))}`, 'ms');
-    const p99 = pct(theirs, 0.99);
-    row(`launch → BIND secondary answers (NOTIFY + IXFR): p50 / p99 / max${missed ? ` (${missed} never)` : ''}`,
-      `${Math.round(pct(theirs, 0.5))} / ${Math.round(p99)} / ${Math.round(pct(theirs, 1))}`, 'ms', 'p99 ≤ 1000 ms', missed === 0 && p99 <= 1000);
-    const log2 = named.output();
-    raw.secondaryTransfers = (log2.match(/Transfer status: success/g) ?? []).length;
-    await named.stop();
-    named = null;
+
+    if (env.parts.has('propagation')) {
+      // Propagation to a real BIND secondary, woken by our NOTIFY.
+      log('xfr: starting a BIND secondary and waiting for its first transfer');
+      named = await startNamed({ zones: [{ name: 'mesos', primaries: [{ host: '127.0.0.1', port: server.port }] }], cpu: env.loadCpu, querylog: false, port: bindPort, readyTimeoutMs: 300_000 });
+      const ours: number[] = [], theirs: number[] = [];
+      log(`xfr: ${env.propagationSamples} launches, each timed to our answer and to the secondary's`);
+      for (let i = 0; i < env.propagationSamples; i++) {
+        const name = `xfr-prop-${i}.${fw}.mesos.`;
+        const t0 = performance.now();
+        cluster.launch({ name: `xfr-prop-${i}`, ip: `10.252.${i >> 8}.${(i & 255) + 1}` });
+        const [a, b] = await Promise.all([firstAnswer(server.port, name, t0, 60_000), firstAnswer(named.port, name, t0, 60_000)]);
+        ours.push(a); theirs.push(b);
+        await sleep(500 + ((i * 379) % 1000)); // launches spread over the second, as they come
+      }
+      raw.propagation = { oursMs: ours, secondaryMs: theirs };
+      const missed = theirs.filter((x) => Number.isNaN(x)).length;
+      row('launch → our answer: p50 / p99 / max', `${Math.round(pct(ours, 0.5))} / ${Math.round(pct(ours, 0.99))} / ${Math.round(pct(ours, 1))}`, 'ms');
+      const p99 = pct(theirs, 0.99);
+      row(`launch → BIND secondary answers (NOTIFY + IXFR): p50 / p99 / max${missed ? ` (${missed} never)` : ''}`,
+        `${Math.round(pct(theirs, 0.5))} / ${Math.round(p99)} / ${Math.round(pct(theirs, 1))}`, 'ms', 'p99 ≤ 1000 ms', missed === 0 && p99 <= 1000);
+      const log2 = named.output();
+      raw.secondaryTransfers = (log2.match(/Transfer status: success/g) ?? []).length;
+      await named.stop();
+      named = null;
+    }
 
     // Answering during one AXFR, then while AXFRs are pulled back to back.
     const qfile = join(env.tmp, 'q-xfr.txt');
-    writeFileSync(qfile, [`${FIXED.a3Name} A`, `${FIXED.srv3Name} SRV`, 'leader.mesos. A', `xfr-ten-0.${fw}.mesos. A`].join('\n') + '\n');
+    writeFileSync(qfile, [`${FIXED.a3Name} A`, `${FIXED.srv3Name} SRV`, 'leader.mesos. A', `${FIXED.nxName} A`].join('\n') + '\n');
     const during = async (backToBack: boolean, seconds: number) => {
       log(`xfr: ${env.rate} q/s for ${seconds} s during ${backToBack ? 'AXFRs back to back' : 'one AXFR'}`);
       const lg = spawnPinned(env.loadCpu, 'nice', ['-n', '-10', process.execPath, join(env.root, 'dist', 'bench', 'loadgen.js'),
-        `--port=${server.port}`, `--file=${qfile}`, `--rate=${env.rate}`, `--duration=${seconds}`, '--timeout=1']);
+        `--port=${server.port}`, `--file=${qfile}`, `--rate=${env.rate}`, `--duration=${seconds}`, '--timeout=1',
+        ...(env.trace ? [`--slow-out=${join(env.trace, `slow-${backToBack ? 'b2b' : 'one'}.txt`)}`] : [])]);
       let running = true, pulled = 0, axfrMs = 0;
       const puller = (async () => {
         await sleep(1000); // after loadgen's warm-up second
@@ -235,10 +282,12 @@ export async function xfrBench(env: XfrBenchEnv): Promise<{ rows: XfrRow[]; raw:
       const what = backToBack ? `back-to-back AXFRs (${pulled} completed)` : `one AXFR (${Math.round(axfrMs)} ms) within ${seconds} s`;
       row(`answering during ${what}: sent / lost`, `${res.sent} / ${res.lost}`, '', '0 lost', res.lost === 0);
       row('  latency p50 / p99 / max', `${r3(res.latencyMs.p50!)} / ${r3(res.latencyMs.p99!)} / ${r3(res.latencyMs.max!)}`, 'ms', 'p99 ≤ 5 ms', res.latencyMs.p99! <= 5);
-      return { ...res, axfrsCompleted: pulled, lastAxfrMs: axfrMs };
+      const gc = env.trace ? slowBesideGc(join(env.trace, `slow-${backToBack ? 'b2b' : 'one'}.txt`), gcLog!) : undefined;
+      if (gc) log(`xfr: ${JSON.stringify(gc)}`);
+      return { ...res, axfrsCompleted: pulled, lastAxfrMs: axfrMs, gc };
     };
-    raw.duringOneTransfer = await during(false, Math.max(5, Math.round(env.loadSeconds / 4)));
-    raw.duringTransfers = await during(true, env.loadSeconds);
+    if (env.parts.has('one')) raw.duringOneTransfer = await during(false, Math.max(5, Math.round(env.loadSeconds / 4)));
+    if (env.parts.has('b2b')) raw.duringTransfers = await during(true, env.loadSeconds);
   } finally {
     await named?.stop();
     await stop(server.proc);

@@ -8,7 +8,7 @@ import net from 'node:net';
 import { startStandInMaster, type StandInMaster } from '../src/demo/master.js';
 import { StateGen } from '../bench/gen-state.js';
 import { startServerProcess, type ServerProcess } from './support/procs.js';
-import { buildQuery, decode } from './support/dnsmsg.js';
+import { buildQuery, decode, type Decoded } from './support/dnsmsg.js';
 import { tcpTransfer, ixfrQuery } from './support/xfr-client.js';
 import { metricValues } from './support/metrics.js';
 import { execFile } from 'node:child_process';
@@ -63,6 +63,39 @@ t.test('dig AXFR at 10k tasks equals /v1/axfr record for record, framed by SOA',
   t.equal(got.length, want.length, 'as many records');
   t.same(got, want, 'the same records');
   t.ok(rrs.every((f) => f[1] === '60'), 'every record with the configured TTL');
+});
+
+/** The A, AAAA and SRV records of a transfer's messages as "name TYPE rdata" keys (axfrJsonKeys' spelling). */
+function transferKeys(messages: Decoded[]): string[] {
+  const out: string[] = [];
+  for (const a of messages.flatMap((m) => m.answer)) {
+    if (a.type === 'A' || a.type === 'AAAA') out.push(`${a.name}. ${a.type} ${a.data as string}`);
+    else if (a.type === 'SRV') {
+      const d = a.data as { priority: number; weight: number; port: number; target: string };
+      out.push(`${a.name}. SRV ${d.priority} ${d.weight} ${d.port} ${d.target}.`);
+    }
+  }
+  return out.sort();
+}
+
+t.test('slow readers get every record exactly: a message buffer is reused only after it was written', async (t) => {
+  // Message buffers are pooled (xfr/messages.ts) and go back to the pool from the socket's write
+  // callback. Slow readers make the server's writes queue up in the socket; a buffer reused while
+  // still queued would send a later message's bytes in place of its own. Two slow readers and a
+  // fast one at once, so buffers pass between transfers.
+  const want = axfrJsonKeys({ ...(await httpAxfr()), SRVWeight: 1 });
+  const q = (id: number) => buildQuery('mesos.', 'AXFR', { id });
+  const replies = await Promise.all([tcpTransfer(server.dnsPort, q(31), 120_000, 5), tcpTransfer(server.dnsPort, q(32), 120_000, 3),
+    tcpTransfer(server.dnsPort, q(33), 120_000)]);
+  for (const [i, r] of replies.entries()) {
+    const all = r.messages.flatMap((m) => m.answer);
+    t.same([all[0]?.type, all.at(-1)?.type], ['SOA', 'SOA'], `transfer ${i + 1}: framed by SOA`);
+    t.ok(r.messages.every((m) => m.id === 31 + i), `transfer ${i + 1}: every message carries its own ID`);
+    const got = transferKeys(r.messages);
+    t.equal(got.length, want.length, `transfer ${i + 1}: as many records as /v1/axfr (${want.length})`);
+    const diff = want.findIndex((k, j) => got[j] !== k);
+    t.ok(got.length === want.length && diff < 0, `transfer ${i + 1}: the same records${diff < 0 ? '' : ` (first difference: ${got[diff]} for ${want[diff]})`}`);
+  }
 });
 
 t.test('AXFR messages: one ID, QR AA, question only in the first, each ≤ 64 KB, SOA only first and last', async (t) => {

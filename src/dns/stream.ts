@@ -11,6 +11,11 @@ export interface MessageStream {
    * complete yet (call again), or null when the reply is complete.
    */
   next(): Buffer | false | null;
+  /**
+   * Optional: every byte of message `m` (from `next`) has been written out; its memory may be
+   * reused for a later message. Never called while the bytes may still be unsent.
+   */
+  release?(m: Buffer): void;
   /** Called once when the stream ends or its connection closes: release what it holds. */
   close(): void;
 }

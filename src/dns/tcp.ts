@@ -131,10 +131,15 @@ export function createTcpListener(handler: QueryHandler, log: Logger, limits: Tc
     return false;
   };
 
-  /** Write one framed message; past the bound, stop reading and wait for drain (write deadline). */
-  const write = (c: Conn, out: Buffer): void => {
+  /**
+   * Write one framed message; past the bound, stop reading and wait for drain (write deadline).
+   * `written` runs once every byte of it has gone to the kernel (not on error): then its buffer
+   * may be reused (a transfer's pooled message buffers, xfr/messages.ts).
+   */
+  const write = (c: Conn, out: Buffer, written?: (m: Buffer) => void): void => {
     const { sock } = c;
-    sock.write(out);
+    if (written) sock.write(out, (err) => { if (!err) written(out); });
+    else sock.write(out);
     if (sock.writableLength > limits.maxBufferedOutput && c.wait !== Wait.Drain) {
       sock.pause(); // stop taking queries until the client reads what it has
       arm(c, Wait.Drain);
@@ -178,7 +183,8 @@ export function createTcpListener(handler: QueryHandler, log: Logger, limits: Tc
     try { m = head.next(); } catch (err) { log.error({ err }, 'zone transfer failed'); streaming.delete(c); sock.destroy(); return; }
     if (m === false) return;
     if (m === null) { head.close(); c.queue.shift(); streaming.delete(c); pump(c); return; }
-    write(c, m); // streams frame their own messages; backed up, `write` set Wait.Drain and 'drain' pumps again
+    // Streams frame their own messages; backed up, `write` set Wait.Drain and 'drain' pumps again.
+    write(c, m, head.release ? (b) => head.release!(b) : undefined);
     if ((c.wait as Wait) === Wait.Drain) streaming.delete(c);
   };
 

@@ -35,8 +35,7 @@ export const nsBody = (z: ZoneVersion) => rrBody(TYPE_NS, z.ttl, z.nsTarget);
  * e: A, AAAA, then SRV. The image's RRs begin with a 2-byte owner pointer, skipped here.
  */
 export function entryRRs(image: ZoneImage, e: number, emit: (nameOff: number, nameLen: number, bodyOff: number, bodyLen: number) => void): void {
-  const name = image.nameWire(e);
-  const nameOff = name.byteOffset, nameLen = name.length;
+  const nameOff = image.nameAt(e), nameLen = image.nameLen(e);
   for (let i = 0, o = image.aOff(e), c = image.aCount(e); i < c; i++, o += A_RR_LEN) emit(nameOff, nameLen, o + 2, A_RR_LEN - 2);
   for (let i = 0, o = image.aaaaOff(e), c = image.aaaaCount(e); i < c; i++, o += AAAA_RR_LEN) emit(nameOff, nameLen, o + 2, AAAA_RR_LEN - 2);
   for (let i = 0, c = image.srvCount(e); i < c; i++) emit(nameOff, nameLen, image.srvOff(e, i) + 2, image.srvLen(e, i) - 2);

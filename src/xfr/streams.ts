@@ -3,13 +3,16 @@
 // version (BIND rejects a transfer whose first and last SOA differ), and the pin is dropped when
 // the stream is closed — finished, or its connection gone.
 import type { MessageStream } from '../dns/stream.js';
-import { MessageWriter, type ReplyHead } from './messages.js';
+import { MessageWriter, releaseMessage, type ReplyHead } from './messages.js';
 import { encodeRR, entryRRs, nsBody, rrBody, soaBody, type ZoneVersion } from './records.js';
 import type { RR } from '../zone/changes.js';
 import type { ReverseZone } from '../zone/reverse.js';
 import { inDomain } from '../wire/name.js';
 
-/** Pulls RR batches from `fill` (which adds to the writer, returning false at the end) into messages. */
+/**
+ * Pulls RR batches from `fill` (which adds to the writer, returning false at the end) into
+ * messages. Its messages are views of pooled buffers: `release` gives one back once written.
+ */
 function streamOf(w: MessageWriter, fill: (add: (m: Buffer | null) => void) => boolean, unpin: () => void): MessageStream {
   const ready: Buffer[] = [];
   const add = (m: Buffer | null) => { if (m) ready.push(m); };
@@ -21,7 +24,8 @@ function streamOf(w: MessageWriter, fill: (add: (m: Buffer | null) => void) => b
       if (ready.length === 0 && !ended && !fill(add)) { ended = true; ready.push(w.finish()); }
       return ready.shift() ?? (ended ? null : false);
     },
-    close() { if (!closed) { closed = true; unpin(); } },
+    release: releaseMessage,
+    close() { if (!closed) { closed = true; w.abandon(); unpin(); } },
   };
 }
 
@@ -76,7 +80,10 @@ export function singleSoa(head: ReplyHead, z: ZoneVersion): Buffer {
   const apex = Buffer.from(z.apex);
   const soa = soaBody(z);
   w.add(apex, 0, apex.length, soa, 0, soa.length);
-  return w.finish().subarray(2); // one plain message: the transport frames it
+  const m = w.finish();
+  const out = Buffer.from(m.subarray(2)); // one plain message, its own bytes: the transport frames it
+  releaseMessage(m);
+  return out;
 }
 
 /**

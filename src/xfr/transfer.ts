@@ -91,6 +91,7 @@ export function createTransferHandler(deps: TransferDeps, counters = newTransfer
     return {
       kind: 'stream',
       next() { const m = reply.next(); if (m) c.bytes += m.length; return m; },
+      release: reply.release,
       close() { reply.close(); },
     };
   };

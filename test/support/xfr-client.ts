@@ -18,7 +18,11 @@ function complete(msgs: Decoded[]): boolean {
   return end !== undefined && end.type === 'SOA' && (end.data as { serial: number }).serial === serial;
 }
 
-export function tcpTransfer(port: number, query: Buffer, timeoutMs = 30_000): Promise<TransferReply> {
+/**
+ * One query over a fresh connection and its reply's messages. `readPauseMs` makes a slow reader:
+ * after each chunk it stops reading for that long, so the server's output backs up behind it.
+ */
+export function tcpTransfer(port: number, query: Buffer, timeoutMs = 30_000, readPauseMs = 0): Promise<TransferReply> {
   return new Promise((resolve, reject) => {
     const s = net.connect(port, '127.0.0.1');
     const raw: Buffer[] = [], messages: Decoded[] = [];
@@ -28,6 +32,7 @@ export function tcpTransfer(port: number, query: Buffer, timeoutMs = 30_000): Pr
     s.on('close', () => { clearTimeout(t); resolve({ raw, messages }); });
     s.on('connect', () => s.write(Buffer.concat([Buffer.from([query.length >> 8, query.length & 0xff]), query])));
     s.on('data', (d) => {
+      if (readPauseMs > 0) { s.pause(); setTimeout(() => s.resume(), readPauseMs); }
       buf = Buffer.concat([buf, d]);
       while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
         const m = buf.subarray(2, 2 + buf.readUInt16BE(0));
